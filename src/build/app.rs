@@ -1,0 +1,307 @@
+//! `app` → ServiceAccount, ConfigMap, Service, Deployment, HorizontalPodAutoscaler,
+//! PodDisruptionBudget, all in the `apps` layer.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
+    ResourceMetricSource,
+};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource,
+    ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SecretKeySelector, Service, ServiceAccount, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{checksum, labels, security};
+use crate::object::{Layer, Object};
+use crate::plan::{AppPlan, EnvSource, Plan, ProbeAction, ProbePlan, Quantities};
+
+/// All objects of one app.
+pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
+    let stack = &plan.stack.name;
+    let labels = labels::labels(stack, &app.name, "app");
+    let mut out = vec![object(app, &service_account(app, &labels))];
+    let config_map = app.config.as_ref().map(|c| {
+        ConfigMap {
+            metadata: labels::meta(&c.config_map, &app.namespace, &labels),
+            data: Some(c.files.clone()),
+            ..ConfigMap::default()
+        }
+    });
+    if let Some(cm) = &config_map {
+        out.push(object(app, cm));
+    }
+    if !app.ports.is_empty() {
+        out.push(object(app, &service(stack, app, &labels)));
+    }
+    out.push(object(app, &deployment(stack, app, &labels, config_map.as_ref())));
+    if app.autoscale.is_some() {
+        out.push(object(app, &hpa(app, &labels)));
+    }
+    if app.replicas > 1 {
+        out.push(object(app, &pdb(stack, app, &labels)));
+    }
+    out
+}
+
+fn object<T: serde::Serialize>(app: &AppPlan, resource: &T) -> Object {
+    Object::new(Layer::Apps, Some(format!("app.{}", app.name)), resource)
+}
+
+fn service_account(app: &AppPlan, labels: &BTreeMap<String, String>) -> ServiceAccount {
+    ServiceAccount {
+        metadata: labels::meta(&app.name, &app.namespace, labels),
+        automount_service_account_token: Some(false),
+        ..ServiceAccount::default()
+    }
+}
+
+fn service(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>) -> Service {
+    Service {
+        metadata: labels::meta(&app.name, &app.namespace, labels),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(labels::selector(stack, &app.name)),
+            ports: Some(
+                app.ports
+                    .iter()
+                    .map(|p| ServicePort {
+                        name: Some(p.name.clone()),
+                        port: i32::from(p.port),
+                        target_port: Some(IntOrString::String(p.name.clone())),
+                        protocol: Some("TCP".into()),
+                        ..ServicePort::default()
+                    })
+                    .collect(),
+            ),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+fn deployment(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>, config: Option<&ConfigMap>) -> Deployment {
+    let (tmp_volume, tmp_mount) = security::tmp_volume();
+    let mut volumes = vec![tmp_volume];
+    let mut mounts = vec![tmp_mount];
+    let mut annotations = BTreeMap::new();
+    if let (Some(plan), Some(cm)) = (&app.config, config) {
+        volumes.push(Volume {
+            name: "config".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: plan.config_map.clone(),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: "config".into(),
+            mount_path: plan.mount.clone(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+        annotations.insert(format!("checksum/{}", plan.config_map), checksum(&cm.data));
+    }
+    if let Some(m) = &app.metrics {
+        annotations.insert("prometheus.io/scrape".into(), "true".into());
+        annotations.insert("prometheus.io/port".into(), m.port.to_string());
+        annotations.insert("prometheus.io/path".into(), m.path.clone());
+    }
+    let container = Container {
+        name: app.name.clone(),
+        image: Some(app.image.clone()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: non_empty(&app.command),
+        args: non_empty(&app.args),
+        ports: non_empty(
+            &app.ports
+                .iter()
+                .map(|p| ContainerPort {
+                    name: Some(p.name.clone()),
+                    container_port: i32::from(p.port),
+                    protocol: Some("TCP".into()),
+                    ..ContainerPort::default()
+                })
+                .collect::<Vec<_>>(),
+        ),
+        env: non_empty(&app.env.iter().map(env_var).collect::<Vec<_>>()),
+        resources: Some(ResourceRequirements {
+            requests: quantities(&app.resources.requests),
+            limits: quantities(&app.resources.limits),
+            ..ResourceRequirements::default()
+        }),
+        liveness_probe: app.probes.liveness.as_ref().map(probe),
+        readiness_probe: app.probes.readiness.as_ref().map(probe),
+        startup_probe: app.probes.startup.as_ref().map(probe),
+        security_context: Some(security::container()),
+        volume_mounts: Some(mounts),
+        ..Container::default()
+    };
+    Deployment {
+        metadata: labels::meta(&app.name, &app.namespace, labels),
+        spec: Some(DeploymentSpec {
+            // With an HPA the replica count is the HPA's: leaving it unset keeps Flux from
+            // resetting it on every reconciliation.
+            replicas: app.autoscale.is_none().then(|| i32::try_from(app.replicas).unwrap_or(i32::MAX)),
+            revision_history_limit: Some(5),
+            selector: LabelSelector {
+                match_labels: Some(labels::selector(stack, &app.name)),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels.clone()),
+                    annotations: (!annotations.is_empty()).then_some(annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    service_account_name: Some(app.name.clone()),
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    security_context: Some(security::pod(app.run_as_user)),
+                    containers: vec![container],
+                    volumes: Some(volumes),
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    }
+}
+
+fn non_empty<T: Clone>(items: &[T]) -> Option<Vec<T>> {
+    (!items.is_empty()).then(|| items.to_vec())
+}
+
+fn env_var(var: &crate::plan::EnvVar) -> EnvVar {
+    let (value, value_from) = match &var.source {
+        EnvSource::Value(v) => (Some(v.clone()), None),
+        EnvSource::Secret { name, key } => (
+            None,
+            Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: name.clone(),
+                    key: key.clone(),
+                    optional: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+        ),
+        EnvSource::ConfigMap { name, key } => (
+            None,
+            Some(EnvVarSource {
+                config_map_key_ref: Some(ConfigMapKeySelector {
+                    name: name.clone(),
+                    key: key.clone(),
+                    optional: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+        ),
+        EnvSource::Field(path) => (
+            None,
+            Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: path.clone(),
+                    api_version: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+        ),
+    };
+    EnvVar {
+        name: var.name.clone(),
+        value,
+        value_from,
+    }
+}
+
+fn quantities(q: &Quantities) -> Option<BTreeMap<String, Quantity>> {
+    let map: BTreeMap<String, Quantity> = [("cpu", &q.cpu), ("memory", &q.memory)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), Quantity(v.clone()))))
+        .collect();
+    (!map.is_empty()).then_some(map)
+}
+
+fn probe(p: &ProbePlan) -> Probe {
+    let mut probe = Probe {
+        initial_delay_seconds: Some(p.initial_delay),
+        period_seconds: Some(p.period),
+        failure_threshold: Some(p.failure_threshold),
+        ..Probe::default()
+    };
+    match &p.action {
+        ProbeAction::Http { path, port } => {
+            probe.http_get = Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::String(port.clone()),
+                ..HTTPGetAction::default()
+            });
+        }
+        ProbeAction::Tcp { port } => {
+            probe.tcp_socket = Some(TCPSocketAction {
+                port: IntOrString::String(port.clone()),
+                host: None,
+            });
+        }
+        ProbeAction::Exec(command) => {
+            probe.exec = Some(ExecAction {
+                command: Some(command.clone()),
+            });
+        }
+    }
+    probe
+}
+
+fn hpa(app: &AppPlan, labels: &BTreeMap<String, String>) -> HorizontalPodAutoscaler {
+    let a = app.autoscale.as_ref().expect("hpa is built for autoscaled apps only");
+    HorizontalPodAutoscaler {
+        metadata: labels::meta(&app.name, &app.namespace, labels),
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: app.name.clone(),
+            },
+            min_replicas: Some(i32::try_from(a.min).unwrap_or(i32::MAX)),
+            max_replicas: i32::try_from(a.max).unwrap_or(i32::MAX),
+            metrics: Some(vec![MetricSpec {
+                type_: "Resource".into(),
+                resource: Some(ResourceMetricSource {
+                    name: "cpu".into(),
+                    target: MetricTarget {
+                        type_: "Utilization".into(),
+                        average_utilization: Some(i32::try_from(a.cpu).unwrap_or(i32::MAX)),
+                        ..MetricTarget::default()
+                    },
+                }),
+                ..MetricSpec::default()
+            }]),
+            ..HorizontalPodAutoscalerSpec::default()
+        }),
+        ..HorizontalPodAutoscaler::default()
+    }
+}
+
+fn pdb(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        metadata: labels::meta(&app.name, &app.namespace, labels),
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(LabelSelector {
+                match_labels: Some(labels::selector(stack, &app.name)),
+                ..LabelSelector::default()
+            }),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
+    }
+}

@@ -1,0 +1,145 @@
+//! Name and format rules Kubernetes enforces at admission, checked at compile time:
+//! DNS-1123 labels and subdomains, port names, env var names, ConfigMap keys, durations.
+//! Each returns `Err(reason)` so the caller can attach it to the right span.
+
+/// A DNS-1123 label: what Kubernetes requires of namespace, Service and most object names.
+pub fn dns1123_label(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.len() > 63 {
+        return Err(format!("is {} characters long; at most 63 are allowed", name.len()));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_ascii_uppercase()) {
+        return Err(format!("contains the uppercase letter `{c}`; Kubernetes names are lowercase"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!("contains `{c}`; only a-z, 0-9 and `-` are allowed"));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err("must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
+    if name.len() > 253 {
+        return Err(format!("is {} characters long; at most 253 are allowed", name.len()));
+    }
+    name.split('.').try_for_each(dns1123_label)
+}
+
+/// An IANA service name, what Kubernetes requires of a named port.
+pub fn port_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 15 {
+        return Err("must be 1 to 15 characters long".into());
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        return Err("only a-z, 0-9 and `-` are allowed".into());
+    }
+    if !name.chars().any(|c| c.is_ascii_lowercase()) {
+        return Err("must contain at least one letter".into());
+    }
+    if name.starts_with('-') || name.ends_with('-') || name.contains("--") {
+        return Err("must not start or end with `-` or contain `--`".into());
+    }
+    Ok(())
+}
+
+/// A portable environment variable name (a C identifier).
+pub fn env_var_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    match chars.next() {
+        None => Err("must not be empty".into()),
+        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
+            Err("must start with a letter or `_`".into())
+        }
+        _ if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Err("only letters, digits and `_` are allowed".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A ConfigMap key (and so a mounted file name).
+pub fn config_key(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 253 {
+        return Err("must be 1 to 253 characters long".into());
+    }
+    if name == "." || name == ".." {
+        return Err("must not be `.` or `..`".into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err("only letters, digits, `-`, `_` and `.` are allowed".into());
+    }
+    Ok(())
+}
+
+/// A Go duration as Flux reads it, e.g. "10m", "1h30m", "45s".
+pub fn go_duration(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err("must not be empty".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err("expected a number followed by a unit (ms, s, m, h), e.g. \"10m\"".into());
+        }
+        rest = &rest[digits..];
+        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
+            .into_iter()
+            .filter(|u| rest.starts_with(u))
+            .max_by_key(|u| u.len())
+            .ok_or_else(|| "each number needs a unit (ms, s, m, h), e.g. \"10m\"".to_string())?;
+        rest = &rest[unit.len()..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert!(dns1123_label("conveyor-pipeline").is_ok());
+        assert!(dns1123_label("Producer").unwrap_err().contains("uppercase"));
+        assert!(dns1123_label("-a").is_err());
+        assert!(dns1123_label("a_b").is_err());
+        assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert!(dns1123_subdomain("dev.example.org").is_ok());
+        assert!(dns1123_subdomain("dev..org").is_err());
+    }
+
+    #[test]
+    fn ports_and_env() {
+        assert!(port_name("metrics").is_ok());
+        assert!(port_name("8080").is_err());
+        assert!(port_name("a-very-long-port-name").is_err());
+        assert!(env_var_name("KAFKA_HOST").is_ok());
+        assert!(env_var_name("1X").is_err());
+        assert!(env_var_name("A-B").is_err());
+        assert!(config_key("app.yaml").is_ok());
+        assert!(config_key("../x").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        for ok in ["10m", "1h30m", "45s", "1.5h", "500ms"] {
+            assert!(go_duration(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "10", "m", "10 m", "10d"] {
+            assert!(go_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

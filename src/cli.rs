@@ -1,0 +1,172 @@
+//! The command line: argument parsing (clap), the commands, diagnostics output and
+//! exit codes (0 clean, 1 the stack is wrong or rendered/ is stale, 2 usage or I/O).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diag::{self, Diagnostic, SourceMap};
+use crate::emit::writer::{self, Scope};
+use crate::pipeline::{self, Failure};
+
+/// stackc compiles a typed stack description (stack.toml + environments/<env>.toml)
+/// into deterministic Kubernetes manifests under rendered/<env>/, applied by Flux.
+#[derive(Debug, Parser)]
+#[command(name = "stackc", version, about, long_about = None)]
+pub struct Cli {
+    /// Directory holding stack.toml (default: the current directory).
+    #[arg(short = 'C', long = "dir", global = true, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// How to print diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// rustc-style messages with source snippets (colour on a terminal).
+    Human,
+    /// One JSON object per diagnostic per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile the stack and write rendered/<env>/ (only files whose bytes changed).
+    Render {
+        /// Render only this environment.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// Write nothing; exit 1 and print a unified diff when rendered/ is not up to date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Load and check the stack (names, references, ports, quantities, images); fastest.
+    Check {
+        /// Check only this environment.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+    },
+    /// Compile and validate the output without writing anything.
+    Validate {
+        /// Validate only this environment.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+    },
+    /// Print the JSON Schema of stack.toml (commit it as stack.schema.json for editor completion).
+    Schema,
+}
+
+/// Parses the command line, runs it and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ExitCode::from(run(&cli))
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: &Cli) -> u8 {
+    let mut sources = SourceMap::default();
+    let result = match &cli.command {
+        Command::Render { env, check } => render(cli, env.as_deref(), *check, &mut sources),
+        Command::Check { env } => pipeline::plans(&cli.dir, env.as_deref(), &mut sources).map(|plans| {
+            let names: Vec<&str> = plans.iter().map(|(_, p)| p.env.as_str()).collect();
+            println!("ok: {} checked ({})", plural(names.len(), "environment"), names.join(", "));
+            0
+        }),
+        Command::Validate { env } => pipeline::compile(&cli.dir, env.as_deref(), &mut sources).map(|compiled| {
+            report(cli, &compiled.warnings, &sources);
+            let objects = compiled.tree.files.keys().filter(|p| is_object_file(p)).count();
+            println!("ok: {} valid in {}", plural(objects, "object"), plural(compiled.envs.len(), "environment"));
+            0
+        }),
+        Command::Schema => {
+            println!("{}", schema_json());
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Stack(diags)) => {
+            report(cli, &diags, &sources);
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            if cli.format == Format::Human {
+                eprintln!("error: the stack has {}", plural(errors, "error"));
+            }
+            1
+        }
+        Err(Failure::Io(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+    }
+}
+
+fn render(cli: &Cli, env: Option<&str>, check: bool, sources: &mut SourceMap) -> Result<u8, Failure> {
+    let compiled = pipeline::compile(&cli.dir, env, sources)?;
+    report(cli, &compiled.warnings, sources);
+    let rendered = cli.dir.join("rendered");
+    let scope = env.map_or(Scope::All, Scope::Env);
+    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", rendered.display()));
+    let changes = writer::compare(&rendered, &compiled.tree, scope).map_err(io)?;
+    if check {
+        if changes.is_empty() {
+            println!("ok: rendered/ is up to date ({})", compiled.envs.join(", "));
+            return Ok(0);
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(writer::unified_diff(&changes, &compiled.tree).as_bytes());
+        eprintln!(
+            "error: rendered/ is out of date: {} added, {} changed, {} removed; run `stackc render` and commit the result",
+            changes.added.len(),
+            changes.changed.len(),
+            changes.removed.len()
+        );
+        return Ok(1);
+    }
+    writer::write(&rendered, &compiled.tree, &changes).map_err(io)?;
+    println!(
+        "rendered {} into {}: {} added, {} changed, {} removed, {} unchanged",
+        compiled.envs.join(", "),
+        display(&rendered),
+        changes.added.len(),
+        changes.changed.len(),
+        changes.removed.len(),
+        compiled.tree.files.len() - changes.added.len() - changes.changed.len()
+    );
+    Ok(0)
+}
+
+fn display(path: &Path) -> String {
+    path.strip_prefix(".").unwrap_or(path).display().to_string()
+}
+
+fn is_object_file(path: &str) -> bool {
+    path.ends_with(".yaml") && !path.ends_with("/kustomization.yaml")
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+fn report(cli: &Cli, diags: &[Diagnostic], sources: &SourceMap) {
+    if diags.is_empty() {
+        return;
+    }
+    match cli.format {
+        Format::Human => {
+            let styled = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", diag::render_human(diags, sources, styled));
+        }
+        Format::Json => print!("{}", diag::render_json(diags, sources)),
+    }
+}
+
+/// The JSON Schema of the input, as committed in stack.schema.json.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(crate::model::Stack);
+    serde_json::to_string_pretty(&schema).expect("schema serializes")
+}

@@ -1,0 +1,31 @@
+//! Where each object goes: `<layer>/<namespace>/<kind>-<name>.yaml` (cluster-scoped
+//! objects under `_cluster/`), all lowercase, and the `kustomization.yaml` that lists a
+//! layer's files so `kubectl kustomize` builds exactly what Flux builds.
+
+use serde_json::json;
+
+use crate::object::Object;
+
+/// Directory of cluster-scoped objects inside a layer.
+pub const CLUSTER_DIR: &str = "_cluster";
+
+/// Path of an object relative to its layer directory.
+pub fn object_path(object: &Object) -> String {
+    let dir = object.namespace.as_deref().unwrap_or(CLUSTER_DIR);
+    format!(
+        "{dir}/{}-{}.yaml",
+        object.kind.to_ascii_lowercase(),
+        object.name.to_ascii_lowercase()
+    )
+}
+
+/// The kustomization.yaml of a layer listing `resources` (sorted).
+pub fn kustomization(resources: &[String]) -> serde_json::Value {
+    let mut resources = resources.to_vec();
+    resources.sort();
+    json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    })
+}

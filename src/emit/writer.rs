@@ -1,0 +1,181 @@
+//! The only code that writes: compares a [`RenderedTree`] with `rendered/` on disk and
+//! applies the difference. Only files whose bytes changed are written, each to a
+//! temporary file beside it and then renamed over it; files of removed objects are
+//! deleted; every `SHA256SUMS` is renamed last. If any temporary file cannot be
+//! written, all of them are removed and `rendered/` is left exactly as it was.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{RenderedTree, SUMS_FILE};
+
+/// The part of `rendered/` a render owns: all of it, or one environment's directory.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    All,
+    Env(&'a str),
+}
+
+/// How the tree differs from disk, with the old bytes of what changed or went away.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub old: BTreeMap<String, Vec<u8>>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Reads what is under `rendered` (within `scope`) and compares it with `tree`.
+pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
+    let on_disk = read_existing(rendered, scope)?;
+    let mut changes = Changes::default();
+    for (path, bytes) in &tree.files {
+        match on_disk.get(path) {
+            None => changes.added.push(path.clone()),
+            Some(old) if old != bytes => {
+                changes.changed.push(path.clone());
+                changes.old.insert(path.clone(), old.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    for (path, old) in on_disk {
+        if !tree.files.contains_key(&path) {
+            changes.removed.push(path.clone());
+            changes.old.insert(path, old);
+        }
+    }
+    Ok(changes)
+}
+
+fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
+    let base = match scope {
+        Scope::All => rendered.to_path_buf(),
+        Scope::Env(env) => rendered.join(env),
+    };
+    let mut files = BTreeMap::new();
+    if !base.exists() {
+        return Ok(files);
+    }
+    for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
+        let entry = entry.map_err(io::Error::other)?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(rendered)
+            .map_err(io::Error::other)?
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        files.insert(rel, std::fs::read(entry.path())?);
+    }
+    Ok(files)
+}
+
+/// Applies `changes` so that `rendered` holds exactly `tree` (within the compared scope).
+pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Result<()> {
+    let mut staged = Staged::default();
+    let writes = changes.added.iter().chain(&changes.changed);
+    for path in writes {
+        if let Err(e) = staged.stage(rendered, path, &tree.files[path]) {
+            staged.abandon();
+            return Err(e);
+        }
+    }
+    let (sums, others): (Vec<_>, Vec<_>) = staged.files.iter().partition(|(target, _)| is_sums(target));
+    for (target, temp) in others {
+        std::fs::rename(temp, target)?;
+    }
+    for path in &changes.removed {
+        let target = rendered.join(path);
+        std::fs::remove_file(&target)?;
+        remove_empty_parents(&target, rendered);
+    }
+    for (target, temp) in sums {
+        std::fs::rename(temp, target)?;
+    }
+    Ok(())
+}
+
+fn is_sums(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == SUMS_FILE)
+}
+
+/// Temporary files written beside their targets, and the directories created for them.
+#[derive(Default)]
+struct Staged {
+    files: Vec<(PathBuf, PathBuf)>,
+    created_dirs: Vec<PathBuf>,
+}
+
+impl Staged {
+    fn stage(&mut self, rendered: &Path, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        let target = rendered.join(rel);
+        let parent = target.parent().ok_or_else(|| io::Error::other("path has no parent"))?;
+        self.create_dirs(parent)?;
+        let name = target
+            .file_name()
+            .ok_or_else(|| io::Error::other("path has no file name"))?
+            .to_string_lossy();
+        let temp = parent.join(format!(".{name}.stackc-tmp"));
+        self.files.push((target.clone(), temp.clone()));
+        std::fs::write(&temp, bytes)
+    }
+
+    fn create_dirs(&mut self, dir: &Path) -> io::Result<()> {
+        let missing: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        for d in missing.into_iter().rev() {
+            std::fs::create_dir(&d)?;
+            self.created_dirs.push(d);
+        }
+        Ok(())
+    }
+
+    /// Removes every temporary file and created directory: disk is as it was.
+    fn abandon(self) {
+        for (_, temp) in &self.files {
+            let _ = std::fs::remove_file(temp);
+        }
+        for dir in self.created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+fn remove_empty_parents(file: &Path, stop: &Path) {
+    for dir in file.ancestors().skip(1) {
+        if dir == stop || !dir.starts_with(stop) || std::fs::remove_dir(dir).is_err() {
+            break;
+        }
+    }
+}
+
+/// Unified diffs of every change, `a/` = on disk, `b/` = what the sources render.
+pub fn unified_diff(changes: &Changes, tree: &RenderedTree) -> String {
+    let mut out = String::new();
+    let text = |bytes: Option<&Vec<u8>>| bytes.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+    let mut paths: Vec<&String> = changes.added.iter().chain(&changes.changed).chain(&changes.removed).collect();
+    paths.sort();
+    for path in paths {
+        let old = text(changes.old.get(path));
+        let new = text(tree.files.get(path));
+        let diff = similar::TextDiff::from_lines(&old, &new);
+        let (a, b) = (format!("a/rendered/{path}"), format!("b/rendered/{path}"));
+        out.push_str(&diff.unified_diff().context_radius(3).header(&a, &b).to_string());
+    }
+    out
+}

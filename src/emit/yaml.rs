@@ -1,0 +1,211 @@
+//! Canonical YAML: the one YAML writer stackc has. Keys sorted, block style, two-space
+//! indentation, strings quoted whenever a YAML 1.1 or 1.2 reader could take them for
+//! anything but a string (`yes`, `on`, `1.10`, `2024-01-01`, `0x1F`, ...), multi-line
+//! strings as literal blocks so config files read naturally in PR diffs, LF endings and
+//! exactly one trailing newline. The same value always gives the same bytes.
+
+use serde_json::{Map, Value};
+
+/// Serializes one document.
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
+        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
+        scalar => {
+            out.push_str(&inline(scalar));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// Writes a mapping at `indent`; with `inline_first` the first key follows a `- ` already written.
+fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_first: bool) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 || !inline_first {
+            pad(out, indent);
+        }
+        out.push_str(&string(key));
+        out.push(':');
+        write_nested(out, &map[key], indent);
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Value], indent: usize) {
+    for item in items {
+        pad(out, indent);
+        out.push('-');
+        match item {
+            Value::Object(map) if !map.is_empty() => {
+                out.push(' ');
+                write_map(out, map, indent + 2, true);
+            }
+            _ => write_nested(out, item, indent),
+        }
+    }
+}
+
+/// Writes what follows `key:` or `-`: a nested block on the next lines, or ` scalar\n`.
+fn write_nested(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            write_map(out, map, indent + 2, false);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_seq(out, items, indent + 2);
+        }
+        Value::String(s) if literal_block_ok(s) => write_literal(out, s, indent + 2),
+        scalar => {
+            out.push(' ');
+            out.push_str(&inline(scalar));
+            out.push('\n');
+        }
+    }
+}
+
+fn inline(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => string(s),
+        Value::Object(_) => "{}".into(),
+        Value::Array(_) => "[]".into(),
+    }
+}
+
+/// A string as a plain scalar when that is unambiguous, else double-quoted.
+fn string(s: &str) -> String {
+    if plain_ok(s) { s.to_owned() } else { quoted(s) }
+}
+
+/// Words some YAML reader (1.1 or 1.2) resolves to null or a boolean.
+const RESERVED: &[&str] = &["null", "~", "true", "false", "yes", "no", "on", "off", "y", "n"];
+
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    // Numbers, dates and timestamps start with a digit, a sign or a dot; indicators
+    // with punctuation. Starting with a letter, `/` or `_` rules all of them out.
+    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+        return false;
+    }
+    if RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
+        return false;
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-_./@+=:,() ".contains(c);
+    s.chars().all(allowed)
+        && !s.ends_with([':', ' '])
+        && !s.contains(": ")
+        && !s.contains(" #")
+}
+
+/// A double-quoted scalar; escapes are the subset JSON and YAML share.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Control characters, and the characters YAML 1.1 treats as line breaks or a BOM.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+}
+
+/// Multi-line text without characters a block scalar cannot hold or that would need
+/// an indentation indicator, ending in at most one newline.
+fn literal_block_ok(s: &str) -> bool {
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    body.contains('\n')
+        && !body.ends_with('\n')
+        && !body.starts_with([' ', '\t', '\n'])
+        && !s.chars().any(|c| c != '\n' && c != '\t' && needs_escape(c))
+}
+
+fn write_literal(out: &mut String, s: &str, indent: usize) {
+    let (body, chomp) = match s.strip_suffix('\n') {
+        Some(body) => (body, ""),
+        None => (s, "-"),
+    };
+    out.push_str(" |");
+    out.push_str(chomp);
+    out.push('\n');
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            pad(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorted_block_style() {
+        let v = json!({"kind": "Service", "apiVersion": "v1", "spec": {"ports": [{"port": 80, "name": "http"}], "selector": {}}});
+        assert_eq!(
+            to_yaml(&v),
+            "apiVersion: v1\nkind: Service\nspec:\n  ports:\n    - name: http\n      port: 80\n  selector: {}\n"
+        );
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        for s in ["yes", "No", "on", "OFF", "y", "null", "~", "1.10", "2024-01-01", "0x1F", "12:30", "", "-", "8000", ".inf", "a: b", "a #b", "@x", "*x", "!x", "'x", "{x", "[x", "x:"] {
+            let out = string(s);
+            assert!(out.starts_with('"'), "{s:?} was not quoted: {out}");
+        }
+        for s in ["producer", "ghcr.io/acme/producer:1.4.0", "app.kubernetes.io/name", "https://example.org/x", "RuntimeDefault", "hello world"] {
+            assert_eq!(string(s), s);
+        }
+    }
+
+    #[test]
+    fn multiline_strings_are_literal_blocks() {
+        let v = json!({"data": {"a.conf": "line1\n  indented\n\nlast\n", "b": "no newline\nat end"}});
+        assert_eq!(
+            to_yaml(&v),
+            "data:\n  a.conf: |\n    line1\n      indented\n\n    last\n  b: |-\n    no newline\n    at end\n"
+        );
+    }
+
+    #[test]
+    fn awkward_multiline_strings_fall_back_to_quotes() {
+        for s in [" leading space\nx", "two trailing\n\n", "\n", "cr\r\nlf"] {
+            assert!(!literal_block_ok(s), "{s:?}");
+        }
+        assert_eq!(quoted("a\u{2028}b\u{7}"), "\"a\\u2028b\\u0007\"");
+    }
+
+    #[test]
+    fn nested_sequences_and_empty_values() {
+        let v = json!({"a": [[1, 2], [], {}], "b": null, "c": true, "d": 1.5});
+        assert_eq!(to_yaml(&v), "a:\n  -\n    - 1\n    - 2\n  - []\n  - {}\nb: null\nc: true\nd: 1.5\n");
+    }
+}

@@ -1,0 +1,197 @@
+//! load: the only stage that reads files. `stack.toml` and `environments/<env>.toml`
+//! are parsed with spans, each environment file is deep-merged over the stack file
+//! (tables merge, scalars and arrays replace), and the merged tree is read into the
+//! typed [`Stack`]. The merged tree is kept too: `check` asks it where a value was written.
+
+mod de;
+mod sections;
+mod suggest;
+pub mod tree;
+
+use std::path::Path;
+
+pub use suggest::closest;
+use tree::{Node, Value};
+
+use crate::diag::{Diagnostic, FileId, SourceMap, Span};
+use crate::model::Stack;
+
+/// The stack of one environment, and where each of its values came from.
+#[derive(Clone, Debug)]
+pub struct EnvStack {
+    pub name: String,
+    pub stack: Stack,
+    pub tree: Node,
+}
+
+/// Why loading stopped.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The stack is wrong: report and exit 1.
+    Stack(Vec<Diagnostic>),
+    /// A file could not be read, or the user asked for something absent: exit 2.
+    Io(String),
+}
+
+pub const STACK_FILE: &str = "stack.toml";
+pub const ENV_DIR: &str = "environments";
+
+/// Loads the stack for every environment (or just `only`), in promotion order.
+pub fn load(root: &Path, only: Option<&str>, sources: &mut SourceMap) -> Result<Vec<EnvStack>, LoadError> {
+    let base = read_toml(root, STACK_FILE, sources)?;
+    let found = discover_environments(root)?;
+    let order = environment_order(&base, &found)?;
+    let selected: Vec<&String> = match only {
+        None => order.iter().collect(),
+        Some(env) => match order.iter().find(|e| e.as_str() == env) {
+            Some(e) => vec![e],
+            None => {
+                return Err(LoadError::Io(format!(
+                    "no environment `{env}` (environments: {})",
+                    order.join(", ")
+                )));
+            }
+        },
+    };
+    let mut diags = Vec::new();
+    let mut envs = Vec::new();
+    for env in selected {
+        let overlay = match read_toml(root, &format!("{ENV_DIR}/{env}.toml"), sources) {
+            Ok(overlay) => overlay,
+            Err(LoadError::Stack(more)) => {
+                diags.extend(more);
+                continue;
+            }
+            Err(io) => return Err(io),
+        };
+        let mut tree = base.clone();
+        tree::merge(&mut tree, overlay);
+        if let Some(stack) = sections::read_stack(&tree, &mut diags) {
+            envs.push(EnvStack {
+                name: env.clone(),
+                stack,
+                tree,
+            });
+        }
+    }
+    if diags.is_empty() {
+        Ok(envs)
+    } else {
+        Err(LoadError::Stack(crate::diag::dedup(diags)))
+    }
+}
+
+/// Reads and parses one TOML file into a provenance tree.
+fn read_toml(root: &Path, rel: &str, sources: &mut SourceMap) -> Result<Node, LoadError> {
+    let path = root.join(rel);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound && rel == STACK_FILE {
+            LoadError::Io(format!(
+                "no {STACK_FILE} in {} (run stackc in the stack's directory, or pass --dir)",
+                root.display()
+            ))
+        } else {
+            LoadError::Io(format!("cannot read {}: {e}", path.display()))
+        }
+    })?;
+    let file = sources.add(rel.to_owned(), text);
+    let text = &sources.file(file).text;
+    match toml::de::DeTable::parse(text) {
+        Ok(doc) => Ok(tree::from_document(&doc, file)),
+        Err(e) => Err(LoadError::Stack(vec![syntax_error(&e, file, text.len())])),
+    }
+}
+
+fn syntax_error(e: &toml::de::Error, file: FileId, len: usize) -> Diagnostic {
+    let range = e.span().unwrap_or(len..len);
+    let message = e.message().trim().to_owned();
+    Diagnostic::error("toml-syntax", format!("invalid TOML: {message}"))
+        .at(Some(Span {
+            file,
+            start: range.start,
+            end: range.end,
+        }))
+        .label(message)
+        .help("fix the TOML syntax (https://toml.io)")
+}
+
+/// Names of `environments/*.toml`, sorted.
+fn discover_environments(root: &Path) -> Result<Vec<String>, LoadError> {
+    let dir = root.join(ENV_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(LoadError::Io(format!("cannot read {}: {e}", dir.display()))),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| LoadError::Io(format!("cannot read {}: {e}", dir.display())))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "toml")
+            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+        {
+            names.push(stem.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The environments in promotion order: `[stack] environments` when given (each must
+/// have a file, and each file must be listed), else the files found, alphabetically.
+fn environment_order(base: &Node, found: &[String]) -> Result<Vec<String>, LoadError> {
+    let Some(declared) = base.get(&["stack", "environments"]) else {
+        if found.is_empty() {
+            return Err(LoadError::Stack(vec![
+                Diagnostic::error("no-environments", "the stack has no environments")
+                    .in_file(ENV_DIR)
+                    .help("create environments/<env>.toml (it may be empty), e.g. environments/dev.toml"),
+            ]));
+        }
+        return Ok(found.to_vec());
+    };
+    let Value::Array(items) = &declared.value else {
+        // The typed read reports the wrong type with its span.
+        return Ok(found.to_vec());
+    };
+    let mut diags = Vec::new();
+    let mut order = Vec::new();
+    for item in items {
+        let Value::String(name) = &item.value else {
+            continue;
+        };
+        if order.contains(name) {
+            diags.push(
+                Diagnostic::error("duplicate-environment", format!("environment `{name}` is listed twice"))
+                    .at(Some(item.span))
+                    .help("list each environment once, in promotion order"),
+            );
+        } else if !found.contains(name) {
+            diags.push(
+                Diagnostic::error("missing-environment-file", format!("environment `{name}` has no file {ENV_DIR}/{name}.toml"))
+                    .at(Some(item.span))
+                    .label("declared here")
+                    .help(format!("create {ENV_DIR}/{name}.toml (it may be empty) or remove `{name}` from the list")),
+            );
+        }
+        order.push(name.clone());
+    }
+    for name in found.iter().filter(|f| !order.contains(f)) {
+        let mut diag = Diagnostic::error(
+            "undeclared-environment",
+            format!("{ENV_DIR}/{name}.toml is not listed in `[stack] environments`"),
+        )
+        .at(Some(declared.span))
+        .label("the environments, in promotion order");
+        diag = match closest(name, order.iter().map(String::as_str)) {
+            Some(best) => diag.help(format!("did you mean `{best}`? rename the file, or add `{name}` to the list")),
+            None => diag.help(format!("add \"{name}\" to `[stack] environments`, or delete the file")),
+        };
+        diags.push(diag);
+    }
+    if diags.is_empty() {
+        Ok(order)
+    } else {
+        Err(LoadError::Stack(diags))
+    }
+}

@@ -1,0 +1,123 @@
+//! Reads the merged provenance tree section by section into the typed [`Stack`], so that
+//! one bad component does not hide the errors of the next: every section and every
+//! component is deserialized on its own and all their errors are collected.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+
+use super::de::{DeError, DeErrorKind, from_node};
+use super::suggest::closest;
+use super::tree::{Node, Value};
+use crate::diag::Diagnostic;
+use crate::model::{COMPONENT_KINDS, SECTIONS, Stack};
+
+/// Deserializes a whole stack; `None` when any diagnostic was an error.
+pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
+    let before = diags.len();
+    let table = root.as_table()?;
+    for (key, entry) in table {
+        if !SECTIONS.contains(&key.as_str()) {
+            diags.push(unknown_key(key, SECTIONS).at(Some(entry.key_span)));
+        }
+    }
+    let stack = Stack {
+        stack: required(root, "stack", diags).unwrap_or_default(),
+        flux: required(root, "flux", diags).unwrap_or_default(),
+        defaults: optional(root, "defaults", diags).unwrap_or_default(),
+        app: components(root, "app", diags),
+    };
+    debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));
+    (diags.len() == before).then_some(stack)
+}
+
+fn required<T: DeserializeOwned>(root: &Node, key: &str, diags: &mut Vec<Diagnostic>) -> Option<T> {
+    if root.get(&[key]).is_none() {
+        diags.push(
+            Diagnostic::error("missing-key", format!("missing required table `[{key}]`"))
+                .at(Some(first_char(root)))
+                .help(format!("add a `[{key}]` table to stack.toml")),
+        );
+        return None;
+    }
+    optional(root, key, diags)
+}
+
+fn optional<T: DeserializeOwned>(root: &Node, key: &str, diags: &mut Vec<Diagnostic>) -> Option<T> {
+    let node = root.get(&[key])?;
+    from_node(node).map_err(|e| diags.push(to_diagnostic(e, key))).ok()
+}
+
+fn components<T: DeserializeOwned>(
+    root: &Node,
+    kind: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, T> {
+    let Some(node) = root.get(&[kind]) else {
+        return BTreeMap::new();
+    };
+    let Value::Table(table) = &node.value else {
+        diags.push(
+            Diagnostic::error(
+                "invalid-type",
+                format!("`{kind}` must be a table of components, found {}", node.value.type_name()),
+            )
+            .at(Some(node.span))
+            .help(format!("declare components as `[{kind}.<name>]` tables")),
+        );
+        return BTreeMap::new();
+    };
+    let mut out = BTreeMap::new();
+    for (name, entry) in table {
+        match from_node(&entry.node) {
+            Ok(component) => {
+                out.insert(name.clone(), component);
+            }
+            Err(e) => diags.push(to_diagnostic(e, &format!("{kind}.{name}"))),
+        }
+    }
+    out
+}
+
+fn first_char(root: &Node) -> crate::diag::Span {
+    crate::diag::Span {
+        end: root.span.start,
+        ..root.span
+    }
+}
+
+fn unknown_key(key: &str, expected: &[&str]) -> Diagnostic {
+    let diag = Diagnostic::error("unknown-key", format!("unknown key `{key}`"))
+        .label("not a key stackc knows here");
+    match closest(key, expected.iter().copied()) {
+        Some(best) => diag.help(format!("did you mean `{best}`?")),
+        None => diag.help(format!("expected one of: {}", expected.join(", "))),
+    }
+}
+
+/// Turns a deserialization error in table `[table]` into a diagnostic.
+fn to_diagnostic(err: DeError, table: &str) -> Diagnostic {
+    let diag = match &err.kind {
+        DeErrorKind::UnknownKey { key, expected } => unknown_key(key, expected),
+        DeErrorKind::MissingKey(key) => {
+            Diagnostic::error("missing-key", format!("`[{table}]` is missing required key `{key}`"))
+                .label(format!("`{key}` is required here"))
+                .help(format!("add `{key} = ...` to `[{table}]`"))
+        }
+        DeErrorKind::Message(msg) => Diagnostic::error("invalid-value", humanize(msg))
+            .label("this value")
+            .help("see `stackc schema` or the README for the expected type"),
+    };
+    diag.at(err.span)
+}
+
+/// serde speaks of Rust types; users wrote TOML.
+fn humanize(msg: &str) -> String {
+    msg.replace("expected u32", "expected a non-negative integer")
+        .replace("expected i32", "expected an integer")
+        .replace("expected i64", "expected an integer")
+        .replace("invalid type: map", "invalid type: table")
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("expected a map", "expected a table")
+        .replace("expected a sequence", "expected an array")
+}

@@ -1,0 +1,208 @@
+//! The provenance tree: a TOML document as plain values, each carrying the span it came
+//! from. Environment files merge over the stack file node by node, so after the merge
+//! every value still knows which file and line it was written on.
+
+use std::collections::BTreeMap;
+
+use toml::de::{DeTable, DeValue};
+
+use crate::diag::{FileId, Span};
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+/// A TOML value. Datetimes are kept as text: the model has none.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+    Datetime(String),
+    Array(Vec<Node>),
+    Table(Table),
+}
+
+/// A table entry: the key's own span (for "unknown key" errors) and the value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key_span: Span,
+    pub node: Node,
+}
+
+pub type Table = BTreeMap<String, Entry>;
+
+impl Value {
+    /// The TOML type name, for "expected a table, found an integer" messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Bool(_) => "a boolean",
+            Value::Datetime(_) => "a datetime",
+            Value::Array(_) => "an array",
+            Value::Table(_) => "a table",
+        }
+    }
+}
+
+impl Node {
+    /// The node at a key path, e.g. `["app", "producer", "replicas"]`.
+    pub fn get(&self, path: &[&str]) -> Option<&Node> {
+        path.iter().try_fold(self, |node, key| match &node.value {
+            Value::Table(table) => table.get(*key).map(|entry| &entry.node),
+            _ => None,
+        })
+    }
+
+    /// The entry (key span and value) at a key path.
+    pub fn entry(&self, path: &[&str]) -> Option<&Entry> {
+        let (last, parent) = path.split_last()?;
+        match &self.get(parent)?.value {
+            Value::Table(table) => table.get(*last),
+            _ => None,
+        }
+    }
+
+    /// The span of the value at `path`, or of its nearest existing ancestor.
+    pub fn span_of(&self, path: &[&str]) -> Span {
+        (0..=path.len())
+            .rev()
+            .find_map(|n| self.get(&path[..n]).map(|node| node.span))
+            .unwrap_or(self.span)
+    }
+
+    pub fn as_table(&self) -> Option<&Table> {
+        match &self.value {
+            Value::Table(table) => Some(table),
+            _ => None,
+        }
+    }
+}
+
+/// Converts a parsed TOML document into a provenance tree.
+pub fn from_document(table: &toml::Spanned<DeTable<'_>>, file: FileId) -> Node {
+    Node {
+        value: Value::Table(convert_table(table.get_ref(), file)),
+        span: span(file, table.span()),
+    }
+}
+
+fn convert_table(table: &DeTable<'_>, file: FileId) -> Table {
+    table
+        .iter()
+        .map(|(key, value)| {
+            let entry = Entry {
+                key_span: span(file, key.span()),
+                node: convert(value, file),
+            };
+            (key.get_ref().to_string(), entry)
+        })
+        .collect()
+}
+
+fn convert(value: &toml::Spanned<DeValue<'_>>, file: FileId) -> Node {
+    let converted = match value.get_ref() {
+        DeValue::String(s) => Value::String(s.to_string()),
+        DeValue::Integer(i) => Value::Integer(
+            i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(i64::MAX),
+        ),
+        DeValue::Float(f) => Value::Float(parse_float(f.as_str())),
+        DeValue::Boolean(b) => Value::Bool(*b),
+        DeValue::Datetime(d) => Value::Datetime(d.to_string()),
+        DeValue::Array(items) => Value::Array(items.iter().map(|v| convert(v, file)).collect()),
+        DeValue::Table(table) => Value::Table(convert_table(table, file)),
+    };
+    Node {
+        value: converted,
+        span: span(file, value.span()),
+    }
+}
+
+fn parse_float(text: &str) -> f64 {
+    let clean = text.replace('_', "");
+    match clean.trim_start_matches(['+', '-']) {
+        "inf" => {
+            if clean.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
+        "nan" => f64::NAN,
+        _ => clean.parse().unwrap_or(f64::NAN),
+    }
+}
+
+fn span(file: FileId, range: std::ops::Range<usize>) -> Span {
+    Span {
+        file,
+        start: range.start,
+        end: range.end,
+    }
+}
+
+/// Deep-merges `overlay` over `base`: tables merge key by key, everything else
+/// (scalars and arrays) is replaced whole, keeping the overlay's provenance.
+pub fn merge(base: &mut Node, overlay: Node) {
+    match (&mut base.value, overlay.value) {
+        (Value::Table(base_table), Value::Table(overlay_table)) => {
+            for (key, entry) in overlay_table {
+                match base_table.get_mut(&key) {
+                    Some(existing) => merge(&mut existing.node, entry.node),
+                    None => {
+                        base_table.insert(key, entry);
+                    }
+                }
+            }
+        }
+        (_, value) => {
+            base.value = value;
+            base.span = overlay.span;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, file: u32) -> Node {
+        let doc = DeTable::parse(text).expect("valid TOML");
+        from_document(&doc, FileId(file))
+    }
+
+    #[test]
+    fn tables_merge_and_scalars_and_arrays_replace() {
+        let mut base = parse("[a]\nx = 1\ny = [1, 2]\nz = 'keep'\n", 0);
+        let overlay = parse("[a]\nx = 2\ny = [3]\nw = true\n", 1);
+        merge(&mut base, overlay);
+        assert_eq!(base.get(&["a", "x"]).unwrap().value, Value::Integer(2));
+        assert_eq!(base.get(&["a", "x"]).unwrap().span.file, FileId(1));
+        let Value::Array(items) = &base.get(&["a", "y"]).unwrap().value else {
+            panic!("y is an array")
+        };
+        assert_eq!(items.len(), 1);
+        assert_eq!(base.get(&["a", "z"]).unwrap().span.file, FileId(0));
+        assert_eq!(base.get(&["a", "w"]).unwrap().value, Value::Bool(true));
+    }
+
+    #[test]
+    fn span_of_falls_back_to_the_nearest_ancestor() {
+        let node = parse("[a]\nx = 1\n", 0);
+        assert_eq!(node.span_of(&["a", "x", "nope"]), node.get(&["a", "x"]).unwrap().span);
+    }
+
+    #[test]
+    fn integers_in_any_radix() {
+        let node = parse("a = 0x1F\nb = 1_000\nc = -5\n", 0);
+        assert_eq!(node.get(&["a"]).unwrap().value, Value::Integer(31));
+        assert_eq!(node.get(&["b"]).unwrap().value, Value::Integer(1000));
+        assert_eq!(node.get(&["c"]).unwrap().value, Value::Integer(-5));
+    }
+}

@@ -1,0 +1,83 @@
+//! The typed input model: `stack.toml` and `environments/<env>.toml` as the user wrote
+//! them, after the environment file was merged over the stack file.
+//!
+//! Data only: serde (every struct rejects unknown keys) and schemars (for `stackc schema`).
+//! Defaults are *not* applied here; `check` resolves them into the [`crate::plan::Plan`].
+
+mod app;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+pub use app::{App, Autoscale, ConfigFiles, EnvRef, EnvValue, Metrics, Probe, Probes, Resources, ResourceSet};
+
+/// The whole stack for one environment.
+#[derive(Clone, Debug, Default, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Stack {
+    /// Identity of the stack: name, Kubernetes version, domain, environments.
+    pub stack: StackMeta,
+    /// Where Flux pulls this repository from.
+    pub flux: Flux,
+    /// Values every component starts from.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Generic workloads: `[app.<name>]`.
+    #[serde(default)]
+    pub app: BTreeMap<String, App>,
+}
+
+/// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
+pub const SECTIONS: &[&str] = &["stack", "flux", "defaults", "app"];
+
+/// The component kinds: top-level sections keyed by component name.
+pub const COMPONENT_KINDS: &[&str] = &["app"];
+
+/// `[stack]`
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StackMeta {
+    /// Name of the stack: prefixes the Flux objects, labels every object (`app.kubernetes.io/part-of`).
+    pub name: String,
+    /// Kubernetes minor version the output targets, e.g. "1.34".
+    pub kubernetes: String,
+    /// Public DNS domain of this environment, e.g. "dev.example.org".
+    pub domain: String,
+    /// Environments in promotion order; each needs `environments/<env>.toml`.
+    /// Defaults to the files found there, in alphabetical order.
+    pub environments: Option<Vec<String>>,
+}
+
+/// `[flux]`: the GitRepository Flux reconciles this repository from.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flux {
+    /// Git URL of this repository, e.g. "ssh://git@github.com/acme/platform.git".
+    pub repository: String,
+    /// Branch Flux follows (default "main").
+    pub branch: Option<String>,
+    /// Reconciliation interval of the GitRepository and Kustomizations (default "10m").
+    pub interval: Option<String>,
+    /// Health-check timeout of each layer's Kustomization (default "5m").
+    pub timeout: Option<String>,
+    /// Namespace of the Flux objects (default "flux-system").
+    pub namespace: Option<String>,
+    /// Secret with the Git credentials (Flux `secretRef`), if the repository is private.
+    pub secret: Option<String>,
+}
+
+/// `[defaults]`: starting values for every component; a component's own value wins.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Namespace of components that do not name one.
+    pub namespace: Option<String>,
+    /// Replicas of components that do not say (default 1).
+    pub replicas: Option<u32>,
+    /// Requests and limits of components that do not say.
+    pub resources: Option<Resources>,
+    /// UID (and GID) workloads run as (default 1000).
+    pub run_as_user: Option<i64>,
+}
