@@ -17,7 +17,13 @@ use crate::pipeline::{self, Failure};
 #[command(name = "stackc", version, about, long_about = None)]
 pub struct Cli {
     /// Directory holding stack.toml (default: the current directory).
-    #[arg(short = 'C', long = "dir", global = true, value_name = "DIR", default_value = ".")]
+    #[arg(
+        short = 'C',
+        long = "dir",
+        global = true,
+        value_name = "DIR",
+        default_value = "."
+    )]
     pub dir: PathBuf,
     /// How to print diagnostics.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
@@ -72,17 +78,34 @@ pub fn run(cli: &Cli) -> u8 {
     let mut sources = SourceMap::default();
     let result = match &cli.command {
         Command::Render { env, check } => render(cli, env.as_deref(), *check, &mut sources),
-        Command::Check { env } => pipeline::plans(&cli.dir, env.as_deref(), &mut sources).map(|plans| {
-            let names: Vec<&str> = plans.iter().map(|(_, p)| p.env.as_str()).collect();
-            println!("ok: {} checked ({})", plural(names.len(), "environment"), names.join(", "));
-            0
-        }),
-        Command::Validate { env } => pipeline::compile(&cli.dir, env.as_deref(), &mut sources).map(|compiled| {
-            report(cli, &compiled.warnings, &sources);
-            let objects = compiled.tree.files.keys().filter(|p| is_object_file(p)).count();
-            println!("ok: {} valid in {}", plural(objects, "object"), plural(compiled.envs.len(), "environment"));
-            0
-        }),
+        Command::Check { env } => {
+            pipeline::plans(&cli.dir, env.as_deref(), &mut sources).map(|plans| {
+                let names: Vec<&str> = plans.iter().map(|(_, p)| p.env.as_str()).collect();
+                println!(
+                    "ok: {} checked ({})",
+                    plural(names.len(), "environment"),
+                    names.join(", ")
+                );
+                0
+            })
+        }
+        Command::Validate { env } => {
+            pipeline::compile(&cli.dir, env.as_deref(), &mut sources).map(|compiled| {
+                report(cli, &compiled.warnings, &sources);
+                let objects = compiled
+                    .tree
+                    .files
+                    .keys()
+                    .filter(|p| is_object_file(p))
+                    .count();
+                println!(
+                    "ok: {} valid in {}",
+                    plural(objects, "object"),
+                    plural(compiled.envs.len(), "environment")
+                );
+                0
+            })
+        }
         Command::Schema => {
             println!("{}", schema_json());
             Ok(0)
@@ -105,7 +128,12 @@ pub fn run(cli: &Cli) -> u8 {
     }
 }
 
-fn render(cli: &Cli, env: Option<&str>, check: bool, sources: &mut SourceMap) -> Result<u8, Failure> {
+fn render(
+    cli: &Cli,
+    env: Option<&str>,
+    check: bool,
+    sources: &mut SourceMap,
+) -> Result<u8, Failure> {
     let compiled = pipeline::compile(&cli.dir, env, sources)?;
     report(cli, &compiled.warnings, sources);
     let rendered = cli.dir.join("rendered");
@@ -149,7 +177,11 @@ fn is_object_file(path: &str) -> bool {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn report(cli: &Cli, diags: &[Diagnostic], sources: &SourceMap) {

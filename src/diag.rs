@@ -268,7 +268,11 @@ mod tests {
         let mut map = SourceMap::default();
         let id = map.add("stack.toml".into(), "[app.x]\nreplicass = 2\n".into());
         let diag = Diagnostic::error("unknown-key", "unknown key `replicass`")
-            .at(Some(Span { file: id, start: 8, end: 17 }))
+            .at(Some(Span {
+                file: id,
+                start: 8,
+                end: 17,
+            }))
             .help("did you mean `replicas`?");
         let text = render_human(&[diag], &map, false);
         assert!(text.contains("stack.toml:2:1"), "{text}");

@@ -36,9 +36,12 @@ pub struct Compiled {
 }
 
 /// load + check: the Plan of each selected environment.
-pub fn plans(root: &Path, only: Option<&str>, sources: &mut SourceMap) -> Result<Vec<(EnvStack, Plan)>, Failure> {
-    let envs = load::load(root, only, sources)?;
-    let mut diags = Vec::new();
+pub fn plans(
+    root: &Path,
+    only: Option<&str>,
+    sources: &mut SourceMap,
+) -> Result<Vec<(EnvStack, Plan)>, Failure> {
+    let (envs, mut diags) = load::load(root, only, sources)?;
     let mut plans = Vec::new();
     for env in envs {
         match crate::check::check(&env) {
@@ -53,7 +56,11 @@ pub fn plans(root: &Path, only: Option<&str>, sources: &mut SourceMap) -> Result
 }
 
 /// The whole pipeline for the selected environments.
-pub fn compile(root: &Path, only: Option<&str>, sources: &mut SourceMap) -> Result<Compiled, Failure> {
+pub fn compile(
+    root: &Path,
+    only: Option<&str>,
+    sources: &mut SourceMap,
+) -> Result<Compiled, Failure> {
     let plans = plans(root, only, sources)?;
     let mut diags = Vec::new();
     let mut tree = RenderedTree::default();

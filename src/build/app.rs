@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
-    ResourceMetricSource,
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
+    MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar, EnvVarSource,
-    ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SecretKeySelector, Service, ServiceAccount, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+    ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
+    EnvVarSource, ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SecretKeySelector, Service, ServiceAccount, ServicePort, ServiceSpec,
+    TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -27,12 +28,10 @@ pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
     let stack = &plan.stack.name;
     let labels = labels::labels(stack, &app.name, "app");
     let mut out = vec![object(app, &service_account(app, &labels))];
-    let config_map = app.config.as_ref().map(|c| {
-        ConfigMap {
-            metadata: labels::meta(&c.config_map, &app.namespace, &labels),
-            data: Some(c.files.clone()),
-            ..ConfigMap::default()
-        }
+    let config_map = app.config.as_ref().map(|c| ConfigMap {
+        metadata: labels::meta(&c.config_map, &app.namespace, &labels),
+        data: Some(c.files.clone()),
+        ..ConfigMap::default()
     });
     if let Some(cm) = &config_map {
         out.push(object(app, cm));
@@ -40,7 +39,10 @@ pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
     if !app.ports.is_empty() {
         out.push(object(app, &service(stack, app, &labels)));
     }
-    out.push(object(app, &deployment(stack, app, &labels, config_map.as_ref())));
+    out.push(object(
+        app,
+        &deployment(stack, app, &labels, config_map.as_ref()),
+    ));
     if app.autoscale.is_some() {
         out.push(object(app, &hpa(app, &labels)));
     }
@@ -86,7 +88,12 @@ fn service(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>) -> Ser
     }
 }
 
-fn deployment(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>, config: Option<&ConfigMap>) -> Deployment {
+fn deployment(
+    stack: &str,
+    app: &AppPlan,
+    labels: &BTreeMap<String, String>,
+    config: Option<&ConfigMap>,
+) -> Deployment {
     let (tmp_volume, tmp_mount) = security::tmp_volume();
     let mut volumes = vec![tmp_volume];
     let mut mounts = vec![tmp_mount];
@@ -148,7 +155,10 @@ fn deployment(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>, con
         spec: Some(DeploymentSpec {
             // With an HPA the replica count is the HPA's: leaving it unset keeps Flux from
             // resetting it on every reconciliation.
-            replicas: app.autoscale.is_none().then(|| i32::try_from(app.replicas).unwrap_or(i32::MAX)),
+            replicas: app
+                .autoscale
+                .is_none()
+                .then(|| i32::try_from(app.replicas).unwrap_or(i32::MAX)),
             revision_history_limit: Some(5),
             selector: LabelSelector {
                 match_labels: Some(labels::selector(stack, &app.name)),
@@ -262,7 +272,10 @@ fn probe(p: &ProbePlan) -> Probe {
 }
 
 fn hpa(app: &AppPlan, labels: &BTreeMap<String, String>) -> HorizontalPodAutoscaler {
-    let a = app.autoscale.as_ref().expect("hpa is built for autoscaled apps only");
+    let a = app
+        .autoscale
+        .as_ref()
+        .expect("hpa is built for autoscaled apps only");
     HorizontalPodAutoscaler {
         metadata: labels::meta(&app.name, &app.namespace, labels),
         spec: Some(HorizontalPodAutoscalerSpec {

@@ -74,8 +74,14 @@ pub fn build(plan: &Plan, layers: &BTreeSet<Layer>) -> Vec<Object> {
         name,
         namespace: flux.namespace.clone(),
         labels: [
-            ("app.kubernetes.io/managed-by".to_owned(), "stackc".to_owned()),
-            ("app.kubernetes.io/part-of".to_owned(), plan.stack.name.clone()),
+            (
+                "app.kubernetes.io/managed-by".to_owned(),
+                "stackc".to_owned(),
+            ),
+            (
+                "app.kubernetes.io/part-of".to_owned(),
+                plan.stack.name.clone(),
+            ),
         ]
         .into(),
     };
@@ -111,7 +117,11 @@ pub fn build(plan: &Plan, layers: &BTreeSet<Layer>) -> Vec<Object> {
                     kind: "GitRepository",
                     name: source.clone(),
                 },
-                depends_on: previous.take().map(|name| NameRef { name }).into_iter().collect(),
+                depends_on: previous
+                    .take()
+                    .map(|name| NameRef { name })
+                    .into_iter()
+                    .collect(),
             },
         };
         out.push(Object::new(Layer::Flux, None, &kustomization));

@@ -14,11 +14,20 @@ pub fn build(plan: &Plan) -> Vec<Object> {
         .iter()
         .map(|ns| {
             let mut labels = BTreeMap::from([
-                ("app.kubernetes.io/managed-by".to_owned(), "stackc".to_owned()),
-                ("app.kubernetes.io/part-of".to_owned(), plan.stack.name.clone()),
+                (
+                    "app.kubernetes.io/managed-by".to_owned(),
+                    "stackc".to_owned(),
+                ),
+                (
+                    "app.kubernetes.io/part-of".to_owned(),
+                    plan.stack.name.clone(),
+                ),
             ]);
             for mode in ["enforce", "audit", "warn"] {
-                labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
+                labels.insert(
+                    format!("pod-security.kubernetes.io/{mode}"),
+                    "restricted".into(),
+                );
             }
             let namespace = Namespace {
                 metadata: ObjectMeta {

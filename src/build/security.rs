@@ -3,7 +3,8 @@
 //! seccomp, a read-only root filesystem with a writable emptyDir on /tmp.
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, EmptyDirVolumeSource, PodSecurityContext, SeccompProfile, SecurityContext, Volume, VolumeMount,
+    Capabilities, EmptyDirVolumeSource, PodSecurityContext, SeccompProfile, SecurityContext,
+    Volume, VolumeMount,
 };
 
 /// The pod-level security context for a workload running as `uid`.
@@ -47,7 +48,9 @@ pub fn tmp_volume() -> (Volume, VolumeMount) {
         Volume {
             name: "tmp".into(),
             empty_dir: Some(EmptyDirVolumeSource {
-                size_limit: Some(k8s_openapi::apimachinery::pkg::api::resource::Quantity("64Mi".into())),
+                size_limit: Some(k8s_openapi::apimachinery::pkg::api::resource::Quantity(
+                    "64Mi".into(),
+                )),
                 ..EmptyDirVolumeSource::default()
             }),
             ..Volume::default()

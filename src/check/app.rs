@@ -7,14 +7,20 @@ use super::{Ctx, image, names};
 use crate::diag::Diagnostic;
 use crate::model::{App, EnvRef, EnvValue, Probe};
 use crate::plan::{
-    AppPlan, AutoscalePlan, ConfigPlan, EnvSource, EnvVar, MetricsPlan, Port, ProbeAction, ProbePlan, ProbesPlan,
+    AppPlan, AutoscalePlan, ConfigPlan, EnvSource, EnvVar, MetricsPlan, Port, ProbeAction,
+    ProbePlan, ProbesPlan,
 };
 
 /// The name of the port `metrics = { port = N }` adds.
 pub const METRICS_PORT: &str = "metrics";
 
 /// Checks an app; its plan when the app's own values hold no error (uses are wired later).
-pub(super) fn resolve(ctx: &mut Ctx, name: &str, app: &App, defaults: &ResolvedDefaults) -> Option<AppPlan> {
+pub(super) fn resolve(
+    ctx: &mut Ctx,
+    name: &str,
+    app: &App,
+    defaults: &ResolvedDefaults,
+) -> Option<AppPlan> {
     let before = ctx.diags.len();
     let base = ["app", name];
 
@@ -67,7 +73,12 @@ pub(super) fn resolve(ctx: &mut Ctx, name: &str, app: &App, defaults: &ResolvedD
     });
     let env = env(ctx, name, &app.env);
     let config = config(ctx, name, app);
-    let resources = resources(ctx, app.resources.as_ref(), &defaults.resources, &["app", name, "resources"]);
+    let resources = resources(
+        ctx,
+        app.resources.as_ref(),
+        &defaults.resources,
+        &["app", name, "resources"],
+    );
     let probes = probes(ctx, name, app, &ports, metrics.as_ref());
     let autoscale = app.autoscale.as_ref().map(|a| AutoscalePlan {
         min: a.min,
@@ -117,18 +128,31 @@ fn ports(ctx: &mut Ctx, name: &str, app: &App) -> Vec<Port> {
     let mut declared: Vec<(String, u32, Vec<&str>)> = app
         .ports
         .iter()
-        .map(|(port_name, port)| (port_name.clone(), *port, vec!["app", name, "ports", port_name.as_str()]))
+        .map(|(port_name, port)| {
+            (
+                port_name.clone(),
+                *port,
+                vec!["app", name, "ports", port_name.as_str()],
+            )
+        })
         .collect();
     if let Some(m) = &app.metrics {
         if app.ports.contains_key(METRICS_PORT) {
             let span = ctx.key_span(&["app", name, "ports", METRICS_PORT]);
             ctx.report(
-                Diagnostic::error("duplicate-port", format!("port name `{METRICS_PORT}` is taken by `metrics = {{ port = .. }}`"))
-                    .at(span)
-                    .help("remove it from `ports`: the metrics table declares the metrics port"),
+                Diagnostic::error(
+                    "duplicate-port",
+                    format!("port name `{METRICS_PORT}` is taken by `metrics = {{ port = .. }}`"),
+                )
+                .at(span)
+                .help("remove it from `ports`: the metrics table declares the metrics port"),
             );
         } else {
-            declared.push((METRICS_PORT.into(), m.port, vec!["app", name, "metrics", "port"]));
+            declared.push((
+                METRICS_PORT.into(),
+                m.port,
+                vec!["app", name, "metrics", "port"],
+            ));
         }
     }
     let mut seen: BTreeMap<u32, String> = BTreeMap::new();
@@ -154,9 +178,12 @@ fn ports(ctx: &mut Ctx, name: &str, app: &App) -> Vec<Port> {
         if let Some(other) = seen.insert(number, port_name.clone()) {
             let span = ctx.value_span(&path);
             ctx.report(
-                Diagnostic::error("duplicate-port", format!("port {number} is declared twice (`{other}` and `{port_name}`)"))
-                    .at(span)
-                    .help("each port number may appear once per app"),
+                Diagnostic::error(
+                    "duplicate-port",
+                    format!("port {number} is declared twice (`{other}` and `{port_name}`)"),
+                )
+                .at(span)
+                .help("each port number may appear once per app"),
             );
         }
         out.push(Port {
@@ -215,11 +242,15 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
         }),
         (None, None, Some(field), None) => Some(EnvSource::Field(field.clone())),
         (Some(_), None, None, None) | (None, Some(_), None, None) => {
-            ctx.report(bad("an env reference to a Secret or ConfigMap needs a `key`"));
+            ctx.report(bad(
+                "an env reference to a Secret or ConfigMap needs a `key`",
+            ));
             None
         }
         _ => {
-            ctx.report(bad("an env reference needs exactly one of `secret`, `config_map` or `field`"));
+            ctx.report(bad(
+                "an env reference needs exactly one of `secret`, `config_map` or `field`",
+            ));
             None
         }
     }
@@ -236,13 +267,23 @@ fn config(ctx: &mut Ctx, name: &str, app: &App) -> Option<ConfigPlan> {
             "use a plain file name such as \"app.yaml\"",
         );
     }
-    let mount = config.mount.clone().unwrap_or_else(|| format!("/etc/{name}"));
-    if !mount.starts_with('/') || mount == "/" || mount.split('/').any(|p| p == "..") || mount == "/tmp" {
+    let mount = config
+        .mount
+        .clone()
+        .unwrap_or_else(|| format!("/etc/{name}"));
+    if !mount.starts_with('/')
+        || mount == "/"
+        || mount.split('/').any(|p| p == "..")
+        || mount == "/tmp"
+    {
         let span = ctx.value_span(&["app", name, "config", "mount"]);
         ctx.report(
-            Diagnostic::error("invalid-value", format!("mount `{mount}` must be an absolute directory other than / and /tmp"))
-                .at(span)
-                .help(format!("e.g. mount = \"/etc/{name}\"")),
+            Diagnostic::error(
+                "invalid-value",
+                format!("mount `{mount}` must be an absolute directory other than / and /tmp"),
+            )
+            .at(span)
+            .help(format!("e.g. mount = \"/etc/{name}\"")),
         );
     }
     Some(ConfigPlan {
@@ -252,7 +293,13 @@ fn config(ctx: &mut Ctx, name: &str, app: &App) -> Option<ConfigPlan> {
     })
 }
 
-fn probes(ctx: &mut Ctx, name: &str, app: &App, ports: &[Port], metrics: Option<&MetricsPlan>) -> ProbesPlan {
+fn probes(
+    ctx: &mut Ctx,
+    name: &str,
+    app: &App,
+    ports: &[Port],
+    metrics: Option<&MetricsPlan>,
+) -> ProbesPlan {
     let default_port = metrics
         .map(|m| m.port_name.clone())
         .or_else(|| ports.first().map(|p| p.name.clone()));
@@ -261,24 +308,37 @@ fn probes(ctx: &mut Ctx, name: &str, app: &App, ports: &[Port], metrics: Option<
         let path = ["app", name, "probes", which];
         let Some(probe) = probe else {
             // Without a declared probe, a TCP check on the main port keeps the workload honest.
-            return fallback.then(|| default_port.clone()).flatten().map(|port| ProbePlan {
-                action: ProbeAction::Tcp { port },
-                initial_delay: 5,
-                period: 10,
-                failure_threshold: 3,
-            });
+            return fallback
+                .then(|| default_port.clone())
+                .flatten()
+                .map(|port| ProbePlan {
+                    action: ProbeAction::Tcp { port },
+                    initial_delay: 5,
+                    period: 10,
+                    failure_threshold: 3,
+                });
         };
         let port = probe.port.clone().or_else(|| default_port.clone());
         let action = match (&probe.http, probe.tcp, &probe.exec) {
-            (Some(http), None | Some(false), None) => port.clone().map(|port| ProbeAction::Http { path: http.clone(), port }),
+            (Some(http), None | Some(false), None) => port.clone().map(|port| ProbeAction::Http {
+                path: http.clone(),
+                port,
+            }),
             (None, Some(true), None) => port.clone().map(|port| ProbeAction::Tcp { port }),
-            (None, None | Some(false), Some(cmd)) if !cmd.is_empty() => Some(ProbeAction::Exec(cmd.clone())),
+            (None, None | Some(false), Some(cmd)) if !cmd.is_empty() => {
+                Some(ProbeAction::Exec(cmd.clone()))
+            }
             _ => {
                 let span = ctx.value_span(&path);
                 ctx.report(
-                    Diagnostic::error("invalid-probe", format!("the {which} probe needs exactly one of `http`, `tcp = true` or `exec`"))
-                        .at(span)
-                        .help("e.g. { http = \"/healthz\", port = \"http\" }"),
+                    Diagnostic::error(
+                        "invalid-probe",
+                        format!(
+                            "the {which} probe needs exactly one of `http`, `tcp = true` or `exec`"
+                        ),
+                    )
+                    .at(span)
+                    .help("e.g. { http = \"/healthz\", port = \"http\" }"),
                 );
                 return None;
             }
@@ -286,9 +346,12 @@ fn probes(ctx: &mut Ctx, name: &str, app: &App, ports: &[Port], metrics: Option<
         let Some(action) = action else {
             let span = ctx.value_span(&path);
             ctx.report(
-                Diagnostic::error("invalid-probe", format!("the {which} probe has no port to check"))
-                    .at(span)
-                    .help("declare a port in `ports` or name one with `port = \"...\"`"),
+                Diagnostic::error(
+                    "invalid-probe",
+                    format!("the {which} probe has no port to check"),
+                )
+                .at(span)
+                .help("declare a port in `ports` or name one with `port = \"...\"`"),
             );
             return None;
         };
@@ -300,12 +363,24 @@ fn probes(ctx: &mut Ctx, name: &str, app: &App, ports: &[Port], metrics: Option<
             let known: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
             let help = match crate::load::closest(port, known.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
-                None => format!("the app's ports are: {}", if known.is_empty() { "(none)".into() } else { known.join(", ") }),
+                None => format!(
+                    "the app's ports are: {}",
+                    if known.is_empty() {
+                        "(none)".into()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
             };
             ctx.report(
-                Diagnostic::error("unknown-port", format!("the {which} probe names port `{port}`, which the app does not declare"))
-                    .at(span)
-                    .help(help),
+                Diagnostic::error(
+                    "unknown-port",
+                    format!(
+                        "the {which} probe names port `{port}`, which the app does not declare"
+                    ),
+                )
+                .at(span)
+                .help(help),
             );
         }
         Some(ProbePlan {
@@ -326,31 +401,44 @@ fn check_autoscale(ctx: &mut Ctx, name: &str, a: &AutoscalePlan, has_cpu_request
     let path = ["app", name, "autoscale"];
     if a.min == 0 {
         let span = ctx.value_span(&["app", name, "autoscale", "min"]);
-        ctx.report(Diagnostic::error("invalid-autoscale", "autoscale min must be at least 1").at(span).help("set min = 1 or more"));
+        ctx.report(
+            Diagnostic::error("invalid-autoscale", "autoscale min must be at least 1")
+                .at(span)
+                .help("set min = 1 or more"),
+        );
     }
     if a.min > a.max {
         let span = ctx.value_span(&["app", name, "autoscale", "min"]);
         ctx.report(
-            Diagnostic::error("invalid-autoscale", format!("autoscale min ({}) is larger than max ({})", a.min, a.max))
-                .at(span)
-                .label("min")
-                .help("set min <= max"),
+            Diagnostic::error(
+                "invalid-autoscale",
+                format!("autoscale min ({}) is larger than max ({})", a.min, a.max),
+            )
+            .at(span)
+            .label("min")
+            .help("set min <= max"),
         );
     }
     if a.cpu == 0 || a.cpu > 1000 {
         let span = ctx.value_span(&["app", name, "autoscale", "cpu"]);
         ctx.report(
-            Diagnostic::error("invalid-autoscale", format!("autoscale cpu target {}% is out of range", a.cpu))
-                .at(span)
-                .help("the target is a percentage of the CPU request, e.g. cpu = 70"),
+            Diagnostic::error(
+                "invalid-autoscale",
+                format!("autoscale cpu target {}% is out of range", a.cpu),
+            )
+            .at(span)
+            .help("the target is a percentage of the CPU request, e.g. cpu = 70"),
         );
     }
     if !has_cpu_request {
         let span = ctx.value_span(&path);
         ctx.report(
-            Diagnostic::error("hpa-without-cpu-request", "autoscaling on CPU needs a CPU request")
-                .at(span)
-                .help("set resources = { requests = { cpu = \"100m\" } } on the app or in [defaults]"),
+            Diagnostic::error(
+                "hpa-without-cpu-request",
+                "autoscaling on CPU needs a CPU request",
+            )
+            .at(span)
+            .help("set resources = { requests = { cpu = \"100m\" } } on the app or in [defaults]"),
         );
     }
 }

@@ -13,11 +13,12 @@ use crate::plan::{AppPlan, EnvSource, EnvVar};
 pub fn exports(app: &AppPlan) -> Vec<(String, String)> {
     let prefix = env_prefix(&app.name);
     let mut out = vec![(format!("{prefix}_HOST"), fqdn(&app.name, &app.namespace))];
-    out.extend(
-        app.ports
-            .iter()
-            .map(|p| (format!("{prefix}_PORT_{}", env_prefix(&p.name)), p.port.to_string())),
-    );
+    out.extend(app.ports.iter().map(|p| {
+        (
+            format!("{prefix}_PORT_{}", env_prefix(&p.name)),
+            p.port.to_string(),
+        )
+    }));
     out
 }
 
@@ -59,9 +60,12 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
                 .or_else(|| ctx.value_span(&["app", &app.name, "uses"]));
             if seen.contains(target) {
                 ctx.report(
-                    Diagnostic::error("duplicate-reference", format!("`{target}` is listed twice in uses"))
-                        .at(span)
-                        .help("list each component once"),
+                    Diagnostic::error(
+                        "duplicate-reference",
+                        format!("`{target}` is listed twice in uses"),
+                    )
+                    .at(span)
+                    .help("list each component once"),
                 );
                 continue;
             }
@@ -83,22 +87,37 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!(
                         "declare it, e.g. `[app.{target}]`, or remove it; components: {}",
-                        if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 };
                 ctx.report(
-                    Diagnostic::error("dangling-reference", format!("app `{}` uses `{target}`, which is not a component of this stack", app.name))
-                        .at(span)
-                        .label("no such component")
-                        .help(help),
+                    Diagnostic::error(
+                        "dangling-reference",
+                        format!(
+                            "app `{}` uses `{target}`, which is not a component of this stack",
+                            app.name
+                        ),
+                    )
+                    .at(span)
+                    .label("no such component")
+                    .help(help),
                 );
                 continue;
             };
             if !has_ports {
                 ctx.report(
-                    Diagnostic::error("nothing-to-use", format!("`{target}` exposes no ports, so there is nothing to connect to"))
-                        .at(span)
-                        .help(format!("declare `ports` on `{target}`, or remove it from `uses`")),
+                    Diagnostic::error(
+                        "nothing-to-use",
+                        format!("`{target}` exposes no ports, so there is nothing to connect to"),
+                    )
+                    .at(span)
+                    .help(format!(
+                        "declare `ports` on `{target}`, or remove it from `uses`"
+                    )),
                 );
                 continue;
             }
@@ -106,9 +125,14 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
                 if let Some(existing) = app.env.iter().find(|e| &e.name == name) {
                     let span = ctx.key_span(&["app", &app.name, "env", &existing.name]);
                     ctx.report(
-                        Diagnostic::error("env-conflict", format!("env var `{name}` is set both here and by `uses = [\"{target}\"]`"))
-                            .at(span)
-                            .help("remove this env var: stackc derives it from the reference"),
+                        Diagnostic::error(
+                            "env-conflict",
+                            format!(
+                                "env var `{name}` is set both here and by `uses = [\"{target}\"]`"
+                            ),
+                        )
+                        .at(span)
+                        .help("remove this env var: stackc derives it from the reference"),
                     );
                     continue;
                 }

@@ -24,7 +24,11 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
         let hex = digest
             .strip_prefix("sha256:")
             .ok_or("a digest must start with `sha256:`")?;
-        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+        if hex.len() != 64
+            || !hex
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        {
             return Err("a sha256 digest has 64 lowercase hex digits".into());
         }
     }
@@ -63,9 +67,9 @@ fn check_repository(repository: &str) -> Result<(), String> {
     }
     for part in path {
         let ok = !part.is_empty()
-            && part
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+            && part.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            })
             && part.starts_with(|c: char| c.is_ascii_alphanumeric())
             && part.ends_with(|c: char| c.is_ascii_alphanumeric());
         if !ok {
@@ -81,11 +85,15 @@ fn check_tag(tag: &str) -> Result<(), String> {
     let ok = !tag.is_empty()
         && tag.len() <= 128
         && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-        && tag.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(())
     } else {
-        Err(format!("tag `{tag}` is invalid: up to 128 of letters, digits, `.`, `_`, `-`"))
+        Err(format!(
+            "tag `{tag}` is invalid: up to 128 of letters, digits, `.`, `_`, `-`"
+        ))
     }
 }
 
@@ -96,7 +104,10 @@ mod tests {
     #[test]
     fn accepts_pinned_references() {
         let r = parse("ghcr.io/acme/producer:1.4.0").unwrap();
-        assert_eq!((r.repository, r.tag), ("ghcr.io/acme/producer", Some("1.4.0")));
+        assert_eq!(
+            (r.repository, r.tag),
+            ("ghcr.io/acme/producer", Some("1.4.0"))
+        );
         let r = parse("localhost:5000/app:dev").unwrap();
         assert_eq!((r.repository, r.tag), ("localhost:5000/app", Some("dev")));
         let digest = format!("postgres@sha256:{}", "a".repeat(64));

@@ -77,10 +77,21 @@ impl Ctx<'_> {
     }
 
     /// Reports `Err(reason)` of a format rule as `code` at the value of `path`.
-    fn rule(&mut self, result: Result<(), String>, code: &'static str, what: &str, path: &[&str], help: &str) {
+    fn rule(
+        &mut self,
+        result: Result<(), String>,
+        code: &'static str,
+        what: &str,
+        path: &[&str],
+        help: &str,
+    ) {
         if let Err(reason) = result {
             let span = self.value_span(path);
-            self.report(Diagnostic::error(code, format!("{what} {reason}")).at(span).help(help));
+            self.report(
+                Diagnostic::error(code, format!("{what} {reason}"))
+                    .at(span)
+                    .help(help),
+            );
         }
     }
 }

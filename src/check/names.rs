@@ -8,10 +8,15 @@ pub fn dns1123_label(name: &str) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if name.len() > 63 {
-        return Err(format!("is {} characters long; at most 63 are allowed", name.len()));
+        return Err(format!(
+            "is {} characters long; at most 63 are allowed",
+            name.len()
+        ));
     }
     if let Some(c) = name.chars().find(|c| c.is_ascii_uppercase()) {
-        return Err(format!("contains the uppercase letter `{c}`; Kubernetes names are lowercase"));
+        return Err(format!(
+            "contains the uppercase letter `{c}`; Kubernetes names are lowercase"
+        ));
     }
     if let Some(c) = name
         .chars()
@@ -28,7 +33,10 @@ pub fn dns1123_label(name: &str) -> Result<(), String> {
 /// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
 pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
     if name.len() > 253 {
-        return Err(format!("is {} characters long; at most 253 are allowed", name.len()));
+        return Err(format!(
+            "is {} characters long; at most 253 are allowed",
+            name.len()
+        ));
     }
     name.split('.').try_for_each(dns1123_label)
 }
@@ -38,7 +46,10 @@ pub fn port_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 15 {
         return Err("must be 1 to 15 characters long".into());
     }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
         return Err("only a-z, 0-9 and `-` are allowed".into());
     }
     if !name.chars().any(|c| c.is_ascii_lowercase()) {

@@ -58,9 +58,15 @@ pub(super) fn flux(ctx: &mut Ctx, stack: &Stack, env: &str) -> FluxPlan {
     if !url_ok {
         let span = ctx.value_span(&["flux", "repository"]);
         ctx.report(
-            Diagnostic::error("invalid-url", format!("repository `{}` is not a Git URL Flux accepts", flux.repository))
-                .at(span)
-                .help("use an https:// or ssh:// URL, e.g. \"ssh://git@github.com/acme/platform.git\""),
+            Diagnostic::error(
+                "invalid-url",
+                format!(
+                    "repository `{}` is not a Git URL Flux accepts",
+                    flux.repository
+                ),
+            )
+            .at(span)
+            .help("use an https:// or ssh:// URL, e.g. \"ssh://git@github.com/acme/platform.git\""),
         );
     }
     let plan = FluxPlan {
@@ -68,13 +74,22 @@ pub(super) fn flux(ctx: &mut Ctx, stack: &Stack, env: &str) -> FluxPlan {
         branch: flux.branch.clone().unwrap_or_else(|| "main".into()),
         interval: flux.interval.clone().unwrap_or_else(|| "10m".into()),
         timeout: flux.timeout.clone().unwrap_or_else(|| "5m".into()),
-        namespace: flux.namespace.clone().unwrap_or_else(|| "flux-system".into()),
+        namespace: flux
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "flux-system".into()),
         secret: flux.secret.clone(),
         path: format!("./rendered/{env}"),
     };
     if plan.branch.is_empty() || plan.branch.contains(char::is_whitespace) {
         let span = ctx.value_span(&["flux", "branch"]);
-        ctx.report(Diagnostic::error("invalid-value", "branch must be a non-empty name without spaces").at(span));
+        ctx.report(
+            Diagnostic::error(
+                "invalid-value",
+                "branch must be a non-empty name without spaces",
+            )
+            .at(span),
+        );
     }
     for (key, value) in [("interval", &plan.interval), ("timeout", &plan.timeout)] {
         ctx.rule(
@@ -141,7 +156,12 @@ pub(super) fn defaults(ctx: &mut Ctx, defaults: &Defaults) -> ResolvedDefaults {
             memory: Some("256Mi".into()),
         },
     };
-    let resources = resources(ctx, defaults.resources.as_ref(), &builtin, &["defaults", "resources"]);
+    let resources = resources(
+        ctx,
+        defaults.resources.as_ref(),
+        &builtin,
+        &["defaults", "resources"],
+    );
     ResolvedDefaults {
         namespace: defaults.namespace.clone(),
         replicas: defaults.replicas.unwrap_or(1),
@@ -152,10 +172,17 @@ pub(super) fn defaults(ctx: &mut Ctx, defaults: &Defaults) -> ResolvedDefaults {
 
 /// Overlays `given` on `base` field by field, checking every quantity and that no
 /// request exceeds its limit.
-pub(super) fn resources(ctx: &mut Ctx, given: Option<&Resources>, base: &ResourcesPlan, path: &[&str]) -> ResourcesPlan {
+pub(super) fn resources(
+    ctx: &mut Ctx,
+    given: Option<&Resources>,
+    base: &ResourcesPlan,
+    path: &[&str],
+) -> ResourcesPlan {
     let pick = |set: Option<&crate::model::ResourceSet>, base: &Quantities| Quantities {
         cpu: set.and_then(|s| s.cpu.clone()).or_else(|| base.cpu.clone()),
-        memory: set.and_then(|s| s.memory.clone()).or_else(|| base.memory.clone()),
+        memory: set
+            .and_then(|s| s.memory.clone())
+            .or_else(|| base.memory.clone()),
     };
     let plan = ResourcesPlan {
         requests: pick(given.and_then(|r| r.requests.as_ref()), &base.requests),
@@ -170,10 +197,17 @@ pub(super) fn resources(ctx: &mut Ctx, given: Option<&Resources>, base: &Resourc
                 Err(reason) => {
                     let span = ctx.value_span(&full);
                     ctx.report(
-                        Diagnostic::error("invalid-quantity", format!("{name} {group} `{value}` is not a quantity"))
-                            .at(span)
-                            .label(reason)
-                            .help(if name == "cpu" { "e.g. cpu = \"250m\" or \"1\"" } else { "e.g. memory = \"256Mi\" or \"1Gi\"" }),
+                        Diagnostic::error(
+                            "invalid-quantity",
+                            format!("{name} {group} `{value}` is not a quantity"),
+                        )
+                        .at(span)
+                        .label(reason)
+                        .help(if name == "cpu" {
+                            "e.g. cpu = \"250m\" or \"1\""
+                        } else {
+                            "e.g. memory = \"256Mi\" or \"1Gi\""
+                        }),
                     );
                     None
                 }

@@ -44,7 +44,10 @@ pub fn emit(env: &str, objects: &[Object]) -> RenderedTree {
     }
     for (layer, resources) in &by_layer {
         let kustomization = yaml::to_yaml(&layout::kustomization(resources));
-        files.insert(format!("{}/kustomization.yaml", layer.dir()), kustomization.into_bytes());
+        files.insert(
+            format!("{}/kustomization.yaml", layer.dir()),
+            kustomization.into_bytes(),
+        );
     }
     let sums = sha256sums(&files);
     files.insert(SUMS_FILE.to_owned(), sums.into_bytes());

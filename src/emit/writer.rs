@@ -92,7 +92,8 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
             return Err(e);
         }
     }
-    let (sums, others): (Vec<_>, Vec<_>) = staged.files.iter().partition(|(target, _)| is_sums(target));
+    let (sums, others): (Vec<_>, Vec<_>) =
+        staged.files.iter().partition(|(target, _)| is_sums(target));
     for (target, temp) in others {
         std::fs::rename(temp, target)?;
     }
@@ -121,7 +122,9 @@ struct Staged {
 impl Staged {
     fn stage(&mut self, rendered: &Path, rel: &str, bytes: &[u8]) -> io::Result<()> {
         let target = rendered.join(rel);
-        let parent = target.parent().ok_or_else(|| io::Error::other("path has no parent"))?;
+        let parent = target
+            .parent()
+            .ok_or_else(|| io::Error::other("path has no parent"))?;
         self.create_dirs(parent)?;
         let name = target
             .file_name()
@@ -167,15 +170,30 @@ fn remove_empty_parents(file: &Path, stop: &Path) {
 /// Unified diffs of every change, `a/` = on disk, `b/` = what the sources render.
 pub fn unified_diff(changes: &Changes, tree: &RenderedTree) -> String {
     let mut out = String::new();
-    let text = |bytes: Option<&Vec<u8>>| bytes.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-    let mut paths: Vec<&String> = changes.added.iter().chain(&changes.changed).chain(&changes.removed).collect();
+    let text = |bytes: Option<&Vec<u8>>| {
+        bytes
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
+    let mut paths: Vec<&String> = changes
+        .added
+        .iter()
+        .chain(&changes.changed)
+        .chain(&changes.removed)
+        .collect();
     paths.sort();
     for path in paths {
         let old = text(changes.old.get(path));
         let new = text(tree.files.get(path));
         let diff = similar::TextDiff::from_lines(&old, &new);
         let (a, b) = (format!("a/rendered/{path}"), format!("b/rendered/{path}"));
-        out.push_str(&diff.unified_diff().context_radius(3).header(&a, &b).to_string());
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&a, &b)
+                .to_string(),
+        );
     }
     out
 }

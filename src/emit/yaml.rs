@@ -89,7 +89,9 @@ fn string(s: &str) -> String {
 }
 
 /// Words some YAML reader (1.1 or 1.2) resolves to null or a boolean.
-const RESERVED: &[&str] = &["null", "~", "true", "false", "yes", "no", "on", "off", "y", "n"];
+const RESERVED: &[&str] = &[
+    "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n",
+];
 
 fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
@@ -104,10 +106,7 @@ fn plain_ok(s: &str) -> bool {
         return false;
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "-_./@+=:,() ".contains(c);
-    s.chars().all(allowed)
-        && !s.ends_with([':', ' '])
-        && !s.contains(": ")
-        && !s.contains(" #")
+    s.chars().all(allowed) && !s.ends_with([':', ' ']) && !s.contains(": ") && !s.contains(" #")
 }
 
 /// A double-quoted scalar; escapes are the subset JSON and YAML share.
@@ -177,18 +176,51 @@ mod tests {
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        for s in ["yes", "No", "on", "OFF", "y", "null", "~", "1.10", "2024-01-01", "0x1F", "12:30", "", "-", "8000", ".inf", "a: b", "a #b", "@x", "*x", "!x", "'x", "{x", "[x", "x:"] {
+        for s in [
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "null",
+            "~",
+            "1.10",
+            "2024-01-01",
+            "0x1F",
+            "12:30",
+            "",
+            "-",
+            "8000",
+            ".inf",
+            "a: b",
+            "a #b",
+            "@x",
+            "*x",
+            "!x",
+            "'x",
+            "{x",
+            "[x",
+            "x:",
+        ] {
             let out = string(s);
             assert!(out.starts_with('"'), "{s:?} was not quoted: {out}");
         }
-        for s in ["producer", "ghcr.io/acme/producer:1.4.0", "app.kubernetes.io/name", "https://example.org/x", "RuntimeDefault", "hello world"] {
+        for s in [
+            "producer",
+            "ghcr.io/acme/producer:1.4.0",
+            "app.kubernetes.io/name",
+            "https://example.org/x",
+            "RuntimeDefault",
+            "hello world",
+        ] {
             assert_eq!(string(s), s);
         }
     }
 
     #[test]
     fn multiline_strings_are_literal_blocks() {
-        let v = json!({"data": {"a.conf": "line1\n  indented\n\nlast\n", "b": "no newline\nat end"}});
+        let v =
+            json!({"data": {"a.conf": "line1\n  indented\n\nlast\n", "b": "no newline\nat end"}});
         assert_eq!(
             to_yaml(&v),
             "data:\n  a.conf: |\n    line1\n      indented\n\n    last\n  b: |-\n    no newline\n    at end\n"
@@ -206,6 +238,9 @@ mod tests {
     #[test]
     fn nested_sequences_and_empty_values() {
         let v = json!({"a": [[1, 2], [], {}], "b": null, "c": true, "d": 1.5});
-        assert_eq!(to_yaml(&v), "a:\n  -\n    - 1\n    - 2\n  - []\n  - {}\nb: null\nc: true\nd: 1.5\n");
+        assert_eq!(
+            to_yaml(&v),
+            "a:\n  -\n    - 1\n    - 2\n  - []\n  - {}\nb: null\nc: true\nd: 1.5\n"
+        );
     }
 }

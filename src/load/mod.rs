@@ -37,7 +37,13 @@ pub const STACK_FILE: &str = "stack.toml";
 pub const ENV_DIR: &str = "environments";
 
 /// Loads the stack for every environment (or just `only`), in promotion order.
-pub fn load(root: &Path, only: Option<&str>, sources: &mut SourceMap) -> Result<Vec<EnvStack>, LoadError> {
+/// Environments that could not be read into the model are left out and their problems
+/// returned beside the others, so that `check` still runs on the rest.
+pub fn load(
+    root: &Path,
+    only: Option<&str>,
+    sources: &mut SourceMap,
+) -> Result<(Vec<EnvStack>, Vec<Diagnostic>), LoadError> {
     let base = read_toml(root, STACK_FILE, sources)?;
     let found = discover_environments(root)?;
     let order = environment_order(&base, &found)?;
@@ -74,11 +80,7 @@ pub fn load(root: &Path, only: Option<&str>, sources: &mut SourceMap) -> Result<
             });
         }
     }
-    if diags.is_empty() {
-        Ok(envs)
-    } else {
-        Err(LoadError::Stack(crate::diag::dedup(diags)))
-    }
+    Ok((envs, crate::diag::dedup(diags)))
 }
 
 /// Reads and parses one TOML file into a provenance tree.
@@ -125,7 +127,8 @@ fn discover_environments(root: &Path) -> Result<Vec<String>, LoadError> {
     };
     let mut names = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| LoadError::Io(format!("cannot read {}: {e}", dir.display())))?;
+        let entry =
+            entry.map_err(|e| LoadError::Io(format!("cannot read {}: {e}", dir.display())))?;
         let path = entry.path();
         if path.extension().is_some_and(|ext| ext == "toml")
             && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
@@ -162,9 +165,12 @@ fn environment_order(base: &Node, found: &[String]) -> Result<Vec<String>, LoadE
         };
         if order.contains(name) {
             diags.push(
-                Diagnostic::error("duplicate-environment", format!("environment `{name}` is listed twice"))
-                    .at(Some(item.span))
-                    .help("list each environment once, in promotion order"),
+                Diagnostic::error(
+                    "duplicate-environment",
+                    format!("environment `{name}` is listed twice"),
+                )
+                .at(Some(item.span))
+                .help("list each environment once, in promotion order"),
             );
         } else if !found.contains(name) {
             diags.push(
@@ -184,8 +190,12 @@ fn environment_order(base: &Node, found: &[String]) -> Result<Vec<String>, LoadE
         .at(Some(declared.span))
         .label("the environments, in promotion order");
         diag = match closest(name, order.iter().map(String::as_str)) {
-            Some(best) => diag.help(format!("did you mean `{best}`? rename the file, or add `{name}` to the list")),
-            None => diag.help(format!("add \"{name}\" to `[stack] environments`, or delete the file")),
+            Some(best) => diag.help(format!(
+                "did you mean `{best}`? rename the file, or add `{name}` to the list"
+            )),
+            None => diag.help(format!(
+                "add \"{name}\" to `[stack] environments`, or delete the file"
+            )),
         };
         diags.push(diag);
     }

@@ -45,7 +45,9 @@ fn required<T: DeserializeOwned>(root: &Node, key: &str, diags: &mut Vec<Diagnos
 
 fn optional<T: DeserializeOwned>(root: &Node, key: &str, diags: &mut Vec<Diagnostic>) -> Option<T> {
     let node = root.get(&[key])?;
-    from_node(node).map_err(|e| diags.push(to_diagnostic(e, key))).ok()
+    from_node(node)
+        .map_err(|e| diags.push(to_diagnostic(e, key)))
+        .ok()
 }
 
 fn components<T: DeserializeOwned>(
@@ -60,7 +62,10 @@ fn components<T: DeserializeOwned>(
         diags.push(
             Diagnostic::error(
                 "invalid-type",
-                format!("`{kind}` must be a table of components, found {}", node.value.type_name()),
+                format!(
+                    "`{kind}` must be a table of components, found {}",
+                    node.value.type_name()
+                ),
             )
             .at(Some(node.span))
             .help(format!("declare components as `[{kind}.<name>]` tables")),
@@ -99,11 +104,12 @@ fn unknown_key(key: &str, expected: &[&str]) -> Diagnostic {
 fn to_diagnostic(err: DeError, table: &str) -> Diagnostic {
     let diag = match &err.kind {
         DeErrorKind::UnknownKey { key, expected } => unknown_key(key, expected),
-        DeErrorKind::MissingKey(key) => {
-            Diagnostic::error("missing-key", format!("`[{table}]` is missing required key `{key}`"))
-                .label(format!("`{key}` is required here"))
-                .help(format!("add `{key} = ...` to `[{table}]`"))
-        }
+        DeErrorKind::MissingKey(key) => Diagnostic::error(
+            "missing-key",
+            format!("`[{table}]` is missing required key `{key}`"),
+        )
+        .label(format!("`{key}` is required here"))
+        .help(format!("add `{key} = ...` to `[{table}]`")),
         DeErrorKind::Message(msg) => Diagnostic::error("invalid-value", humanize(msg))
             .label("this value")
             .help("see `stackc schema` or the README for the expected type"),

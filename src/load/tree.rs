@@ -109,9 +109,9 @@ fn convert_table(table: &DeTable<'_>, file: FileId) -> Table {
 fn convert(value: &toml::Spanned<DeValue<'_>>, file: FileId) -> Node {
     let converted = match value.get_ref() {
         DeValue::String(s) => Value::String(s.to_string()),
-        DeValue::Integer(i) => Value::Integer(
-            i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(i64::MAX),
-        ),
+        DeValue::Integer(i) => {
+            Value::Integer(i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(i64::MAX))
+        }
         DeValue::Float(f) => Value::Float(parse_float(f.as_str())),
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
@@ -195,7 +195,10 @@ mod tests {
     #[test]
     fn span_of_falls_back_to_the_nearest_ancestor() {
         let node = parse("[a]\nx = 1\n", 0);
-        assert_eq!(node.span_of(&["a", "x", "nope"]), node.get(&["a", "x"]).unwrap().span);
+        assert_eq!(
+            node.span_of(&["a", "x", "nope"]),
+            node.get(&["a", "x"]).unwrap().span
+        );
     }
 
     #[test]

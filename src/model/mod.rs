@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub use app::{App, Autoscale, ConfigFiles, EnvRef, EnvValue, Metrics, Probe, Probes, Resources, ResourceSet};
+pub use app::{
+    App, Autoscale, ConfigFiles, EnvRef, EnvValue, Metrics, Probe, Probes, ResourceSet, Resources,
+};
 
 /// The whole stack for one environment.
 #[derive(Clone, Debug, Default, JsonSchema)]
