@@ -212,7 +212,6 @@ mod tests {
     #[serde(deny_unknown_fields)]
     struct Sample {
         replicas: u32,
-        #[allow(dead_code)]
         name: Option<String>,
     }
 
@@ -250,6 +249,8 @@ mod tests {
 
     #[test]
     fn missing_key_is_reported_by_name() {
+        let ok = from_node::<Sample>(&node("replicas = 2\nname = 'x'\n")).unwrap();
+        assert_eq!((ok.replicas, ok.name.as_deref()), (2, Some("x")));
         let err = from_node::<Sample>(&node("name = 'x'\n")).unwrap_err();
         assert_eq!(err.kind, DeErrorKind::MissingKey("replicas".into()));
     }
