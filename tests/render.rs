@@ -12,7 +12,12 @@ use common::*;
 #[test]
 fn committed_rendered_tree_is_up_to_date() {
     let out = stackc(&repo(), &["render", "--check"]);
-    assert_eq!(code(&out), 0, "rendered/ is stale; run `stackc render`:\n{}", stdout(&out));
+    assert_eq!(
+        code(&out),
+        0,
+        "rendered/ is stale; run `stackc render`:\n{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -31,10 +36,17 @@ fn renders_are_byte_identical_from_any_directory_locale_and_timezone() {
         .output()
         .unwrap();
     assert_eq!(code(&second), 0, "{}", stderr(&second));
-    let (ra, rb) = (snapshot(&a.path().join("rendered")), snapshot(&b.path().join("rendered")));
+    let (ra, rb) = (
+        snapshot(&a.path().join("rendered")),
+        snapshot(&b.path().join("rendered")),
+    );
     assert!(!ra.is_empty());
     assert_eq!(ra, rb);
-    assert_eq!(ra, snapshot(&repo().join("rendered")), "a fresh render differs from the committed tree");
+    assert_eq!(
+        ra,
+        snapshot(&repo().join("rendered")),
+        "a fresh render differs from the committed tree"
+    );
 }
 
 #[test]
@@ -42,7 +54,10 @@ fn output_is_canonical_text() {
     for (path, bytes) in snapshot(&repo().join("rendered")) {
         let text = String::from_utf8(bytes).unwrap_or_else(|_| panic!("{path} is not UTF-8"));
         assert!(!text.contains('\r'), "{path} has CR line endings");
-        assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{path} must end in exactly one newline");
+        assert!(
+            text.ends_with('\n') && !text.ends_with("\n\n"),
+            "{path} must end in exactly one newline"
+        );
         if !path.ends_with("/SHA256SUMS") {
             assert_eq!(path, path.to_lowercase(), "object file names are lowercase");
         }
@@ -51,7 +66,12 @@ fn output_is_canonical_text() {
 
 #[test]
 fn every_layer_builds_with_kubectl_kustomize() {
-    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
         eprintln!("kubectl not found: skipped (CI installs it)");
         assert!(std::env::var_os("CI").is_none(), "CI must have kubectl");
         return;
@@ -65,40 +85,88 @@ fn every_layer_builds_with_kubectl_kustomize() {
                 continue;
             }
             layers += 1;
-            let out = Command::new("kubectl").arg("kustomize").arg(&layer).output().unwrap();
-            assert!(out.status.success(), "kubectl kustomize {}: {}", layer.display(), stderr(&out));
+            let out = Command::new("kubectl")
+                .arg("kustomize")
+                .arg(&layer)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "kubectl kustomize {}: {}",
+                layer.display(),
+                stderr(&out)
+            );
             let built = stdout(&out);
             let files = std::fs::read_dir(&layer).unwrap().count();
-            assert!(built.contains("kind:"), "{} built nothing ({files} entries)", layer.display());
+            assert!(
+                built.contains("kind:"),
+                "{} built nothing ({files} entries)",
+                layer.display()
+            );
         }
     }
-    assert!(layers >= 9, "expected flux, infra and apps layers in 3 environments, found {layers}");
+    assert!(
+        layers >= 9,
+        "expected flux, infra and apps layers in 3 environments, found {layers}"
+    );
 }
 
 #[test]
 fn sha256sums_verify_with_sha256sum() {
     for env in ["dev", "staging", "prod"] {
         let dir = repo().join("rendered").join(env);
-        let out = Command::new("sha256sum").args(["-c", "--strict", "SHA256SUMS"]).current_dir(&dir).output().unwrap();
-        assert!(out.status.success(), "{env}: {}{}", stdout(&out), stderr(&out));
-        let listed = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap().lines().count();
+        let out = Command::new("sha256sum")
+            .args(["-c", "--strict", "SHA256SUMS"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{env}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let listed = std::fs::read_to_string(dir.join("SHA256SUMS"))
+            .unwrap()
+            .lines()
+            .count();
         let files = snapshot(&dir).len();
-        assert_eq!(listed, files - 1, "{env}: SHA256SUMS must list every file but itself");
+        assert_eq!(
+            listed,
+            files - 1,
+            "{env}: SHA256SUMS must list every file but itself"
+        );
     }
 }
 
 #[test]
 fn check_reports_drift_with_a_diff_and_writes_nothing() {
     let dir = copy_reference(true);
-    edit(&dir.path().join("environments/prod.toml"), "conveyor-producer:1.3.9", "conveyor-producer:1.4.0");
+    edit(
+        &dir.path().join("environments/prod.toml"),
+        "conveyor-producer:1.3.9",
+        "conveyor-producer:1.4.0",
+    );
     let before = snapshot(&dir.path().join("rendered"));
     let out = stackc(dir.path(), &["render", "--check"]);
     assert_eq!(code(&out), 1);
     let diff = stdout(&out);
-    assert!(diff.contains("--- a/rendered/prod/apps/conveyor-pipeline/deployment-producer.yaml"), "{diff}");
-    assert!(diff.contains("-          image: ghcr.io/acme/conveyor-producer:1.3.9"), "{diff}");
-    assert!(diff.contains("+          image: ghcr.io/acme/conveyor-producer:1.4.0"), "{diff}");
-    assert!(!diff.contains("rendered/dev/apps"), "dev did not change:\n{diff}");
+    assert!(
+        diff.contains("--- a/rendered/prod/apps/conveyor-pipeline/deployment-producer.yaml"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-          image: ghcr.io/acme/conveyor-producer:1.3.9"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+          image: ghcr.io/acme/conveyor-producer:1.4.0"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("rendered/dev/apps"),
+        "dev did not change:\n{diff}"
+    );
     assert!(stderr(&out).contains("out of date"));
     assert_eq!(before, snapshot(&dir.path().join("rendered")));
 }
@@ -106,7 +174,12 @@ fn check_reports_drift_with_a_diff_and_writes_nothing() {
 fn mtimes(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
     snapshot(dir)
         .keys()
-        .map(|p| (p.clone(), std::fs::metadata(dir.join(p)).unwrap().modified().unwrap()))
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::metadata(dir.join(p)).unwrap().modified().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -119,19 +192,41 @@ fn rerender_touches_only_changed_files_and_removes_stale_ones() {
     std::fs::write(&stray, "kind: Deployment\n").unwrap();
     let before = mtimes(&rendered);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    edit(&dir.path().join("environments/dev.toml"), "conveyor-processor:1.5.0-rc.1", "conveyor-processor:1.5.0");
+    edit(
+        &dir.path().join("environments/dev.toml"),
+        "conveyor-processor:1.5.0-rc.1",
+        "conveyor-processor:1.5.0",
+    );
     let out = stackc(dir.path(), &["render"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("0 added, 2 changed, 1 removed"), "{}", stdout(&out));
-    assert!(!stray.exists() && !stray.parent().unwrap().exists(), "stale file and its empty directory are removed");
+    assert!(
+        stdout(&out).contains("0 added, 2 changed, 1 removed"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        !stray.exists() && !stray.parent().unwrap().exists(),
+        "stale file and its empty directory are removed"
+    );
     let after = mtimes(&rendered);
     let changed: Vec<&String> = after
         .iter()
         .filter(|(p, t)| before.iter().any(|(bp, bt)| bp == p && bt != t))
         .map(|(p, _)| p)
         .collect();
-    assert_eq!(changed, ["dev/SHA256SUMS", "dev/apps/conveyor-pipeline/deployment-processor.yaml"]);
-    assert!(snapshot(&rendered).keys().all(|p| !p.contains("stackc-tmp")), "no temporary files remain");
+    assert_eq!(
+        changed,
+        [
+            "dev/SHA256SUMS",
+            "dev/apps/conveyor-pipeline/deployment-processor.yaml"
+        ]
+    );
+    assert!(
+        snapshot(&rendered)
+            .keys()
+            .all(|p| !p.contains("stackc-tmp")),
+        "no temporary files remain"
+    );
 }
 
 #[test]
@@ -139,10 +234,17 @@ fn render_of_one_environment_leaves_the_others_alone() {
     let dir = copy_reference(true);
     let rendered = dir.path().join("rendered");
     std::fs::write(rendered.join("prod/apps/kustomization.yaml"), "tampered\n").unwrap();
-    edit(&dir.path().join("environments/dev.toml"), "conveyor-processor:1.5.0-rc.1", "conveyor-processor:1.5.0");
+    edit(
+        &dir.path().join("environments/dev.toml"),
+        "conveyor-processor:1.5.0-rc.1",
+        "conveyor-processor:1.5.0",
+    );
     let out = stackc(dir.path(), &["render", "--env", "dev"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(rendered.join("prod/apps/kustomization.yaml")).unwrap(), "tampered\n");
+    assert_eq!(
+        std::fs::read_to_string(rendered.join("prod/apps/kustomization.yaml")).unwrap(),
+        "tampered\n"
+    );
     let out = stackc(dir.path(), &["render", "--check", "--env", "dev"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
@@ -162,23 +264,44 @@ fn a_write_that_fails_leaves_rendered_untouched() {
     let out = stackc(dir.path(), &["render"]);
     assert_eq!(code(&out), 2, "an I/O failure exits 2: {}", stderr(&out));
     assert!(stderr(&out).contains("rendered"), "{}", stderr(&out));
-    assert_eq!(before, snapshot(&rendered), "rendered/ must be byte-for-byte as it was");
-    assert!(!rendered.join("dev/infra/_cluster/namespace-extra.yaml").exists());
+    assert_eq!(
+        before,
+        snapshot(&rendered),
+        "rendered/ must be byte-for-byte as it was"
+    );
+    assert!(
+        !rendered
+            .join("dev/infra/_cluster/namespace-extra.yaml")
+            .exists()
+    );
 }
 
 #[test]
 fn a_config_change_rolls_the_pods_through_the_checksum_annotation() {
     let dir = copy_reference(false);
-    let deployment = dir.path().join("rendered/dev/apps/conveyor-pipeline/deployment-processor.yaml");
+    let deployment = dir
+        .path()
+        .join("rendered/dev/apps/conveyor-pipeline/deployment-processor.yaml");
     assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
     let before = std::fs::read_to_string(&deployment).unwrap();
     edit(&dir.path().join("stack.toml"), "size: 500", "size: 1000");
     assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
     let after = std::fs::read_to_string(&deployment).unwrap();
-    let checksum = |text: &str| text.lines().find(|l| l.contains("checksum/processor-config")).map(str::to_owned);
+    let checksum = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("checksum/processor-config"))
+            .map(str::to_owned)
+    };
     assert!(checksum(&before).is_some());
-    assert_ne!(checksum(&before), checksum(&after), "the pod template annotation must change");
-    assert!(after.contains("name: processor-config"), "the ConfigMap keeps its name");
+    assert_ne!(
+        checksum(&before),
+        checksum(&after),
+        "the pod template annotation must change"
+    );
+    assert!(
+        after.contains("name: processor-config"),
+        "the ConfigMap keeps its name"
+    );
 }
 
 #[test]
@@ -186,25 +309,47 @@ fn committed_schema_matches_the_model() {
     let out = stackc(&repo(), &["schema"]);
     assert_eq!(code(&out), 0);
     let committed = std::fs::read_to_string(repo().join("stack.schema.json")).unwrap();
-    assert_eq!(stdout(&out).trim_end(), committed.trim_end(), "run `stackc schema > stack.schema.json`");
-    assert!(std::fs::read_to_string(repo().join("stack.toml")).unwrap().starts_with("#:schema ./stack.schema.json"));
+    assert_eq!(
+        stdout(&out).trim_end(),
+        committed.trim_end(),
+        "run `stackc schema > stack.schema.json`"
+    );
+    assert!(
+        std::fs::read_to_string(repo().join("stack.toml"))
+            .unwrap()
+            .starts_with("#:schema ./stack.schema.json")
+    );
 }
 
 #[test]
 fn every_command_has_help() {
-    for cmd in [vec!["--help"], vec!["render", "--help"], vec!["check", "--help"], vec!["validate", "--help"], vec!["schema", "--help"]] {
+    for cmd in [
+        vec!["--help"],
+        vec!["render", "--help"],
+        vec!["check", "--help"],
+        vec!["validate", "--help"],
+        vec!["schema", "--help"],
+    ] {
         let out = stackc(&repo(), &cmd);
         assert_eq!(code(&out), 0, "{cmd:?}");
         assert!(stdout(&out).contains("Usage:"), "{cmd:?}");
     }
-    assert_eq!(code(&stackc(&repo(), &["frobnicate"])), 2, "unknown commands are usage errors");
+    assert_eq!(
+        code(&stackc(&repo(), &["frobnicate"])),
+        2,
+        "unknown commands are usage errors"
+    );
 }
 
 #[test]
 fn check_and_validate_pass_on_the_reference_stack() {
     let out = stackc(&repo(), &["check"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("3 environments checked (dev, staging, prod)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("3 environments checked (dev, staging, prod)"),
+        "{}",
+        stdout(&out)
+    );
     let out = stackc(&repo(), &["validate"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }

@@ -14,8 +14,12 @@ pub fn repo() -> PathBuf {
 /// A temp directory holding a copy of the reference stack's sources (and rendered/ if asked).
 pub fn copy_reference(with_rendered: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(repo().join("stack.toml"), dir.path().join("stack.toml")).expect("copy stack.toml");
-    copy_dir(&repo().join("environments"), &dir.path().join("environments"));
+    std::fs::copy(repo().join("stack.toml"), dir.path().join("stack.toml"))
+        .expect("copy stack.toml");
+    copy_dir(
+        &repo().join("environments"),
+        &dir.path().join("environments"),
+    );
     if with_rendered {
         copy_dir(&repo().join("rendered"), &dir.path().join("rendered"));
     }
@@ -65,7 +69,12 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     for entry in walkdir::WalkDir::new(dir) {
         let entry = entry.expect("walk");
         if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).expect("prefix").to_string_lossy().replace('\\', "/");
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("prefix")
+                .to_string_lossy()
+                .replace('\\', "/");
             files.insert(rel, std::fs::read(entry.path()).expect("read"));
         }
     }
@@ -75,6 +84,10 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Replaces `from` with `to` in a file, asserting it was there.
 pub fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).expect("read");
-    assert!(text.contains(from), "{} does not contain {from:?}", path.display());
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
     std::fs::write(path, text.replacen(from, to, 1)).expect("write");
 }
