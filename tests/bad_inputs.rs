@@ -18,7 +18,8 @@
 //! Each case is copied to a temporary directory beside a sentinel `rendered/` tree, and
 //! run twice (`--format json` and human). The run must exit with the expected code,
 //! report exactly the expected errors (none missing, none unexpected), give every error
-//! a message and a help, and leave `rendered/` byte-for-byte as it was.
+//! a message and a help, and leave `rendered/` byte-for-byte as it was. Warnings are
+//! not compared: a case describes what makes the stack wrong.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -220,13 +221,12 @@ fn run(dir: &Path, json: bool, extra: &[String]) -> Output {
 
 /// Checks one case; every problem found is appended to `problems`.
 fn check_case(case: &Path, problems: &mut Vec<String>) {
-    let fail = |problems: &mut Vec<String>, msg: String| problems.push(msg);
     let expected = match std::fs::read_to_string(case.join("expected"))
         .map_err(|e| format!("cannot read `expected`: {e}"))
         .and_then(|t| parse_expected(&t))
     {
         Ok(e) => e,
-        Err(e) => return fail(problems, e),
+        Err(e) => return problems.push(e),
     };
     let extra: Vec<String> = std::fs::read_to_string(case.join("args"))
         .map(|t| t.split_whitespace().map(str::to_owned).collect())
@@ -244,13 +244,10 @@ fn check_case(case: &Path, problems: &mut Vec<String>) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let code = out.status.code().unwrap_or(-1);
     if code != expected.exit {
-        fail(
-            problems,
-            format!(
-                "exit code {code}, expected {}\n  stdout: {stdout}\n  stderr: {stderr}",
-                expected.exit
-            ),
-        );
+        problems.push(format!(
+            "exit code {code}, expected {}\n  stdout: {stdout}\n  stderr: {stderr}",
+            expected.exit
+        ));
     }
     let mut actual = Vec::new();
     let mut helps = Vec::new();
@@ -258,13 +255,15 @@ fn check_case(case: &Path, problems: &mut Vec<String>) {
         let value: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
-                fail(problems, format!("stdout line is not JSON ({e}): {line}"));
+                problems.push(format!("stdout line is not JSON ({e}): {line}"));
                 continue;
             }
         };
-        for field in ["severity", "code", "message", "file", "line", "column", "help"] {
+        for field in [
+            "severity", "code", "message", "file", "line", "column", "help",
+        ] {
             if value.get(field).is_none() {
-                fail(problems, format!("diagnostic has no `{field}` field: {line}"));
+                problems.push(format!("diagnostic has no `{field}` field: {line}"));
             }
         }
         if value["severity"] != "error" {
@@ -278,10 +277,10 @@ fn check_case(case: &Path, problems: &mut Vec<String>) {
             column: value["column"].as_u64(),
         };
         if text("message").is_empty() {
-            fail(problems, format!("error {located} has an empty message"));
+            problems.push(format!("error {located} has an empty message"));
         }
         if text("help").is_empty() {
-            fail(problems, format!("error {located} has no help: {line}"));
+            problems.push(format!("error {located} has no help: {line}"));
         }
         helps.push(text("help"));
         actual.push(located);
@@ -298,26 +297,25 @@ fn check_case(case: &Path, problems: &mut Vec<String>) {
         }
     }
     for m in missing {
-        fail(problems, format!("missing: {m}"));
+        problems.push(format!("missing: {m}"));
     }
     for u in unexpected {
-        fail(problems, format!("unexpected: {u}"));
+        problems.push(format!("unexpected: {u}"));
     }
     for text in &expected.help_contains {
         if !helps.iter().any(|h| h.contains(text.as_str())) {
-            fail(problems, format!("no help contains `{text}`: {helps:?}"));
+            problems.push(format!("no help contains `{text}`: {helps:?}"));
         }
     }
     for text in &expected.stderr_contains {
         if !stderr.contains(text.as_str()) {
-            fail(
-                problems,
-                format!("JSON run: stderr lacks `{text}`\n  stderr: {stderr}"),
-            );
+            problems.push(format!(
+                "JSON run: stderr lacks `{text}`\n  stderr: {stderr}"
+            ));
         }
     }
     if snapshot(&rendered) != before {
-        fail(problems, "JSON run changed rendered/".into());
+        problems.push("JSON run changed rendered/".into());
     }
 
     // --- Human run: the first expected position and a help are on stderr.
@@ -325,33 +323,29 @@ fn check_case(case: &Path, problems: &mut Vec<String>) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let code = out.status.code().unwrap_or(-1);
     if code != expected.exit {
-        fail(
-            problems,
-            format!("human run: exit code {code}, expected {}", expected.exit),
-        );
+        problems.push(format!(
+            "human run: exit code {code}, expected {}",
+            expected.exit
+        ));
     }
     if let Some(first) = expected.errors.first() {
         let position = first.position();
         if !stderr.contains(&position) {
-            fail(
-                problems,
-                format!("human run: stderr lacks `{position}`\n{stderr}"),
-            );
+            problems.push(format!("human run: stderr lacks `{position}`\n{stderr}"));
         }
         if !stderr.contains("help") {
-            fail(problems, format!("human run: stderr lacks `help`\n{stderr}"));
+            problems.push(format!("human run: stderr lacks `help`\n{stderr}"));
         }
     }
     for text in &expected.stderr_contains {
         if !stderr.contains(text.as_str()) {
-            fail(
-                problems,
-                format!("human run: stderr lacks `{text}`\n  stderr: {stderr}"),
-            );
+            problems.push(format!(
+                "human run: stderr lacks `{text}`\n  stderr: {stderr}"
+            ));
         }
     }
     if snapshot(&rendered) != before {
-        fail(problems, "human run changed rendered/".into());
+        problems.push("human run changed rendered/".into());
     }
 }
 
