@@ -7,13 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diag::{self, Diagnostic, SourceMap};
+use crate::diag::{self, Diagnostic, Severity, SourceMap};
 use crate::emit::writer::{self, Scope};
 use crate::pipeline::{self, Failure};
 
 /// stackc compiles a typed stack description (stack.toml + environments/<env>.toml)
 /// into deterministic Kubernetes manifests under rendered/<env>/, applied by Flux.
-#[derive(Debug, Parser)]
+#[derive(Clone, Debug, Parser)]
 #[command(name = "stackc", version, about, long_about = None)]
 pub struct Cli {
     /// Directory holding stack.toml (default: the current directory).
@@ -38,9 +38,11 @@ pub enum Format {
     Human,
     /// One JSON object per diagnostic per line.
     Json,
+    /// SARIF 2.1.0, for code scanning (`stackc policy` only).
+    Sarif,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Clone, Debug, Subcommand)]
 pub enum Command {
     /// Compile the stack and write rendered/<env>/ (only files whose bytes changed).
     Render {
@@ -62,6 +64,23 @@ pub enum Command {
         /// Validate only this environment.
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
+    },
+    /// Run the policy rules (Pod Security, resources, probes, pinning, isolation, TLS, ...):
+    /// over the stack's own output by default, or over any manifest files and directories.
+    Policy {
+        /// Manifest files or directories (*.yaml, *.yml, multi-document files included).
+        /// Without paths: the stack's own output, with its waivers.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Only this environment of the stack's own output.
+        #[arg(long, value_name = "ENV", conflicts_with = "paths")]
+        env: Option<String>,
+        /// For PATH mode: require image digests (rule `image-digest`).
+        #[arg(long)]
+        pinned: bool,
+        /// Print the rules (id, severity, what, fix, why) and exit.
+        #[arg(long)]
+        list: bool,
     },
     /// Print the JSON Schema of stack.toml (commit it as stack.schema.json for editor completion).
     Schema,
@@ -105,6 +124,19 @@ pub fn run(cli: &Cli) -> u8 {
                 );
                 0
             })
+        }
+        Command::Policy {
+            paths,
+            env,
+            pinned,
+            list,
+        } => {
+            if *list {
+                print!("{}", crate::policy::report::list());
+                Ok(0)
+            } else {
+                policy(cli, paths, env.as_deref(), *pinned, &mut sources)
+            }
         }
         Command::Schema => {
             println!("{}", schema_json());
@@ -168,6 +200,86 @@ fn render(
     Ok(0)
 }
 
+/// `stackc policy`: findings over the stack's own output (with waivers) or over PATHs.
+fn policy(
+    cli: &Cli,
+    paths: &[PathBuf],
+    env: Option<&str>,
+    pinned: bool,
+    sources: &mut SourceMap,
+) -> Result<u8, Failure> {
+    let mut findings = Vec::new();
+    let mut diags = Vec::new();
+    if paths.is_empty() {
+        for (env, plan) in pipeline::plans(&cli.dir, env, sources)? {
+            let checked = pipeline::build_and_check(&env, &plan);
+            diags.extend(checked.validation);
+            diags.extend(checked.waiver_warnings);
+            findings.extend(checked.findings);
+        }
+    } else {
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let (docs, parse_errors) = crate::policy::input::read(&refs).map_err(Failure::Io)?;
+        diags.extend(parse_errors);
+        let subjects: Vec<crate::policy::Subject> = docs
+            .iter()
+            .map(|d| crate::policy::Subject::new(d.file.clone(), d.line, &d.body))
+            .collect();
+        let options = crate::policy::Options {
+            pinned,
+            schema: true,
+        };
+        findings = crate::policy::run(&subjects, options);
+    }
+    let diags = diag::dedup(diags);
+    match cli.format {
+        Format::Human => {
+            report(cli, &diags, sources);
+            print!("{}", crate::policy::report::human(&findings));
+        }
+        Format::Json => {
+            let mut all = diags.clone();
+            all.extend(crate::policy::to_diagnostics(&findings));
+            print!("{}", diag::render_json(&all, sources));
+        }
+        Format::Sarif => {
+            report(
+                &Cli {
+                    format: Format::Human,
+                    ..cli.clone()
+                },
+                &diags,
+                sources,
+            );
+            let sarif = crate::policy::report::sarif(&findings);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&sarif).expect("SARIF serializes")
+            );
+        }
+    }
+    let errors = crate::policy::count(&findings, Severity::Error)
+        + diags.iter().filter(|d| d.is_error()).count();
+    let warnings = crate::policy::count(&findings, Severity::Warning);
+    if cli.format == Format::Human {
+        eprintln!(
+            "policy: {} and {} in {}",
+            plural(errors, "error"),
+            plural(warnings, "warning"),
+            plural(count_files(&findings), "file")
+        );
+    }
+    Ok(u8::from(errors > 0))
+}
+
+fn count_files(findings: &[crate::policy::Finding]) -> usize {
+    findings
+        .iter()
+        .map(|f| f.file.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
 fn display(path: &Path) -> String {
     path.strip_prefix(".").unwrap_or(path).display().to_string()
 }
@@ -189,7 +301,7 @@ fn report(cli: &Cli, diags: &[Diagnostic], sources: &SourceMap) {
         return;
     }
     match cli.format {
-        Format::Human => {
+        Format::Human | Format::Sarif => {
             let styled = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             eprint!("{}", diag::render_human(diags, sources, styled));
         }

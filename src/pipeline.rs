@@ -5,9 +5,12 @@
 use std::path::Path;
 
 use crate::diag::{Diagnostic, SourceMap, dedup, has_errors};
+use crate::emit::layout::object_path;
 use crate::emit::{self, RenderedTree};
 use crate::load::{self, EnvStack, LoadError};
+use crate::object::Object;
 use crate::plan::Plan;
+use crate::policy::{Finding, Subject};
 
 /// Why a command could not produce its result.
 #[derive(Debug)]
@@ -55,7 +58,54 @@ pub fn plans(
     Ok(plans)
 }
 
-/// The whole pipeline for the selected environments.
+/// One environment after build, validate and policy.
+pub struct Checked {
+    pub env: String,
+    pub objects: Vec<Object>,
+    /// Schema and reference problems, pointing at the components.
+    pub validation: Vec<Diagnostic>,
+    /// Policy findings left after waivers.
+    pub findings: Vec<Finding>,
+    /// Unused and expired waivers.
+    pub waiver_warnings: Vec<Diagnostic>,
+}
+
+/// build → validate → policy for one environment.
+pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
+    let objects = crate::build::build(plan);
+    let locate = |component: &str| {
+        let path: Vec<&str> = component.split('.').collect();
+        env.tree.entry(&path).map(|e| e.key_span)
+    };
+    let validation = crate::validate::validate(&plan.env, &objects, &locate);
+    let subjects: Vec<Subject> = objects
+        .iter()
+        .map(|o| {
+            Subject::new(
+                format!("rendered/{}/{}/{}", plan.env, o.layer.dir(), object_path(o)),
+                1,
+                &o.body,
+            )
+        })
+        .collect();
+    let options = crate::policy::Options {
+        pinned: plan.policy.pinned,
+        schema: false,
+    };
+    let findings = crate::policy::run(&subjects, options);
+    let (findings, waiver_warnings) =
+        crate::policy::apply_waivers(findings, &plan.policy, crate::policy::today());
+    Checked {
+        env: plan.env.clone(),
+        objects,
+        validation,
+        findings,
+        waiver_warnings,
+    }
+}
+
+/// The whole pipeline for the selected environments. Nothing is returned for writing
+/// unless every environment is free of errors (validation and policy included).
 pub fn compile(
     root: &Path,
     only: Option<&str>,
@@ -66,14 +116,12 @@ pub fn compile(
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
     for (env, plan) in &plans {
-        let objects = crate::build::build(plan);
-        let locate = |component: &str| {
-            let path: Vec<&str> = component.split('.').collect();
-            env.tree.entry(&path).map(|e| e.key_span)
-        };
-        diags.extend(crate::validate::validate(&objects, &locate));
-        tree.extend(emit::emit(&plan.env, &objects));
-        envs.push(plan.env.clone());
+        let checked = build_and_check(env, plan);
+        diags.extend(checked.validation);
+        diags.extend(crate::policy::to_diagnostics(&checked.findings));
+        diags.extend(checked.waiver_warnings);
+        tree.extend(emit::emit(&plan.env, &checked.objects));
+        envs.push(checked.env);
     }
     let diags = dedup(diags);
     if has_errors(&diags) {

@@ -14,6 +14,26 @@ pub struct Plan {
     pub namespaces: BTreeSet<String>,
     /// Components, sorted by (kind, name).
     pub components: Vec<Component>,
+    pub policy: PolicyPlan,
+}
+
+/// Policy settings of one environment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicyPlan {
+    /// Images must carry digests.
+    pub pinned: bool,
+    pub waivers: Vec<WaiverPlan>,
+}
+
+/// A checked waiver, with where it was written (for "unused waiver" warnings).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaiverPlan {
+    pub rule: String,
+    pub object: String,
+    pub reason: String,
+    /// (year, month, day)
+    pub expires: Option<(i32, u32, u32)>,
+    pub span: Option<crate::diag::Span>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -257,7 +257,10 @@ fn a_write_that_fails_leaves_rendered_untouched() {
     // so creating the directory fails midway through the render (this holds even as root).
     let stack = dir.path().join("stack.toml");
     let mut text = std::fs::read_to_string(&stack).unwrap();
-    text.push_str("\n[app.extra]\nnamespace = \"extra\"\nimage = \"ghcr.io/acme/extra:1.0.0\"\n");
+    text.push_str(concat!(
+        "\n[[policy.waive]]\nrule = \"default-deny-network-policy\"\nobject = \"Deployment/extra/extra\"\nreason = \"test\"\n",
+        "\n[app.extra]\nnamespace = \"extra\"\nimage = \"ghcr.io/acme/extra:1.0.0\"\n",
+    ));
     std::fs::write(&stack, text).unwrap();
     std::fs::write(rendered.join("dev/apps/extra"), "in the way\n").unwrap();
     let before = snapshot(&rendered);

@@ -7,9 +7,11 @@ mod app;
 mod exports;
 mod image;
 mod names;
+mod policy;
 mod quantity;
 mod stack;
 
+pub use policy::parse_date;
 pub use stack::KUBERNETES;
 
 use crate::diag::{Diagnostic, Span};
@@ -26,6 +28,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     let info = stack::stack_info(&mut ctx, &env.stack, &env.name);
     let flux = stack::flux(&mut ctx, &env.stack, &env.name);
     let defaults = stack::defaults(&mut ctx, &env.stack.defaults);
+    let policy = policy::policy(&mut ctx, &env.stack.policy);
     let mut apps: Vec<_> = env
         .stack
         .app
@@ -49,6 +52,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         flux,
         namespaces,
         components,
+        policy,
     })
 }
 

@@ -3,7 +3,7 @@
 //! `SHA256SUMS`. Writing to disk, `render --check` and `diff` all consume the same tree
 //! (see [`writer`]). emit knows no component kind.
 
-mod layout;
+pub mod layout;
 pub mod writer;
 pub mod yaml;
 

@@ -25,6 +25,7 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         stack: required(root, "stack", diags).unwrap_or_default(),
         flux: required(root, "flux", diags).unwrap_or_default(),
         defaults: optional(root, "defaults", diags).unwrap_or_default(),
+        policy: optional(root, "policy", diags).unwrap_or_default(),
         app: components(root, "app", diags),
     };
     debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));

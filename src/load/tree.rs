@@ -52,10 +52,12 @@ impl Value {
 }
 
 impl Node {
-    /// The node at a key path, e.g. `["app", "producer", "replicas"]`.
+    /// The node at a key path, e.g. `["app", "producer", "replicas"]`; array items are
+    /// addressed by their index, e.g. `["policy", "waive", "0", "rule"]`.
     pub fn get(&self, path: &[&str]) -> Option<&Node> {
         path.iter().try_fold(self, |node, key| match &node.value {
             Value::Table(table) => table.get(*key).map(|entry| &entry.node),
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         })
     }

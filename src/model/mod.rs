@@ -26,13 +26,16 @@ pub struct Stack {
     /// Values every component starts from.
     #[serde(default)]
     pub defaults: Defaults,
+    /// Policy settings and waivers.
+    #[serde(default)]
+    pub policy: Policy,
     /// Generic workloads: `[app.<name>]`.
     #[serde(default)]
     pub app: BTreeMap<String, App>,
 }
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
-pub const SECTIONS: &[&str] = &["stack", "flux", "defaults", "app"];
+pub const SECTIONS: &[&str] = &["stack", "flux", "defaults", "policy", "app"];
 
 /// The component kinds: top-level sections keyed by component name.
 pub const COMPONENT_KINDS: &[&str] = &["app"];
@@ -82,4 +85,29 @@ pub struct Defaults {
     pub resources: Option<Resources>,
     /// UID (and GID) workloads run as (default 1000).
     pub run_as_user: Option<i64>,
+}
+
+/// `[policy]`: how strict this environment is, and the deliberate exceptions.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Require every image to carry a sha256 digest (rule `image-digest`); set it in prod.
+    pub pinned: Option<bool>,
+    /// `[[policy.waive]]`: findings accepted on purpose. Replaced whole by an environment file.
+    #[serde(default)]
+    pub waive: Vec<Waiver>,
+}
+
+/// One accepted finding: which rule, on which objects, why, and until when.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// The rule id, e.g. "default-deny-network-policy".
+    pub rule: String,
+    /// `Kind/namespace/name` of the objects it covers; `*` matches any run of characters.
+    pub object: String,
+    /// Why this is acceptable (required).
+    pub reason: String,
+    /// Last day the waiver applies, YYYY-MM-DD; after it the finding is reported again.
+    pub expires: Option<String>,
 }

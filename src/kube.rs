@@ -1,0 +1,74 @@
+//! Shapes of Kubernetes objects that several stages read: where a workload keeps its
+//! pod template, its containers and its replica count. Plain JSON accessors.
+
+use serde_json::{Map, Value};
+
+/// JSON pointers to the pod spec and pod labels of a workload kind.
+fn pod_pointers(kind: &str) -> Option<(&'static str, &'static str)> {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            Some(("/spec/template/spec", "/spec/template/metadata/labels"))
+        }
+        "CronJob" => Some((
+            "/spec/jobTemplate/spec/template/spec",
+            "/spec/jobTemplate/spec/template/metadata/labels",
+        )),
+        "Pod" => Some(("/spec", "/metadata/labels")),
+        _ => None,
+    }
+}
+
+/// The pod spec of a workload and its pod labels.
+pub fn pod_template(body: &Value) -> Option<(&Value, Option<&Map<String, Value>>)> {
+    let kind = body.get("kind")?.as_str()?;
+    let (spec, labels) = pod_pointers(kind)?;
+    Some((
+        body.pointer(spec)?,
+        body.pointer(labels).and_then(Value::as_object),
+    ))
+}
+
+/// JSON pointer of the pod spec of a workload kind, for messages.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    pod_pointers(kind).map(|(spec, _)| spec)
+}
+
+/// Workloads that run continuously (and so need probes, PDBs, ...).
+pub fn is_long_running(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+    )
+}
+
+/// The string at a JSON pointer.
+pub fn str_at<'v>(value: &'v Value, pointer: &str) -> Option<&'v str> {
+    value.pointer(pointer).and_then(Value::as_str)
+}
+
+/// The items of the array at a JSON pointer (none when absent).
+pub fn items<'v>(value: &'v Value, pointer: &str) -> impl Iterator<Item = &'v Value> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// Equality selector semantics: every selector label is on the object, and the selector is not empty.
+pub fn selects(selector: &Map<String, Value>, labels: Option<&Map<String, Value>>) -> bool {
+    !selector.is_empty()
+        && selector
+            .iter()
+            .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+}
+
+/// `Kind/namespace/name` (or `Kind/name`) of an object body.
+pub fn object_id(body: &Value) -> String {
+    let kind = str_at(body, "/kind").unwrap_or("?");
+    let name = str_at(body, "/metadata/name").unwrap_or("?");
+    match str_at(body, "/metadata/namespace") {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
