@@ -259,7 +259,7 @@ fn a_write_that_fails_leaves_rendered_untouched() {
     let mut text = std::fs::read_to_string(&stack).unwrap();
     text.push_str(concat!(
         "\n[[policy.waive]]\nrule = \"default-deny-network-policy\"\nobject = \"Deployment/extra/extra\"\nreason = \"test\"\n",
-        "\n[app.extra]\nnamespace = \"extra\"\nimage = \"ghcr.io/acme/extra:1.0.0\"\n",
+        "\n[app.extra]\nnamespace = \"extra\"\nimage = \"ghcr.io/acme/extra:1.0.0\"\nports = { http = 8080 }\n",
     ));
     std::fs::write(&stack, text).unwrap();
     std::fs::write(rendered.join("dev/apps/extra"), "in the way\n").unwrap();
