@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::stack::{ResolvedDefaults, resources};
-use super::{Ctx, image, names};
+use super::{Ctx, image, names, quantity};
 use crate::diag::Diagnostic;
 use crate::model::{App, EnvRef, EnvValue, Probe};
 use crate::plan::{
@@ -34,8 +34,14 @@ pub(super) fn resolve(
     }
     let namespace = match app.namespace.clone().or_else(|| defaults.namespace.clone()) {
         Some(ns) => {
+            // A bad `[defaults] namespace` is reported once, where it is written.
+            let own = app.namespace.is_some();
             ctx.rule(
-                names::dns1123_label(&ns),
+                if own {
+                    names::dns1123_label(&ns)
+                } else {
+                    Ok(())
+                },
                 "invalid-name",
                 &format!("namespace `{ns}`"),
                 &["app", name, "namespace"],
@@ -86,14 +92,19 @@ pub(super) fn resolve(
         cpu: a.cpu.unwrap_or(80),
     });
     if let Some(a) = &autoscale {
-        check_autoscale(ctx, name, a, resources.requests.cpu.is_some());
+        let cpu_request = resources
+            .requests
+            .cpu
+            .as_deref()
+            .and_then(|q| quantity::parse(q).ok());
+        check_autoscale(ctx, name, a, cpu_request.is_some_and(|cpu| cpu > 0.0));
     }
     let replicas = match &autoscale {
         Some(a) => a.min,
         None => app.replicas.unwrap_or(defaults.replicas),
     };
-    let mut uses = app.uses.clone();
-    uses.sort();
+    // In written order until `uses` are wired (diagnostics point at the n-th item).
+    let uses = app.uses.clone();
 
     (ctx.diags.len() == before).then(|| AppPlan {
         name: name.to_owned(),

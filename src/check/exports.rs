@@ -46,17 +46,17 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
         .unwrap_or_default();
     for app in apps.iter_mut() {
         let mut seen = Vec::new();
-        for target in &app.uses.clone() {
-            let span = ctx
-                .tree
-                .get(&["app", &app.name, "uses"])
-                .and_then(|n| match &n.value {
-                    crate::load::tree::Value::Array(items) => items
-                        .iter()
-                        .find(|item| item.value == crate::load::tree::Value::String(target.clone()))
-                        .map(|item| item.span),
-                    _ => None,
-                })
+        let item_spans: Vec<_> = match ctx.tree.get(&["app", &app.name, "uses"]).map(|n| &n.value) {
+            Some(crate::load::tree::Value::Array(items)) => {
+                items.iter().map(|i| Some(i.span)).collect()
+            }
+            _ => Vec::new(),
+        };
+        for (i, target) in app.uses.clone().iter().enumerate() {
+            let span = item_spans
+                .get(i)
+                .copied()
+                .flatten()
                 .or_else(|| ctx.value_span(&["app", &app.name, "uses"]));
             if seen.contains(target) {
                 ctx.report(
@@ -143,5 +143,6 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
             }
         }
         app.env.sort();
+        app.uses.sort();
     }
 }

@@ -36,13 +36,26 @@ pub(super) fn stack_info(ctx: &mut Ctx, stack: &Stack, env: &str) -> StackInfo {
         &["stack", "domain"],
         "use a lowercase DNS name, e.g. \"dev.example.org\"",
     );
-    ctx.rule(
-        names::dns1123_label(env),
-        "invalid-name",
-        &format!("environment name `{env}`"),
-        &["stack", "environments"],
-        "rename environments/<env>.toml to a lowercase DNS label, e.g. \"prod\"",
-    );
+    if let Err(reason) = names::dns1123_label(env) {
+        let listed = ctx
+            .tree
+            .get(&["stack", "environments"])
+            .and_then(|n| match &n.value {
+                crate::load::tree::Value::Array(items) => items
+                    .iter()
+                    .find(|i| i.value == crate::load::tree::Value::String(env.to_owned()))
+                    .map(|i| i.span),
+                _ => None,
+            });
+        let diag = Diagnostic::error("invalid-name", format!("environment name `{env}` {reason}"))
+            .help(format!(
+                "rename environments/{env}.toml to a lowercase DNS label, e.g. \"prod\""
+            ));
+        ctx.report(match listed {
+            Some(span) => diag.at(Some(span)),
+            None => diag.in_file(format!("environments/{env}.toml")),
+        });
+    }
     StackInfo {
         name: meta.name.clone(),
         kubernetes: meta.kubernetes.clone(),

@@ -132,7 +132,10 @@ impl Staged {
             .to_string_lossy();
         if target.is_dir() {
             // Found now, so that no rename can fail halfway through the second phase.
-            return Err(io::Error::other(format!("{} is a directory", target.display())));
+            return Err(io::Error::other(format!(
+                "{} is a directory",
+                target.display()
+            )));
         }
         let temp = parent.join(format!(".{name}.stackc-tmp"));
         self.files.push((target.clone(), temp.clone()));

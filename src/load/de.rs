@@ -14,6 +14,8 @@ use crate::diag::Span;
 pub struct DeError {
     pub kind: DeErrorKind,
     pub span: Option<Span>,
+    /// Keys (and array indices) from the deserialized node down to where it happened.
+    pub path: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,11 @@ pub enum DeErrorKind {
 impl DeError {
     fn located(mut self, span: Span) -> Self {
         self.span.get_or_insert(span);
+        self
+    }
+
+    fn under(mut self, key: &str) -> Self {
+        self.path.insert(0, key.to_owned());
         self
     }
 }
@@ -53,6 +60,7 @@ impl de::Error for DeError {
         DeError {
             kind: DeErrorKind::Message(msg.to_string()),
             span: None,
+            path: Vec::new(),
         }
     }
 
@@ -63,6 +71,7 @@ impl de::Error for DeError {
                 expected,
             },
             span: None,
+            path: Vec::new(),
         }
     }
 
@@ -70,6 +79,7 @@ impl de::Error for DeError {
         DeError {
             kind: DeErrorKind::MissingKey(field.to_owned()),
             span: None,
+            path: Vec::new(),
         }
     }
 }
@@ -89,7 +99,7 @@ impl<'de> de::Deserializer<'de> for &'de Node {
             Value::Float(f) => visitor.visit_f64(*f),
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Array(items) => visitor.visit_seq(Seq {
-                items: items.iter(),
+                items: items.iter().enumerate(),
             }),
             Value::Table(table) => visitor.visit_map(Map {
                 entries: table.iter(),
@@ -140,7 +150,7 @@ impl<'de> de::Deserializer<'de> for &'de Node {
 }
 
 struct Seq<'de> {
-    items: std::slice::Iter<'de, Node>,
+    items: std::iter::Enumerate<std::slice::Iter<'de, Node>>,
 }
 
 impl<'de> de::SeqAccess<'de> for Seq<'de> {
@@ -151,10 +161,10 @@ impl<'de> de::SeqAccess<'de> for Seq<'de> {
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
-            Some(node) => seed
+            Some((i, node)) => seed
                 .deserialize(node)
                 .map(Some)
-                .map_err(|e| e.located(node.span)),
+                .map_err(|e| e.located(node.span).under(&i.to_string())),
             None => Ok(None),
         }
     }
@@ -166,7 +176,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'de> {
 
 struct Map<'de> {
     entries: std::collections::btree_map::Iter<'de, String, Entry>,
-    value: Option<&'de Node>,
+    value: Option<(&'de str, &'de Node)>,
 }
 
 impl<'de> de::MapAccess<'de> for Map<'de> {
@@ -178,7 +188,7 @@ impl<'de> de::MapAccess<'de> for Map<'de> {
     ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((key, entry)) => {
-                self.value = Some(&entry.node);
+                self.value = Some((key.as_str(), &entry.node));
                 let key: de::value::BorrowedStrDeserializer<'de, DeError> =
                     de::value::BorrowedStrDeserializer::new(key.as_str());
                 seed.deserialize(key)
@@ -190,11 +200,12 @@ impl<'de> de::MapAccess<'de> for Map<'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let node = self
+        let (key, node) = self
             .value
             .take()
             .ok_or_else(|| <DeError as de::Error>::custom("value requested before key"))?;
-        seed.deserialize(node).map_err(|e| e.located(node.span))
+        seed.deserialize(node)
+            .map_err(|e| e.located(node.span).under(key))
     }
 
     fn size_hint(&self) -> Option<usize> {

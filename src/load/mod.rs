@@ -99,7 +99,24 @@ fn read_toml(root: &Path, rel: &str, sources: &mut SourceMap) -> Result<Node, Lo
     let file = sources.add(rel.to_owned(), text);
     let text = &sources.file(file).text;
     match toml::de::DeTable::parse(text) {
-        Ok(doc) => Ok(tree::from_document(&doc, file)),
+        Ok(doc) => {
+            let overflows = tree::out_of_range_integers(doc.get_ref());
+            if overflows.is_empty() {
+                Ok(tree::from_document(&doc, file))
+            } else {
+                Err(LoadError::Stack(
+                    overflows
+                        .into_iter()
+                        .map(|range| {
+                            Diagnostic::error("invalid-value", "integer out of range")
+                                .at(Some(Span { file, start: range.start, end: range.end }))
+                                .label("TOML integers are 64-bit")
+                                .help("use a value between -9223372036854775808 and 9223372036854775807")
+                        })
+                        .collect(),
+                ))
+            }
+        }
         Err(e) => Err(LoadError::Stack(vec![syntax_error(&e, file, text.len())])),
     }
 }

@@ -103,6 +103,10 @@ fn unknown_key(key: &str, expected: &[&str]) -> Diagnostic {
 
 /// Turns a deserialization error in table `[table]` into a diagnostic.
 fn to_diagnostic(err: DeError, table: &str) -> Diagnostic {
+    let mut full = vec![table.to_owned()];
+    full.extend(err.path.iter().cloned());
+    let table = full.join(".");
+    let table = table.as_str();
     let diag = match &err.kind {
         DeErrorKind::UnknownKey { key, expected } => unknown_key(key, expected),
         DeErrorKind::MissingKey(key) => Diagnostic::error(
@@ -127,4 +131,14 @@ fn humanize(msg: &str) -> String {
         .replace("invalid type: sequence", "invalid type: array")
         .replace("expected a map", "expected a table")
         .replace("expected a sequence", "expected an array")
+        .split(", expected struct ")
+        .next()
+        .map(|head| {
+            if msg.contains(", expected struct ") {
+                format!("{head}, expected a table")
+            } else {
+                head.to_owned()
+            }
+        })
+        .unwrap_or_default()
 }

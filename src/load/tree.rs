@@ -126,6 +126,23 @@ fn convert(value: &toml::Spanned<DeValue<'_>>, file: FileId) -> Node {
     }
 }
 
+/// Spans of integers outside the 64-bit range TOML allows (the parser accepts them).
+pub fn out_of_range_integers(table: &DeTable<'_>) -> Vec<std::ops::Range<usize>> {
+    fn walk(value: &toml::Spanned<DeValue<'_>>, out: &mut Vec<std::ops::Range<usize>>) {
+        match value.get_ref() {
+            DeValue::Integer(i) if i64::from_str_radix(i.as_str(), i.radix()).is_err() => {
+                out.push(value.span())
+            }
+            DeValue::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            DeValue::Table(table) => table.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    table.values().for_each(|v| walk(v, &mut out));
+    out
+}
+
 fn parse_float(text: &str) -> f64 {
     let clean = text.replace('_', "");
     match clean.trim_start_matches(['+', '-']) {
