@@ -40,7 +40,7 @@ pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String>
             let name = file.display().to_string();
             match parse(&name, &text) {
                 Ok(more) => docs.extend(more),
-                Err(diag) => diags.push(diag),
+                Err(diag) => diags.push(*diag),
             }
         }
     }
@@ -48,16 +48,18 @@ pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String>
 }
 
 /// The objects of one YAML text; documents that are not mappings with a `kind` are skipped.
-pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Diagnostic> {
+pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
     let values: Vec<Value> = serde_saphyr::from_str_multiple(text).map_err(|e| {
         let position = e
             .location()
             .map(|l| format!("{file}:{}:{}", l.line(), l.column()))
             .unwrap_or_else(|| file.to_owned());
         let first_line = e.to_string().lines().next().unwrap_or_default().to_owned();
-        Diagnostic::error("yaml-syntax", format!("invalid YAML: {first_line}"))
-            .in_file(position)
-            .help("fix the YAML syntax; stackc rejects duplicate keys")
+        Box::new(
+            Diagnostic::error("yaml-syntax", format!("invalid YAML: {first_line}"))
+                .in_file(position)
+                .help("fix the YAML syntax; stackc rejects duplicate keys"),
+        )
     })?;
     let starts = document_starts(text);
     Ok(values

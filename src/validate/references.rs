@@ -91,10 +91,13 @@ fn pod_template(object: &Object) -> Option<(&Value, Option<&Map<String, Value>>)
     kube::pod_template(&object.body)
 }
 
+/// A workload, its pod spec and its pod labels.
+type Workload<'a> = (&'a Object, &'a Value, Option<&'a Map<String, Value>>);
+
 /// Every broken reference in `objects`.
 pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
     let index = Index::new(objects);
-    let workloads: Vec<(&Object, &Value, Option<&Map<String, Value>>)> = objects
+    let workloads: Vec<Workload> = objects
         .iter()
         .filter_map(|o| pod_template(o).map(|(spec, labels)| (o, spec, labels)))
         .collect();
@@ -572,4 +575,242 @@ fn flux_cycle(objects: &[Object]) -> Option<(&Object, Vec<String>)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::Layer;
+    use serde_json::json;
+
+    fn object(body: Value) -> Object {
+        Object::new(Layer::Apps, None, &body)
+    }
+
+    fn deployment(name: &str, labels: Value, container: Value) -> Object {
+        object(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "ns"},
+            "spec": {"selector": {"matchLabels": labels}, "template": {
+                "metadata": {"labels": labels},
+                "spec": {"serviceAccountName": name, "containers": [container]}}}
+        }))
+    }
+
+    fn sa(name: &str) -> Object {
+        object(
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": "ns"}}),
+        )
+    }
+
+    fn codes(objects: &[Object]) -> Vec<(&'static str, String)> {
+        check(objects)
+            .into_iter()
+            .map(|p| (p.code, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_consistent_set_has_no_problems() {
+        let objects = vec![
+            sa("web"),
+            deployment(
+                "web",
+                json!({"app": "web"}),
+                json!({"name": "web", "ports": [{"name": "http", "containerPort": 80}],
+                "resources": {"requests": {"cpu": "100m"}}}),
+            ),
+            object(
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ns"},
+                "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+            ),
+            object(
+                json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web", "namespace": "ns"},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3,
+                    "metrics": [{"type": "Resource", "resource": {"name": "cpu"}}]}}),
+            ),
+        ];
+        assert_eq!(codes(&objects), vec![]);
+    }
+
+    #[test]
+    fn services_must_select_pods_and_name_their_ports() {
+        let objects = vec![
+            sa("web"),
+            deployment(
+                "web",
+                json!({"app": "web"}),
+                json!({"name": "web", "ports": [{"name": "http", "containerPort": 80}]}),
+            ),
+            object(
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ns"},
+                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "htp"}]}}),
+            ),
+            object(
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ghost", "namespace": "ns"},
+                "spec": {"selector": {"app": "ghost"}, "ports": [{"port": 80}]}}),
+            ),
+        ];
+        let found = codes(&objects);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "unknown-port" && m.contains("htp")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|(c, _)| *c == "selector-matches-nothing"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn hpa_targets_exist_and_request_cpu() {
+        let objects = vec![
+            sa("web"),
+            deployment("web", json!({"app": "web"}), json!({"name": "web"})),
+            object(
+                json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web", "namespace": "ns"},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3,
+                    "metrics": [{"type": "Resource", "resource": {"name": "cpu"}}]}}),
+            ),
+            object(
+                json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "gone", "namespace": "ns"},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "gone"}, "maxReplicas": 3}}),
+            ),
+        ];
+        let found = codes(&objects);
+        assert!(
+            found.iter().any(|(c, _)| *c == "hpa-without-cpu-request"),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "missing-target" && m.contains("gone")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_configmaps_and_service_accounts_must_exist() {
+        let objects = vec![
+            deployment(
+                "api",
+                json!({"app": "api"}),
+                json!({"name": "api",
+                "env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "db-password", "key": "pw"}}},
+                        {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "api-config", "key": "mode"}}}],
+                "envFrom": [{"secretRef": {"name": "from-vault"}}]}),
+            ),
+            object(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "api-config", "namespace": "ns"}, "data": {"other": "x"}}),
+            ),
+            object(
+                json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "from-vault", "namespace": "ns"},
+                "spec": {"target": {"name": "from-vault"}}}),
+            ),
+        ];
+        let found = codes(&objects);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "missing-secret" && m.contains("db-password")),
+            "{found:?}"
+        );
+        assert!(
+            !found.iter().any(|(_, m)| m.contains("from-vault")),
+            "an ExternalSecret produces its target: {found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "missing-key" && m.contains("mode")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "missing-target" && m.contains("ServiceAccount api")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn bindings_ingresses_and_monitors_resolve() {
+        let objects = vec![
+            object(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "b", "namespace": "ns"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "missing-role"},
+                "subjects": [{"kind": "ServiceAccount", "name": "nobody"}]}),
+            ),
+            object(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "v"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}, "subjects": []}),
+            ),
+            object(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "namespace": "ns"},
+                "spec": {"rules": [{"host": "a.example.org", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": "nosvc", "port": {"name": "http"}}}}]}}]}}),
+            ),
+            object(
+                json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "m", "namespace": "ns"},
+                "spec": {"selector": {"matchLabels": {"app": "none"}}, "endpoints": [{"port": "metrics"}]}}),
+            ),
+        ];
+        let found = codes(&objects);
+        assert!(
+            found.iter().any(|(_, m)| m.contains("Role missing-role")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(_, m)| m.contains("ServiceAccount ns/nobody")),
+            "{found:?}"
+        );
+        assert!(
+            !found.iter().any(|(_, m)| m.contains("ClusterRole view")),
+            "built-in roles exist: {found:?}"
+        );
+        assert!(
+            found.iter().any(|(_, m)| m.contains("Service nosvc")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "selector-matches-nothing" && m.contains("Service")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn flux_dependencies_exist_and_are_acyclic() {
+        let k = |name: &str, dep: &str| {
+            object(
+                json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                "metadata": {"name": name, "namespace": "flux-system"},
+                "spec": {"dependsOn": [{"name": dep}], "sourceRef": {"kind": "GitRepository", "name": "repo"}}}),
+            )
+        };
+        let repo = object(
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "repo", "namespace": "flux-system"}}),
+        );
+        let found = codes(&[repo.clone(), k("a", "b"), k("b", "a")]);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "dependency-cycle" && m.contains("a -> b -> a")),
+            "{found:?}"
+        );
+        let found = codes(&[repo, k("a", "nope")]);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == "missing-target" && m.contains("nope")),
+            "{found:?}"
+        );
+    }
 }

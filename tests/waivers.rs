@@ -1,0 +1,127 @@
+//! Policy waivers in stack.toml, end to end: a waiver silences exactly its finding, an
+//! expired or unused waiver is a warning, an unknown rule is an error, and a policy
+//! error stops `render` from writing anything.
+
+mod common;
+
+use common::*;
+
+const WAIVER: &str = "[[policy.waive]]\nrule = \"default-deny-network-policy\"";
+
+fn remove_waiver(dir: &std::path::Path) {
+    let path = dir.join("stack.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text
+        .find(WAIVER)
+        .expect("the reference stack has the waiver");
+    let end = start + text[start..].find("\n\n").unwrap();
+    std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
+}
+
+#[test]
+fn without_the_waiver_render_refuses_to_write() {
+    let dir = copy_reference(true);
+    remove_waiver(dir.path());
+    let before = snapshot(&dir.path().join("rendered"));
+    let out = stackc(dir.path(), &["render"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[default-deny-network-policy]"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        before,
+        snapshot(&dir.path().join("rendered")),
+        "nothing is written on a policy error"
+    );
+}
+
+#[test]
+fn an_expired_waiver_warns_and_stops_waiving() {
+    let dir = copy_reference(true);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .env("STACKC_TODAY", "2027-04-01")
+        .args(["-C", dir.path().to_str().unwrap(), "render", "--check"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(err.contains("warning[waiver-expired]"), "{err}");
+    assert!(err.contains("error[default-deny-network-policy]"), "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .env("STACKC_TODAY", "2027-03-31")
+        .args(["-C", dir.path().to_str().unwrap(), "render", "--check"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&out),
+        0,
+        "the waiver holds through its last day: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_unused_waiver_is_a_warning_and_an_unknown_rule_an_error() {
+    let dir = copy_reference(true);
+    let path = dir.path().join("stack.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text = text.replacen(
+        WAIVER,
+        "[[policy.waive]]\nrule = \"ingress-tls\"\nobject = \"Ingress/*\"\nreason = \"none yet\"\n\n[[policy.waive]]\nrule = \"default-deny-network-policy\"",
+        1,
+    );
+    std::fs::write(&path, &text).unwrap();
+    let out = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(code(&out), 0, "warnings do not fail: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning[unused-waiver]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("stack.toml:"),
+        "the warning points at the waiver: {}",
+        stderr(&out)
+    );
+
+    std::fs::write(
+        &path,
+        text.replacen("rule = \"ingress-tls\"", "rule = \"ingres-tls\"", 1),
+    )
+    .unwrap();
+    let out = stackc(dir.path(), &["check"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("error[unknown-rule]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("did you mean `ingress-tls`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_waiver_needs_a_reason() {
+    let dir = copy_reference(false);
+    let path = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("reason = \"NetworkPolicies").unwrap();
+    let end = start + text[start..].find('\n').unwrap();
+    std::fs::write(
+        &path,
+        format!("{}reason = \"  \"{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    let out = stackc(dir.path(), &["check"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("error[waiver-without-reason]"),
+        "{}",
+        stderr(&out)
+    );
+}
