@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diag::{self, Diagnostic, Severity, SourceMap};
+use crate::emit::RenderedTree;
 use crate::emit::writer::{self, Scope};
+use crate::load::Source;
 use crate::pipeline::{self, Failure};
 
 /// stackc compiles a typed stack description (stack.toml + environments/<env>.toml)
@@ -82,8 +84,50 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Show what a change does to the rendered output: the sources vs the committed
+    /// rendered/ (default), a Git base vs the sources (`--base origin/main`), or two
+    /// environments (`stackc diff staging prod`). Names changes the cluster will reject or
+    /// must recreate, and the workloads that will roll. Secret-like values are masked.
+    Diff {
+        /// Two environments to compare with each other, e.g. `staging prod`.
+        #[arg(value_name = "ENV", num_args = 0..=2)]
+        envs: Vec<String>,
+        /// Compare with the sources as committed at this Git revision (nothing is checked out).
+        #[arg(long, value_name = "REF", conflicts_with = "envs")]
+        base: Option<String>,
+        /// Only this environment.
+        #[arg(long, value_name = "ENV", conflicts_with = "envs")]
+        env: Option<String>,
+        /// Exit 1 when there are differences (like `git diff --exit-code`).
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Copy version pins (image tags and digests) from one environment to the next, editing
+    /// environments/<TO>.toml in place (comments and layout kept), re-render, show the diff.
+    Promote {
+        /// The environment whose pins are promoted, e.g. `staging`.
+        from: String,
+        /// The environment that receives them, e.g. `prod`.
+        to: String,
+        /// Only these components (`producer` or `app.producer`), comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "COMPONENTS")]
+        only: Vec<String>,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow promoting to an environment that comes earlier in the promotion order.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the JSON Schema of stack.toml (commit it as stack.schema.json for editor completion).
     Schema,
+}
+
+impl Cli {
+    /// The stack's sources on disk.
+    fn source(&self) -> Source {
+        Source::Dir(self.dir.clone())
+    }
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -98,7 +142,7 @@ pub fn run(cli: &Cli) -> u8 {
     let result = match &cli.command {
         Command::Render { env, check } => render(cli, env.as_deref(), *check, &mut sources),
         Command::Check { env } => {
-            pipeline::plans(&cli.dir, env.as_deref(), &mut sources).map(|plans| {
+            pipeline::plans(&cli.source(), env.as_deref(), &mut sources).map(|plans| {
                 let names: Vec<&str> = plans.iter().map(|(_, p)| p.env.as_str()).collect();
                 println!(
                     "ok: {} checked ({})",
@@ -108,8 +152,8 @@ pub fn run(cli: &Cli) -> u8 {
                 0
             })
         }
-        Command::Validate { env } => {
-            pipeline::compile(&cli.dir, env.as_deref(), &mut sources).map(|compiled| {
+        Command::Validate { env } => pipeline::compile(&cli.source(), env.as_deref(), &mut sources)
+            .map(|compiled| {
                 report(cli, &compiled.warnings, &sources);
                 let objects = compiled
                     .tree
@@ -123,8 +167,7 @@ pub fn run(cli: &Cli) -> u8 {
                     plural(compiled.envs.len(), "environment")
                 );
                 0
-            })
-        }
+            }),
         Command::Policy {
             paths,
             env,
@@ -138,6 +181,22 @@ pub fn run(cli: &Cli) -> u8 {
                 policy(cli, paths, env.as_deref(), *pinned, &mut sources)
             }
         }
+        Command::Diff {
+            envs,
+            base,
+            env,
+            exit_code,
+        } => diff(cli, envs, base.as_deref(), env.as_deref(), &mut sources).map(|report| {
+            print_diff(cli, &report);
+            u8::from(*exit_code && !report.is_empty())
+        }),
+        Command::Promote {
+            from,
+            to,
+            only,
+            dry_run,
+            force,
+        } => promote(cli, from, to, only, *dry_run, *force, &mut sources),
         Command::Schema => {
             println!("{}", schema_json());
             Ok(0)
@@ -166,7 +225,7 @@ fn render(
     check: bool,
     sources: &mut SourceMap,
 ) -> Result<u8, Failure> {
-    let compiled = pipeline::compile(&cli.dir, env, sources)?;
+    let compiled = pipeline::compile(&cli.source(), env, sources)?;
     report(cli, &compiled.warnings, sources);
     let rendered = cli.dir.join("rendered");
     let scope = env.map_or(Scope::All, Scope::Env);
@@ -200,6 +259,150 @@ fn render(
     Ok(0)
 }
 
+/// `stackc promote`: move pins, re-render through the whole pipeline, show the diff, write.
+fn promote(
+    cli: &Cli,
+    from: &str,
+    to: &str,
+    only: &[String],
+    dry_run: bool,
+    force: bool,
+    sources: &mut SourceMap,
+) -> Result<u8, Failure> {
+    let source = cli.source();
+    let plans = pipeline::plans(&source, None, sources)?;
+    let order: Vec<String> = plans.iter().map(|(_, p)| p.env.clone()).collect();
+    let find = |name: &str| plans.iter().find(|(e, _)| e.name == name).map(|(e, _)| e);
+    let (Some(from_env), Some(to_env)) = (find(from), find(to)) else {
+        let missing = if find(from).is_none() { from } else { to };
+        return Err(Failure::Io(format!(
+            "no environment `{missing}` (environments: {})",
+            order.join(", ")
+        )));
+    };
+    if !force {
+        crate::promote::check_order(&order, from, to).map_err(Failure::Io)?;
+    }
+    let rel = format!("{}/{to}.toml", crate::load::ENV_DIR);
+    let text = source
+        .read(&rel)
+        .map_err(|e| Failure::Io(format!("cannot read {rel}: {e}")))?;
+    let (changes, new_text) =
+        crate::promote::promote(from_env, to_env, &text, only).map_err(Failure::Io)?;
+    if changes.is_empty() {
+        println!("nothing to promote: {to} already runs {from}'s pins");
+        return Ok(0);
+    }
+    let patched = Source::Patched {
+        base: Box::new(source),
+        files: [(rel.clone(), new_text.clone())].into(),
+    };
+    let compiled = pipeline::compile(&patched, None, &mut SourceMap::default())?;
+    let rendered = cli.dir.join("rendered");
+    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", rendered.display()));
+    let old = writer::read_tree(&rendered, Scope::All).map_err(io)?;
+    let report = crate::diff::compare(&old, &compiled.tree);
+    println!(
+        "promote {from} -> {to}{}:",
+        if dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    );
+    print!("{}", crate::promote::describe(&changes));
+    print_diff(cli, &report);
+    if dry_run {
+        return Ok(0);
+    }
+    let changes_on_disk = writer::compare(&rendered, &compiled.tree, Scope::All).map_err(io)?;
+    let env_file = cli.dir.join(&rel);
+    let temp = cli.dir.join(format!("{rel}.stackc-tmp"));
+    std::fs::write(&temp, &new_text)
+        .and_then(|()| std::fs::rename(&temp, &env_file))
+        .map_err(|e| Failure::Io(format!("{}: {e}", env_file.display())))?;
+    if let Err(e) = writer::write(&rendered, &compiled.tree, &changes_on_disk) {
+        // Keep sources and output consistent: put the environment file back.
+        let _ = std::fs::write(&env_file, &text);
+        return Err(io(e));
+    }
+    println!("wrote {rel} and rendered/");
+    Ok(0)
+}
+
+/// The diff report of the form the user asked for.
+fn diff(
+    cli: &Cli,
+    envs: &[String],
+    base: Option<&str>,
+    env: Option<&str>,
+    sources: &mut SourceMap,
+) -> Result<crate::diff::Report, Failure> {
+    let rendered = cli.dir.join("rendered");
+    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", rendered.display()));
+    match (envs, base) {
+        ([], None) => {
+            let new = pipeline::compile(&cli.source(), env, sources)?.tree;
+            let old =
+                writer::read_tree(&rendered, env.map_or(Scope::All, Scope::Env)).map_err(io)?;
+            Ok(crate::diff::compare(&old, &new))
+        }
+        ([], Some(rev)) => {
+            let base = Source::Git {
+                dir: cli.dir.clone(),
+                rev: rev.to_owned(),
+            };
+            let old = match pipeline::compile(&base, env, &mut SourceMap::default()) {
+                Ok(compiled) => compiled.tree,
+                Err(Failure::Io(msg)) if msg.starts_with("no stack.toml at") => {
+                    RenderedTree::default()
+                }
+                Err(Failure::Io(msg)) => return Err(Failure::Io(msg)),
+                Err(Failure::Stack(_)) => {
+                    return Err(Failure::Io(format!(
+                        "the stack at {rev} does not compile; run `stackc check` on that revision"
+                    )));
+                }
+            };
+            let new = pipeline::compile(&cli.source(), env, sources)?.tree;
+            Ok(crate::diff::compare(&old, &new))
+        }
+        ([a, b], None) => {
+            let compiled = pipeline::compile(&cli.source(), None, sources)?;
+            for e in [a, b] {
+                if !compiled.envs.contains(e) {
+                    return Err(Failure::Io(format!(
+                        "no environment `{e}` (environments: {})",
+                        compiled.envs.join(", ")
+                    )));
+                }
+            }
+            let label = format!("{a}..{b}");
+            let old = crate::diff::normalised_env(&compiled.tree, a, &label);
+            let new = crate::diff::normalised_env(&compiled.tree, b, &label);
+            Ok(crate::diff::compare(&old, &new))
+        }
+        _ => Err(Failure::Io(
+            "give two environments to compare, e.g. `stackc diff staging prod`".into(),
+        )),
+    }
+}
+
+fn print_diff(cli: &Cli, report: &crate::diff::Report) {
+    match cli.format {
+        Format::Json | Format::Sarif => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(report).expect("the report serializes")
+            );
+        }
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print!("{}", crate::diff::render_text(report, color));
+        }
+    }
+}
+
 /// `stackc policy`: findings over the stack's own output (with waivers) or over PATHs.
 fn policy(
     cli: &Cli,
@@ -211,7 +414,7 @@ fn policy(
     let mut findings = Vec::new();
     let mut diags = Vec::new();
     if paths.is_empty() {
-        for (env, plan) in pipeline::plans(&cli.dir, env, sources)? {
+        for (env, plan) in pipeline::plans(&cli.source(), env, sources)? {
             let checked = pipeline::build_and_check(&env, &plan);
             diags.extend(checked.validation);
             diags.extend(checked.waiver_warnings);

@@ -2,12 +2,10 @@
 //! every environment. Nothing here writes; the CLI hands the tree to the writer only
 //! when this returned no error.
 
-use std::path::Path;
-
 use crate::diag::{Diagnostic, SourceMap, dedup, has_errors};
 use crate::emit::layout::object_path;
 use crate::emit::{self, RenderedTree};
-use crate::load::{self, EnvStack, LoadError};
+use crate::load::{self, EnvStack, LoadError, Source};
 use crate::object::Object;
 use crate::plan::Plan;
 use crate::policy::{Finding, Subject};
@@ -40,7 +38,7 @@ pub struct Compiled {
 
 /// load + check: the Plan of each selected environment.
 pub fn plans(
-    root: &Path,
+    root: &Source,
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<Vec<(EnvStack, Plan)>, Failure> {
@@ -107,7 +105,7 @@ pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
 /// The whole pipeline for the selected environments. Nothing is returned for writing
 /// unless every environment is free of errors (validation and policy included).
 pub fn compile(
-    root: &Path,
+    root: &Source,
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<Compiled, Failure> {

@@ -12,6 +12,7 @@ mod quantity;
 mod stack;
 
 pub use policy::parse_date;
+pub use quantity::parse as parse_quantity;
 pub use stack::KUBERNETES;
 
 use crate::diag::{Diagnostic, Span};

@@ -34,25 +34,38 @@ impl Changes {
 
 /// Reads what is under `rendered` (within `scope`) and compares it with `tree`.
 pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
-    let on_disk = read_existing(rendered, scope)?;
-    let mut changes = Changes::default();
-    for (path, bytes) in &tree.files {
-        match on_disk.get(path) {
-            None => changes.added.push(path.clone()),
-            Some(old) if old != bytes => {
-                changes.changed.push(path.clone());
-                changes.old.insert(path.clone(), old.clone());
+    Ok(Changes::between(read_existing(rendered, scope)?, tree))
+}
+
+/// What is on disk under `rendered` (within `scope`), as a tree.
+pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
+    Ok(RenderedTree {
+        files: read_existing(rendered, scope)?,
+    })
+}
+
+impl Changes {
+    /// How `new` differs from `old`.
+    pub fn between(old: BTreeMap<String, Vec<u8>>, new: &RenderedTree) -> Changes {
+        let mut changes = Changes::default();
+        for (path, bytes) in &new.files {
+            match old.get(path) {
+                None => changes.added.push(path.clone()),
+                Some(before) if before != bytes => {
+                    changes.changed.push(path.clone());
+                    changes.old.insert(path.clone(), before.clone());
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
         }
-    }
-    for (path, old) in on_disk {
-        if !tree.files.contains_key(&path) {
-            changes.removed.push(path.clone());
-            changes.old.insert(path, old);
+        for (path, before) in old {
+            if !new.files.contains_key(&path) {
+                changes.removed.push(path.clone());
+                changes.old.insert(path, before);
+            }
         }
+        changes
     }
-    Ok(changes)
 }
 
 fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {

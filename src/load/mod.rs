@@ -4,12 +4,12 @@
 //! typed [`Stack`]. The merged tree is kept too: `check` asks it where a value was written.
 
 mod de;
+pub mod files;
 mod sections;
 mod suggest;
 pub mod tree;
 
-use std::path::Path;
-
+pub use files::Source;
 pub use suggest::closest;
 use tree::{Node, Value};
 
@@ -40,7 +40,7 @@ pub const ENV_DIR: &str = "environments";
 /// Environments that could not be read into the model are left out and their problems
 /// returned beside the others, so that `check` still runs on the rest.
 pub fn load(
-    root: &Path,
+    root: &Source,
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<(Vec<EnvStack>, Vec<Diagnostic>), LoadError> {
@@ -84,19 +84,24 @@ pub fn load(
 }
 
 /// Reads and parses one TOML file into a provenance tree.
-fn read_toml(root: &Path, rel: &str, sources: &mut SourceMap) -> Result<Node, LoadError> {
-    let path = root.join(rel);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+fn read_toml(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<Node, LoadError> {
+    let text = root.read(rel).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound && rel == STACK_FILE {
-            LoadError::Io(format!(
-                "no {STACK_FILE} in {} (run stackc in the stack's directory, or pass --dir)",
-                root.display()
-            ))
+            LoadError::Io(match root {
+                Source::Dir(dir) => format!(
+                    "no {STACK_FILE} in {} (run stackc in the stack's directory, or pass --dir)",
+                    dir.display()
+                ),
+                Source::Git { rev, .. } => format!("no {STACK_FILE} at {rev}"),
+                Source::Patched { base, .. } => {
+                    format!("no {STACK_FILE} in {}", base.dir().display())
+                }
+            })
         } else {
-            LoadError::Io(format!("cannot read {}: {e}", path.display()))
+            LoadError::Io(format!("cannot read {}: {e}", root.display(rel)))
         }
     })?;
-    let file = sources.add(rel.to_owned(), text);
+    let file = sources.add(root.display(rel), text);
     let text = &sources.file(file).text;
     match toml::de::DeTable::parse(text) {
         Ok(doc) => {
@@ -135,26 +140,15 @@ fn syntax_error(e: &toml::de::Error, file: FileId, len: usize) -> Diagnostic {
 }
 
 /// Names of `environments/*.toml`, sorted.
-fn discover_environments(root: &Path) -> Result<Vec<String>, LoadError> {
-    let dir = root.join(ENV_DIR);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(LoadError::Io(format!("cannot read {}: {e}", dir.display()))),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry =
-            entry.map_err(|e| LoadError::Io(format!("cannot read {}: {e}", dir.display())))?;
-        let path = entry.path();
-        if path.extension().is_some_and(|ext| ext == "toml")
-            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-        {
-            names.push(stem.to_owned());
-        }
-    }
-    names.sort();
-    Ok(names)
+fn discover_environments(root: &Source) -> Result<Vec<String>, LoadError> {
+    let files = root
+        .list(ENV_DIR)
+        .map_err(|e| LoadError::Io(format!("cannot read {}: {e}", root.display(ENV_DIR))))?;
+    Ok(files
+        .iter()
+        .filter_map(|f| f.strip_suffix(".toml"))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The environments in promotion order: `[stack] environments` when given (each must

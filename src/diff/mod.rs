@@ -1,0 +1,323 @@
+//! `stackc diff`: what a change does to the rendered output, for review. Compares two
+//! [`RenderedTree`]s (disk vs sources, a Git base vs sources, or two environments),
+//! groups the changes by environment, layer and object, redacts secret-like values,
+//! names every change the cluster will reject or must recreate, and lists the
+//! workloads that will roll. Pure: the CLI decides where the trees come from.
+
+mod redact;
+pub mod safety;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::emit::{RenderedTree, SUMS_FILE};
+use crate::kube::object_id;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Added,
+    Changed,
+    Removed,
+}
+
+/// One changed file (normally one object).
+#[derive(Clone, Debug, Serialize)]
+pub struct FileChange {
+    pub env: String,
+    pub layer: String,
+    /// Path under `rendered/`.
+    pub file: String,
+    /// `Kind/namespace/name`, or the file name for non-objects (kustomization.yaml).
+    pub object: String,
+    pub status: Status,
+    /// Unified diff of the redacted texts.
+    pub diff: String,
+}
+
+/// A change the cluster will reject or must recreate.
+#[derive(Clone, Debug, Serialize)]
+pub struct Warning {
+    pub env: String,
+    pub object: String,
+    pub file: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// A workload whose pods restart.
+#[derive(Clone, Debug, Serialize)]
+pub struct Roll {
+    pub env: String,
+    pub object: String,
+}
+
+/// Counts per environment.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub summary: BTreeMap<String, Summary>,
+    pub changes: Vec<FileChange>,
+    pub warnings: Vec<Warning>,
+    pub rolls: Vec<Roll>,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// How `new` differs from `old` (both keyed `<env>/<layer>/...`).
+pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
+    let mut report = Report::default();
+    let paths: std::collections::BTreeSet<&String> =
+        old.files.keys().chain(new.files.keys()).collect();
+    let mut removed_objects: Vec<(String, Value, String)> = Vec::new();
+    let mut added_objects: Vec<(String, Value, String)> = Vec::new();
+    for path in paths {
+        let (env, rest) = path.split_once('/').unwrap_or((path.as_str(), ""));
+        if rest == SUMS_FILE {
+            continue;
+        }
+        let layer = rest.split('/').next().unwrap_or_default().to_owned();
+        let (before, after) = (old.files.get(path), new.files.get(path));
+        let status = match (before, after) {
+            (None, Some(_)) => Status::Added,
+            (Some(_), None) => Status::Removed,
+            (Some(a), Some(b)) if a != b => Status::Changed,
+            _ => continue,
+        };
+        let text = |bytes: Option<&Vec<u8>>| {
+            bytes
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        let (before_text, after_text) = (text(before), text(after));
+        let (before_body, after_body) = (parse(&before_text), parse(&after_text));
+        let object = after_body
+            .as_ref()
+            .or(before_body.as_ref())
+            .filter(|b| b.get("kind").is_some())
+            .map(object_id)
+            .unwrap_or_else(|| rest.to_owned());
+        let summary = report.summary.entry(env.to_owned()).or_default();
+        match status {
+            Status::Added => summary.added += 1,
+            Status::Changed => summary.changed += 1,
+            Status::Removed => summary.removed += 1,
+        }
+        if let (Some(a), Some(b)) = (&before_body, &after_body) {
+            for h in safety::hazards(a, b) {
+                report.warnings.push(Warning {
+                    env: env.to_owned(),
+                    object: object.clone(),
+                    file: path.clone(),
+                    field: h.field,
+                    message: h.message,
+                });
+            }
+            if safety::rolls(a, b) {
+                report.rolls.push(Roll {
+                    env: env.to_owned(),
+                    object: object.clone(),
+                });
+            }
+        }
+        match (status, before_body, after_body) {
+            (Status::Removed, Some(b), _) => {
+                removed_objects.push((env.to_owned(), b, path.clone()))
+            }
+            (Status::Added, _, Some(b)) => added_objects.push((env.to_owned(), b, path.clone())),
+            _ => {}
+        }
+        let diff = similar::TextDiff::from_lines(
+            &redact::redact(&before_text),
+            &redact::redact(&after_text),
+        )
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/rendered/{path}"), &format!("b/rendered/{path}"))
+        .to_string();
+        report.changes.push(FileChange {
+            env: env.to_owned(),
+            layer,
+            file: path.clone(),
+            object,
+            status,
+            diff,
+        });
+    }
+    namespace_moves(&mut report, &removed_objects, &added_objects);
+    report
+}
+
+/// An object removed from one namespace and added to another is deleted and recreated.
+fn namespace_moves(
+    report: &mut Report,
+    removed: &[(String, Value, String)],
+    added: &[(String, Value, String)],
+) {
+    let key = |b: &Value| {
+        (
+            b.get("kind").and_then(Value::as_str).map(str::to_owned),
+            b.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            b.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        )
+    };
+    for (env, before, _) in removed {
+        let (kind, name, from) = key(before);
+        for (env2, after, file) in added {
+            let (kind2, name2, to) = key(after);
+            if env == env2 && kind == kind2 && name == name2 && from != to && from.is_some() {
+                report.warnings.push(Warning {
+                    env: env.clone(),
+                    object: object_id(after),
+                    file: file.clone(),
+                    field: "/metadata/namespace".into(),
+                    message: format!(
+                        "moves from namespace {} to {}: the object is deleted and recreated; data in its volumes does not follow",
+                        from.clone().unwrap_or_default(),
+                        to.clone().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+    }
+}
+
+fn parse(text: &str) -> Option<Value> {
+    if text.is_empty() {
+        return None;
+    }
+    serde_saphyr::from_str(text).ok()
+}
+
+/// Files of environment `env`, re-keyed to `as_env/` with every `rendered/<env>/`
+/// reference normalised, so two environments can be compared.
+pub fn normalised_env(tree: &RenderedTree, env: &str, as_env: &str) -> RenderedTree {
+    let prefix = format!("{env}/");
+    let files = tree
+        .files
+        .iter()
+        .filter_map(|(path, bytes)| {
+            let rest = path.strip_prefix(&prefix)?;
+            let text = String::from_utf8_lossy(bytes)
+                .replace(&format!("rendered/{env}/"), "rendered/<env>/");
+            Some((format!("{as_env}/{rest}"), text.into_bytes()))
+        })
+        .collect();
+    RenderedTree { files }
+}
+
+/// ANSI styles for a terminal (none in pipes).
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// The report as text: per change a header and its unified diff, then the apply-safety
+/// warnings, the workloads that roll, and one summary line.
+pub fn render_text(report: &Report, color: bool) -> String {
+    let style = Style { on: color };
+    let mut out = String::new();
+    for change in &report.changes {
+        let status = match change.status {
+            Status::Added => "added",
+            Status::Changed => "changed",
+            Status::Removed => "removed",
+        };
+        let header = format!(
+            "== {}/{} {} ({status})",
+            change.env, change.layer, change.object
+        );
+        let _ = writeln!(out, "{}", style.paint("1", &header));
+        for line in change.diff.lines() {
+            let painted = if line.starts_with("+++") || line.starts_with("---") {
+                style.paint("1", line)
+            } else if line.starts_with('+') {
+                style.paint("32", line)
+            } else if line.starts_with('-') {
+                style.paint("31", line)
+            } else if line.starts_with("@@") {
+                style.paint("36", line)
+            } else {
+                line.to_owned()
+            };
+            let _ = writeln!(out, "{painted}");
+        }
+    }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.paint(
+                "1;33",
+                "Apply safety: these changes are rejected or need delete-and-recreate"
+            )
+        );
+        for w in &report.warnings {
+            let _ = writeln!(
+                out,
+                "  {} {} {}: {}",
+                style.paint("33", "!"),
+                w.env,
+                w.object,
+                w.message
+            );
+            let _ = writeln!(out, "      at {} in rendered/{}", w.field, w.file);
+        }
+    }
+    if !report.rolls.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.paint("1", "Rolls (pod template changed):")
+        );
+        for r in &report.rolls {
+            let _ = writeln!(out, "  {} {}", r.env, r.object);
+        }
+    }
+    out.push_str(&summary_line(report));
+    out
+}
+
+/// `diff: dev 1 added, 2 changed, 0 removed; prod ...` (or `no changes`).
+pub fn summary_line(report: &Report) -> String {
+    if report.is_empty() {
+        return "diff: no changes\n".into();
+    }
+    let parts: Vec<String> = report
+        .summary
+        .iter()
+        .map(|(env, s)| {
+            format!(
+                "{env} {} added, {} changed, {} removed",
+                s.added, s.changed, s.removed
+            )
+        })
+        .collect();
+    format!("\ndiff: {}\n", parts.join("; "))
+}

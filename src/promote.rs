@@ -1,0 +1,182 @@
+//! `stackc promote <from> <to>`: copy version pins (image tags and digests, and later
+//! chart and component versions) from one environment to the next by editing
+//! `environments/<to>.toml` in place with toml_edit, so comments and layout survive.
+//! Pure: it returns the new text; the CLI compiles it, diffs it and writes it.
+
+use std::collections::BTreeMap;
+
+use toml_edit::{DocumentMut, Item, Table, value};
+
+use crate::load::EnvStack;
+use crate::load::tree::Value;
+
+/// The keys of each component kind that pin a version.
+pub const PINS: &[(&str, &[&str])] = &[("app", &["image"])];
+
+/// One pin to move.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinChange {
+    /// `<kind>.<name>`
+    pub component: String,
+    pub key: String,
+    /// The value in the target environment before the promotion.
+    pub before: String,
+    pub after: String,
+}
+
+/// The promotion of every pin (of `only` components, if given) from `from` to `to`:
+/// the changes and the new text of the target environment file.
+pub fn promote(
+    from: &EnvStack,
+    to: &EnvStack,
+    to_text: &str,
+    only: &[String],
+) -> Result<(Vec<PinChange>, String), String> {
+    let mut doc: DocumentMut = to_text
+        .parse()
+        .map_err(|e| format!("environments/{}.toml is not valid TOML: {e}", to.name))?;
+    let mut changes = Vec::new();
+    for (kind, keys) in PINS {
+        for name in component_names(from, kind) {
+            let component = format!("{kind}.{name}");
+            if !only.is_empty() && !only.iter().any(|o| *o == component || *o == name) {
+                continue;
+            }
+            for key in *keys {
+                let Some(after) = text_at(from, &[kind, &name, key]) else {
+                    continue;
+                };
+                let Some(before) = text_at(to, &[kind, &name, key]) else {
+                    // The component does not exist in the target environment: nothing to pin.
+                    continue;
+                };
+                if before == after {
+                    continue;
+                }
+                set(&mut doc, kind, &name, key, &after);
+                changes.push(PinChange {
+                    component: component.clone(),
+                    key: (*key).to_owned(),
+                    before,
+                    after,
+                });
+            }
+        }
+    }
+    Ok((changes, doc.to_string()))
+}
+
+fn component_names(env: &EnvStack, kind: &str) -> Vec<String> {
+    env.tree
+        .get(&[kind])
+        .and_then(|n| n.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn text_at(env: &EnvStack, path: &[&str]) -> Option<String> {
+    match &env.tree.get(path)?.value {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Sets `[kind.name] key = text`, keeping the comments around the old value.
+fn set(doc: &mut DocumentMut, kind: &str, name: &str, key: &str, text: &str) {
+    let kinds = doc.entry(kind).or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    let component = match kinds {
+        Item::Table(t) => t.entry(name).or_insert(Item::Table(Table::new())),
+        other => &mut other[name],
+    };
+    let mut new = value(text);
+    if let (Some(old), Some(v)) = (
+        component.get(key).and_then(Item::as_value),
+        new.as_value_mut(),
+    ) {
+        *v.decor_mut() = old.decor().clone();
+    }
+    component[key] = new;
+}
+
+/// Environments in promotion order; `Err` when `to` does not come after `from`.
+pub fn check_order(order: &[String], from: &str, to: &str) -> Result<(), String> {
+    let position = |e: &str| order.iter().position(|o| o == e);
+    match (position(from), position(to)) {
+        (None, _) => Err(format!(
+            "no environment `{from}` (environments: {})",
+            order.join(", ")
+        )),
+        (_, None) => Err(format!(
+            "no environment `{to}` (environments: {})",
+            order.join(", ")
+        )),
+        (Some(a), Some(b)) if a == b => Err("promote from an environment to another one".into()),
+        (Some(a), Some(b)) if a > b => Err(format!(
+            "`{to}` comes before `{from}` in the promotion order ({}); pass --force to promote backwards",
+            order.join(" -> ")
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Pin changes grouped by component, for the summary.
+pub fn describe(changes: &[PinChange]) -> String {
+    let mut by_component: BTreeMap<&str, Vec<&PinChange>> = BTreeMap::new();
+    for c in changes {
+        by_component
+            .entry(c.component.as_str())
+            .or_default()
+            .push(c);
+    }
+    let mut out = String::new();
+    for (component, changes) in by_component {
+        for c in changes {
+            out.push_str(&format!(
+                "  {component} {}: {} -> {}\n",
+                c.key, c.before, c.after
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_is_enforced() {
+        let order = ["dev", "staging", "prod"].map(String::from);
+        assert!(check_order(&order, "dev", "staging").is_ok());
+        assert!(check_order(&order, "dev", "prod").is_ok());
+        assert!(
+            check_order(&order, "prod", "staging")
+                .unwrap_err()
+                .contains("--force")
+        );
+        assert!(check_order(&order, "dev", "dev").is_err());
+        assert!(
+            check_order(&order, "dev", "qa")
+                .unwrap_err()
+                .contains("no environment `qa`")
+        );
+    }
+
+    #[test]
+    fn set_keeps_comments_and_creates_missing_tables() {
+        let mut doc: DocumentMut =
+            "# top\n[app.producer] # the producer\nimage = \"a:1\" # pinned\nreplicas = 2\n"
+                .parse()
+                .unwrap();
+        set(&mut doc, "app", "producer", "image", "a:2");
+        set(&mut doc, "app", "processor", "image", "b:2");
+        assert_eq!(
+            doc.to_string(),
+            "# top\n[app.producer] # the producer\nimage = \"a:2\" # pinned\nreplicas = 2\n\n[app.processor]\nimage = \"b:2\"\n"
+        );
+    }
+}
