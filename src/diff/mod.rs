@@ -141,8 +141,8 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
             _ => {}
         }
         let diff = similar::TextDiff::from_lines(
-            &redact::redact(&before_text),
-            &redact::redact(&after_text),
+            redact::redact(&before_text),
+            redact::redact(&after_text),
         )
         .unified_diff()
         .context_radius(3)

@@ -44,13 +44,11 @@ pub fn redact(text: &str) -> String {
                 Some((key, value)) => Some(format!("{}{key}: {}", &line[..indent], mask(value))),
                 None => Some(format!("{}{}", &line[..indent], mask(trimmed))),
             }
-        } else if let Some(value) = trimmed
-            .strip_prefix("value: ")
-            .filter(|_| secret_env_indent == Some(indent))
-        {
-            Some(format!("{}value: {}", &line[..indent], mask(value)))
         } else {
-            None
+            trimmed
+                .strip_prefix("value: ")
+                .filter(|_| secret_env_indent == Some(indent))
+                .map(|value| format!("{}value: {}", &line[..indent], mask(value)))
         };
         secret_env_indent = trimmed
             .strip_prefix("- name: ")
