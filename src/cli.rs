@@ -380,7 +380,11 @@ fn diff(
             let label = format!("{a}..{b}");
             let old = crate::diff::normalised_env(&compiled.tree, a, &label);
             let new = crate::diff::normalised_env(&compiled.tree, b, &label);
-            Ok(crate::diff::compare(&old, &new))
+            let mut report = crate::diff::compare(&old, &new);
+            // Two environments side by side are not a rollout: nothing is applied or rolled.
+            report.warnings.clear();
+            report.rolls.clear();
+            Ok(report)
         }
         _ => Err(Failure::Io(
             "give two environments to compare, e.g. `stackc diff staging prod`".into(),
@@ -396,6 +400,7 @@ fn print_diff(cli: &Cli, report: &crate::diff::Report) {
                 serde_json::to_string_pretty(report).expect("the report serializes")
             );
         }
+        Format::Human if report.is_empty() => {}
         Format::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             print!("{}", crate::diff::render_text(report, color));

@@ -1,0 +1,307 @@
+//! Review and promotion as users run them: `stackc diff` in its three forms on a real
+//! Git repository made in a temp dir, apply-safety warnings, redaction, and `stackc
+//! promote` keeping every comment of the target file.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=stackc",
+            "-c",
+            "user.email=stackc@example.org",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+}
+
+/// A Git repository holding the reference stack and its rendered/ tree, one commit.
+fn repo_with_reference() -> tempfile::TempDir {
+    let dir = copy_reference(true);
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "initial"]);
+    dir
+}
+
+#[test]
+fn diff_of_an_unchanged_tree_prints_nothing_and_exits_0() {
+    let dir = repo_with_reference();
+    for args in [
+        vec!["diff"],
+        vec!["diff", "--exit-code"],
+        vec!["diff", "--base", "HEAD", "--exit-code"],
+    ] {
+        let out = stackc(dir.path(), &args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+    }
+}
+
+#[test]
+fn diff_shows_what_a_source_change_does_to_rendered() {
+    let dir = repo_with_reference();
+    edit(
+        &dir.path().join("environments/prod.toml"),
+        "conveyor-producer:1.3.9",
+        "conveyor-producer:1.4.0",
+    );
+    let out = stackc(dir.path(), &["diff"]);
+    assert_eq!(
+        code(&out),
+        0,
+        "differences alone do not fail without --exit-code"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("== prod/apps Deployment/conveyor-pipeline/producer (changed)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+          image: ghcr.io/acme/conveyor-producer:1.4.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Rolls (pod template changed):\n  prod Deployment/conveyor-pipeline/producer"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("diff: prod 0 added, 1 changed, 0 removed"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("SHA256SUMS"),
+        "checksums are noise in review: {text}"
+    );
+    assert!(!text.contains("\x1b["), "no colour in a pipe");
+    assert_eq!(code(&stackc(dir.path(), &["diff", "--exit-code"])), 1);
+}
+
+#[test]
+fn diff_against_a_git_base_renders_the_old_sources_in_memory() {
+    let dir = repo_with_reference();
+    edit(&dir.path().join("stack.toml"), "size: 500", "size: 1000");
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    git(dir.path(), &["commit", "-q", "-am", "bigger batches"]);
+    let out = stackc(dir.path(), &["diff", "--base", "HEAD~1", "--exit-code"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    for env in ["dev", "staging", "prod"] {
+        assert!(
+            text.contains(&format!(
+                "== {env}/apps ConfigMap/conveyor-pipeline/processor-config (changed)"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("  {env} Deployment/conveyor-pipeline/processor")),
+            "the checksum rolls it: {text}"
+        );
+    }
+    assert!(
+        text.contains("-      size: 500") && text.contains("+      size: 1000"),
+        "{text}"
+    );
+    let head = stackc(dir.path(), &["diff", "--base", "HEAD"]);
+    assert_eq!(stdout(&head), "", "nothing changed since HEAD");
+    let bad = stackc(dir.path(), &["diff", "--base", "no-such-ref"]);
+    assert_eq!(code(&bad), 2, "{}", stderr(&bad));
+}
+
+#[test]
+fn diff_between_environments_shows_only_real_differences() {
+    let out = stackc(&repo(), &["diff", "staging", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("-  replicas: 2\n+  replicas: 3"), "{text}");
+    assert!(text.contains("conveyor-processor:1.3.9"), "{text}");
+    assert!(
+        !text.contains("rendered/staging/apps") || !text.contains("./rendered/"),
+        "env paths are normalised: {text}"
+    );
+    assert!(
+        !text.contains("kustomization-conveyor-apps"),
+        "Flux objects differ only by the env path: {text}"
+    );
+    assert!(
+        !text.contains("Rolls"),
+        "comparing environments is not a rollout: {text}"
+    );
+    let out = stackc(&repo(), &["--format", "json", "diff", "staging", "prod"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    assert!(json["changes"].as_array().is_some_and(|c| !c.is_empty()));
+    assert!(
+        json["summary"]["staging..prod"]["changed"]
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "{json}"
+    );
+}
+
+#[test]
+fn diff_names_changes_the_cluster_rejects() {
+    let dir = repo_with_reference();
+    // Renaming the stack changes the `part-of` selector label: Deployments reject it.
+    edit(
+        &dir.path().join("stack.toml"),
+        "name = \"conveyor\"",
+        "name = \"belt\"",
+    );
+    let out = stackc(dir.path(), &["diff", "--env", "dev"]);
+    let text = stdout(&out);
+    assert!(text.contains("Apply safety"), "{text}");
+    assert!(
+        text.contains("dev Deployment/conveyor-pipeline/producer: spec.selector is immutable"),
+        "{text}"
+    );
+
+    let dir = repo_with_reference();
+    edit(
+        &dir.path().join("stack.toml"),
+        "namespace = \"conveyor-pipeline\"",
+        "namespace = \"conveyor\"",
+    );
+    edit(
+        &dir.path().join("stack.toml"),
+        "Deployment/conveyor-pipeline/*",
+        "Deployment/conveyor/*",
+    );
+    let out = stackc(dir.path(), &["--format", "json", "diff", "--env", "prod"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    let warnings = json["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["object"] == "Deployment/conveyor/producer"
+                && w["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("moves from namespace conveyor-pipeline to conveyor")),
+        "{json}"
+    );
+}
+
+#[test]
+fn secret_like_values_never_reach_the_diff() {
+    let dir = repo_with_reference();
+    edit(
+        &dir.path().join("stack.toml"),
+        "KAFKA_GROUP_ID = \"conveyor-processor\"",
+        "KAFKA_GROUP_ID = \"conveyor-processor\", INFLUX_TOKEN = \"hunter2-token\"",
+    );
+    let out = stackc(dir.path(), &["diff"]);
+    let text = stdout(&out);
+    assert!(text.contains("INFLUX_TOKEN"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("<redacted "), "{text}");
+}
+
+fn promote_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/cases/promote"), dir.path());
+    std::fs::remove_file(dir.path().join("expected-prod.toml")).unwrap();
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    dir
+}
+
+#[test]
+fn promote_moves_pins_and_keeps_every_comment() {
+    let dir = promote_fixture();
+    let out = stackc(dir.path(), &["promote", "staging", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("app.producer image: ghcr.io/acme/conveyor-producer:1.4.2 -> ghcr.io/acme/conveyor-producer:1.5.0"), "{text}");
+    assert!(
+        text.contains("+        - image: ghcr.io/acme/conveyor-processor:1.5.0"),
+        "the diff of rendered/ is shown: {text}"
+    );
+    assert!(
+        !text.contains("agents"),
+        "agents has the same pin everywhere: {text}"
+    );
+    let expected =
+        std::fs::read_to_string(repo().join("tests/cases/promote/expected-prod.toml")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("environments/prod.toml")).unwrap(),
+        expected
+    );
+    assert_eq!(
+        code(&stackc(dir.path(), &["render", "--check"])),
+        0,
+        "rendered/ was updated too"
+    );
+    let again = stackc(dir.path(), &["promote", "staging", "prod"]);
+    assert_eq!(code(&again), 0);
+    assert!(
+        stdout(&again).contains("nothing to promote"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("environments/prod.toml")).unwrap(),
+        expected,
+        "idempotent"
+    );
+}
+
+#[test]
+fn promote_dry_run_only_and_order() {
+    let dir = promote_fixture();
+    let before = snapshot(dir.path());
+    let out = stackc(dir.path(), &["promote", "staging", "prod", "--dry-run"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("dry run"));
+    assert_eq!(before, snapshot(dir.path()), "a dry run writes nothing");
+
+    let out = stackc(dir.path(), &["promote", "prod", "staging"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(before, snapshot(dir.path()));
+
+    let out = stackc(
+        dir.path(),
+        &["promote", "staging", "prod", "--only", "producer"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let prod = std::fs::read_to_string(dir.path().join("environments/prod.toml")).unwrap();
+    assert!(
+        prod.contains("conveyor-producer:1.5.0") && !prod.contains("conveyor-processor"),
+        "{prod}"
+    );
+}
+
+#[test]
+fn a_promotion_that_breaks_the_stack_writes_nothing() {
+    let dir = promote_fixture();
+    // An invalid image in staging would be promoted into prod: the check must stop it.
+    edit(
+        &dir.path().join("environments/staging.toml"),
+        "conveyor-processor:1.5.0",
+        "conveyor-processor:1.5.0",
+    );
+    edit(
+        &dir.path().join("environments/dev.toml"),
+        "conveyor-producer:1.6.0",
+        "Conveyor-Producer:1.6.0",
+    );
+    let before = snapshot(dir.path());
+    let out = stackc(dir.path(), &["promote", "dev", "staging"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("invalid-image"), "{}", stderr(&out));
+    assert_eq!(before, snapshot(dir.path()));
+}
