@@ -288,20 +288,18 @@ fn promote_dry_run_only_and_order() {
 #[test]
 fn a_promotion_that_breaks_the_stack_writes_nothing() {
     let dir = promote_fixture();
-    // An invalid image in staging would be promoted into prod: the check must stop it.
-    edit(
-        &dir.path().join("environments/staging.toml"),
-        "conveyor-processor:1.5.0",
-        "conveyor-processor:1.5.0",
-    );
-    edit(
-        &dir.path().join("environments/dev.toml"),
-        "conveyor-producer:1.6.0",
-        "Conveyor-Producer:1.6.0",
-    );
+    // prod requires digests; staging's candidates have none, so promoting them fails policy.
+    let digest = format!("@sha256:{}", "a".repeat(64));
+    let prod = dir.path().join("environments/prod.toml");
+    edit(&prod, "conveyor-producer:1.4.2\"", &format!("conveyor-producer:1.4.2{digest}\""));
+    edit(&prod, "[app.processor]\n", &format!("[app.processor]\nimage = \"ghcr.io/acme/conveyor-processor:1.4.0{digest}\"\n"));
+    edit(&prod, "[stack]\n", "[policy]\npinned = true\n\n[stack]\n");
+    let stack = dir.path().join("stack.toml");
+    edit(&stack, "image = \"ghcr.io/acme/agents:0.9.0\"", &format!("image = \"ghcr.io/acme/agents:0.9.0{digest}\""));
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0, "prod is valid with digests");
     let before = snapshot(dir.path());
-    let out = stackc(dir.path(), &["promote", "dev", "staging"]);
+    let out = stackc(dir.path(), &["promote", "staging", "prod"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(stderr(&out).contains("invalid-image"), "{}", stderr(&out));
-    assert_eq!(before, snapshot(dir.path()));
+    assert!(stderr(&out).contains("error[image-digest]"), "{}", stderr(&out));
+    assert_eq!(before, snapshot(dir.path()), "neither the environment file nor rendered/ changed");
 }

@@ -1,0 +1,666 @@
+//! Data-driven test of `stackc policy PATH`: a corpus of bad manifests, each naming the
+//! exact set of rules it must trigger, good manifests that must be clean, the reference
+//! stack and its committed `rendered/` tree, the SARIF output validated against the
+//! vendored SARIF 2.1.0 schema, YAML syntax errors and I/O errors.
+//!
+//! Bad cases live in `tests/cases/policy/bad/<case>.yaml`. Their leading comment block
+//! is the expectation, written by hand from the rule definitions (never copied from
+//! stackc's output):
+//!
+//! ```text
+//! # expect: <rule-id>[, <rule-id>...]     first line: exactly the rules that must fire
+//! # args: --pinned                        optional: extra words after `policy`
+//! # any other comment
+//! ```
+//!
+//! Each bad file is run alone with `stackc --format json policy [args] <file>`. The set
+//! of rule ids (`code` of the error and warning lines) must equal the expected set, and
+//! the exit code must be 1 when some expected rule is an error (0 when every expected
+//! rule is a warning: warnings never fail a run). Good cases in
+//! `tests/cases/policy/good/*.yaml` must exit 0 with no output at all, alone and together.
+//! Every test collects all failures before panicking.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Rules that no bad case covers, with the reason. Every rule is coverable today, so
+/// this is empty; an entry must say why the rule cannot be triggered by a manifest.
+const UNCOVERABLE: &[(&str, &str)] = &[];
+
+/// Rules covered only together with another rule, with the reason.
+const NOT_ALONE: &[(&str, &str)] = &[(
+    "no-privileged",
+    "the API server rejects privileged: true with allowPrivilegeEscalation: false, so a \
+     realistic privileged container also fires no-privilege-escalation",
+)];
+
+/// The least number of bad cases the corpus must hold.
+const MIN_BAD_CASES: usize = 30;
+
+/// The rule the reference stack waives (stack.toml `[[policy.waive]]`), and the objects
+/// the waiver names: the only findings its committed `rendered/` tree may have.
+const WAIVED_RULE: &str = "default-deny-network-policy";
+const WAIVED_OBJECTS: &str = "Deployment/conveyor-pipeline/";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs stackc in the repository root (so paths in findings stay relative).
+fn stackc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .current_dir(repo())
+        .args(args)
+        .output()
+        .expect("run stackc")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("stackc exited with a code")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The JSON lines of `--format json` output; an unparsable line is an error.
+fn json_lines(text: &str) -> Result<Vec<Value>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Rule ids of the lines with severity error or warning.
+fn finding_codes(lines: &[Value]) -> BTreeSet<String> {
+    lines
+        .iter()
+        .filter(|l| matches!(l["severity"].as_str(), Some("error" | "warning")))
+        .filter_map(|l| l["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// rule id → severity ("error" / "warning"), from `stackc policy --list`: the lines that
+/// do not start with whitespace hold the id and the severity in their first two columns.
+fn listed_rules() -> BTreeMap<String, String> {
+    let out = stackc(&["policy", "--list"]);
+    assert_eq!(code(&out), 0, "policy --list: {}", stderr(&out));
+    let rules: BTreeMap<String, String> = stdout(&out)
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with(char::is_whitespace))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let id = words.next().expect("a rule id").to_owned();
+            let severity = words.next().expect("a severity").to_owned();
+            (id, severity)
+        })
+        .collect();
+    assert!(
+        rules.len() >= 10,
+        "policy --list lists too few rules: {rules:?}"
+    );
+    for (id, severity) in &rules {
+        assert!(
+            severity == "error" || severity == "warning",
+            "rule `{id}` has severity `{severity}`"
+        );
+    }
+    rules
+}
+
+/// One bad manifest and what it must produce.
+#[derive(Debug)]
+struct BadCase {
+    /// Relative to the repository root.
+    path: String,
+    expect: BTreeSet<String>,
+    args: Vec<String>,
+}
+
+fn yaml_files(dir: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(repo().join(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| {
+            let name = p.file_name().expect("a file name").to_string_lossy();
+            format!("{dir}/{name}")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Parses the header of every bad case; a malformed header is a failure.
+fn bad_cases() -> Vec<BadCase> {
+    let mut cases = Vec::new();
+    let mut failures = Vec::new();
+    for path in yaml_files("tests/cases/policy/bad") {
+        let text = std::fs::read_to_string(repo().join(&path)).expect("read case");
+        let mut lines = text.lines();
+        let Some(expect) = lines.next().and_then(|l| l.strip_prefix("# expect:")) else {
+            failures.push(format!(
+                "{path}: the first line is not `# expect: <rule-id>, ...`"
+            ));
+            continue;
+        };
+        let expect: BTreeSet<String> = expect
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if expect.is_empty() {
+            failures.push(format!("{path}: `# expect:` names no rule"));
+            continue;
+        }
+        let args = lines
+            .take_while(|l| l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("# args:"))
+            .flat_map(str::split_whitespace)
+            .map(str::to_owned)
+            .collect();
+        cases.push(BadCase { path, expect, args });
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    cases
+}
+
+fn fail(failures: &[String], what: &str) {
+    if !failures.is_empty() {
+        let mut msg = format!("{} {what}:\n", failures.len());
+        for f in failures {
+            let _ = writeln!(msg, "\n- {f}");
+        }
+        panic!("{msg}");
+    }
+}
+
+#[test]
+fn every_bad_case_fires_exactly_its_expected_rules() {
+    let rules = listed_rules();
+    let mut failures = Vec::new();
+    for case in bad_cases() {
+        let unknown: Vec<&String> = case
+            .expect
+            .iter()
+            .filter(|r| !rules.contains_key(*r))
+            .collect();
+        if !unknown.is_empty() {
+            failures.push(format!(
+                "{}: `# expect:` names unknown rules {unknown:?}",
+                case.path
+            ));
+            continue;
+        }
+        let mut args = vec!["--format", "json", "policy"];
+        args.extend(case.args.iter().map(String::as_str));
+        args.push(&case.path);
+        let out = stackc(&args);
+        let lines = match json_lines(&stdout(&out)) {
+            Ok(lines) => lines,
+            Err(e) => {
+                failures.push(format!("{}: {e}", case.path));
+                continue;
+            }
+        };
+        let actual = finding_codes(&lines);
+        let expected_exit = if case.expect.iter().any(|r| rules[r] == "error") {
+            1
+        } else {
+            0
+        };
+        let mut problems = Vec::new();
+        if code(&out) != expected_exit {
+            problems.push(format!("exit {} (expected {expected_exit})", code(&out)));
+        }
+        let missing: Vec<&String> = case.expect.difference(&actual).collect();
+        let unexpected: Vec<&String> = actual.difference(&case.expect).collect();
+        if !missing.is_empty() {
+            problems.push(format!("missing {missing:?}"));
+        }
+        if !unexpected.is_empty() {
+            problems.push(format!("unexpected {unexpected:?}"));
+        }
+        for line in &lines {
+            let file_ok = line["file"].as_str() == Some(case.path.as_str());
+            let text_ok = ["message", "help"]
+                .iter()
+                .all(|k| line[*k].as_str().is_some_and(|s| !s.trim().is_empty()));
+            if !file_ok || !text_ok {
+                problems.push(format!("malformed finding {line}"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}: {}\n  stdout:\n{}  stderr:\n{}",
+                case.path,
+                problems.join("; "),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    fail(
+        &failures,
+        "bad cases do not fire exactly their expected rules",
+    );
+}
+
+#[test]
+fn the_corpus_is_large_enough_and_covers_every_rule() {
+    let rules = listed_rules();
+    let cases = bad_cases();
+    let mut failures = Vec::new();
+    if cases.len() < MIN_BAD_CASES {
+        failures.push(format!(
+            "only {} bad cases (at least {MIN_BAD_CASES} required)",
+            cases.len()
+        ));
+    }
+    let covered: BTreeSet<&str> = cases
+        .iter()
+        .flat_map(|c| c.expect.iter().map(String::as_str))
+        .collect();
+    for id in rules.keys() {
+        let exception = UNCOVERABLE.iter().find(|(r, _)| r == id);
+        match (covered.contains(id.as_str()), exception) {
+            (false, None) => failures.push(format!("no bad case covers rule `{id}`")),
+            (true, Some(_)) => failures.push(format!(
+                "rule `{id}` is listed as uncoverable, but a bad case covers it: remove the exception"
+            )),
+            _ => {}
+        }
+    }
+    for (id, reason) in UNCOVERABLE {
+        if !rules.contains_key(*id) {
+            failures.push(format!("exception for unknown rule `{id}` ({reason})"));
+        }
+    }
+    // Each rule also has a case of its own, so a case cannot pass on another rule's
+    // finding (except where a realistic manifest always triggers a second rule).
+    for id in rules.keys() {
+        let alone = cases
+            .iter()
+            .any(|c| c.expect.len() == 1 && c.expect.contains(id));
+        let excused = NOT_ALONE.iter().any(|(r, _)| r == id);
+        if covered.contains(id.as_str()) && !alone && !excused {
+            failures.push(format!(
+                "rule `{id}` is never the only expected rule of a case"
+            ));
+        }
+    }
+    fail(&failures, "corpus coverage problems");
+}
+
+#[test]
+fn good_manifests_have_no_findings() {
+    let files = yaml_files("tests/cases/policy/good");
+    let mut failures = Vec::new();
+    if files.len() < 6 {
+        failures.push(format!("only {} good cases (at least 6)", files.len()));
+    }
+    let together = "tests/cases/policy/good".to_owned();
+    for path in files.iter().chain([&together]) {
+        for format in ["json", "human"] {
+            let out = stackc(&["--format", format, "policy", path]);
+            // Findings go to stdout in both formats (the human summary to stderr).
+            let findings = stdout(&out);
+            if code(&out) != 0 || !findings.trim().is_empty() {
+                failures.push(format!(
+                    "{path} ({format}): exit {}\n  stdout:\n{}  stderr:\n{}",
+                    code(&out),
+                    stdout(&out),
+                    stderr(&out)
+                ));
+            }
+        }
+    }
+    // Kinds the good corpus must exercise, so "no findings" means something.
+    let mut kinds = BTreeSet::new();
+    for path in &files {
+        let text = std::fs::read_to_string(repo().join(path)).expect("read good case");
+        kinds.extend(
+            text.lines()
+                .filter_map(|l| l.strip_prefix("kind: "))
+                .map(|k| k.trim().to_owned()),
+        );
+    }
+    for kind in [
+        "Deployment",
+        "StatefulSet",
+        "CronJob",
+        "Service",
+        "Ingress",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "ConfigMap",
+        "ServiceAccount",
+        "Kustomization",
+        "GitRepository",
+        "Certificate",
+        "ServiceMonitor",
+        "ExternalSecret",
+    ] {
+        if !kinds.contains(kind) {
+            failures.push(format!("no good case holds a {kind}"));
+        }
+    }
+    fail(&failures, "good cases are not clean");
+}
+
+#[test]
+fn the_reference_stack_passes_policy_with_its_waiver() {
+    let mut failures = Vec::new();
+    for format in ["json", "human"] {
+        let out = stackc(&["--format", format, "policy"]);
+        if code(&out) != 0 || !stdout(&out).trim().is_empty() {
+            failures.push(format!(
+                "`stackc --format {format} policy` in the repository root: exit {}\n  stdout:\n{}  stderr:\n{}",
+                code(&out),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    fail(&failures, "reference stack failures");
+}
+
+#[test]
+fn the_committed_rendered_tree_has_only_the_waived_finding() {
+    // PATH mode has no waivers and adds the strict schema rule: every finding must be
+    // the waived rule, on an object the waiver names.
+    let out = stackc(&["--format", "json", "policy", "rendered"]);
+    let lines = json_lines(&stdout(&out)).expect("JSON lines");
+    let mut failures = Vec::new();
+    let mut waived = 0;
+    for line in &lines {
+        let code = line["code"].as_str().unwrap_or_default();
+        let message = line["message"].as_str().unwrap_or_default();
+        if code == WAIVED_RULE && message.starts_with(WAIVED_OBJECTS) {
+            waived += 1;
+        } else {
+            failures.push(format!("unexpected finding {line}"));
+        }
+    }
+    if waived == 0 {
+        failures.push(format!(
+            "the waived `{WAIVED_RULE}` finding is gone: remove the waiver from stack.toml and this allowance"
+        ));
+    }
+    let expected_exit = i32::from(waived > 0);
+    if code(&out) != expected_exit {
+        failures.push(format!(
+            "exit {} (expected {expected_exit}); stderr:\n{}",
+            code(&out),
+            stderr(&out)
+        ));
+    }
+    fail(&failures, "problems in rendered/");
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/sarif-2.1.0-rtm.5.json"))
+        .expect("read the SARIF schema");
+    // The rtm.5 schema has one pattern (`run.language`, twice) with a stray `]`. ECMA-262
+    // reads a lone `]` as a literal, the Rust regex engine rejects it, and so
+    // jsonschema's meta-schema check refuses the whole schema. Escaping it keeps the
+    // ECMA-262 meaning exactly; the count check notices when the fixture changes.
+    const ECMA: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    const RUST: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#;
+    assert_eq!(
+        text.matches(ECMA).count(),
+        2,
+        "the vendored SARIF schema changed: revisit the pattern fix-up"
+    );
+    let text = text.replace(ECMA, RUST);
+    let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
+    assert_eq!(
+        schema["$schema"], "http://json-schema.org/draft-04/schema#",
+        "the vendored SARIF schema is draft-04"
+    );
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    assert_eq!(
+        validator.draft(),
+        jsonschema::Draft::Draft4,
+        "the SARIF schema must be validated as draft 4"
+    );
+    validator
+}
+
+fn schema_errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
+        .collect()
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0_and_matches_the_json_findings() {
+    let dir = "tests/cases/policy/bad";
+    let out = stackc(&["--format", "sarif", "policy", dir]);
+    assert_eq!(code(&out), 1, "stderr:\n{}", stderr(&out));
+    let log: Value = serde_json::from_str(&stdout(&out)).expect("SARIF output is JSON");
+    let validator = sarif_validator();
+    let mut failures: Vec<String> = schema_errors(&validator, &log);
+
+    // The validator must reject invalid logs, or the check above proves nothing.
+    let mut broken = log.clone();
+    broken
+        .as_object_mut()
+        .expect("a SARIF log is an object")
+        .remove("version");
+    if validator.is_valid(&broken) {
+        failures.push("a SARIF log without `version` passes the schema".to_owned());
+    }
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    if validator.is_valid(&broken) {
+        failures.push("a result with level `fatal` passes the schema".to_owned());
+    }
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        Value::from(0);
+    if validator.is_valid(&broken) {
+        failures.push("a region with startLine 0 passes the schema".to_owned());
+    }
+
+    let run = &log["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .map(|rules| rules.iter().filter_map(|r| r["id"].as_str()).collect())
+        .unwrap_or_default();
+    let listed = listed_rules();
+    let driver_rules: BTreeSet<&str> = rules.iter().copied().collect();
+    let listed_ids: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
+    if driver_rules != listed_ids {
+        failures.push(format!(
+            "driver rules {driver_rules:?} differ from `policy --list` {listed_ids:?}"
+        ));
+    }
+    let results = run["results"].as_array().cloned().unwrap_or_default();
+    for r in &results {
+        let id = r["ruleId"].as_str().unwrap_or_default();
+        match rules.iter().position(|x| *x == id) {
+            None => failures.push(format!("result ruleId `{id}` is not a driver rule")),
+            Some(i) => {
+                if r["ruleIndex"].as_u64() != u64::try_from(i).ok() {
+                    failures.push(format!(
+                        "result for `{id}` has ruleIndex {} (driver index {i})",
+                        r["ruleIndex"]
+                    ));
+                }
+            }
+        }
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or_default();
+        if !uri.starts_with(dir) {
+            failures.push(format!("result for `{id}` points at `{uri}`"));
+        }
+    }
+
+    let json = stackc(&["--format", "json", "policy", dir]);
+    let findings: Vec<Value> = json_lines(&stdout(&json))
+        .expect("JSON lines")
+        .into_iter()
+        .filter(|l| matches!(l["severity"].as_str(), Some("error" | "warning")))
+        .collect();
+    if results.len() != findings.len() {
+        failures.push(format!(
+            "{} SARIF results, but {} findings in the JSON output",
+            results.len(),
+            findings.len()
+        ));
+    }
+    let count = |pairs: &mut dyn Iterator<Item = (String, String)>| {
+        let mut map: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for p in pairs {
+            *map.entry(p).or_default() += 1;
+        }
+        map
+    };
+    let from_sarif = count(&mut results.iter().map(|r| {
+        (
+            r["ruleId"].as_str().unwrap_or_default().to_owned(),
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }));
+    let from_json = count(&mut findings.iter().map(|l| {
+        (
+            l["code"].as_str().unwrap_or_default().to_owned(),
+            l["file"].as_str().unwrap_or_default().to_owned(),
+        )
+    }));
+    if from_sarif != from_json {
+        failures.push(format!(
+            "(rule, file) counts differ:\n  SARIF {from_sarif:?}\n  JSON  {from_json:?}"
+        ));
+    }
+    fail(&failures, "SARIF problems");
+}
+
+#[test]
+fn sarif_of_a_clean_run_is_valid_too() {
+    let out = stackc(&["--format", "sarif", "policy", "tests/cases/policy/good"]);
+    assert_eq!(code(&out), 0, "stderr:\n{}", stderr(&out));
+    let log: Value = serde_json::from_str(&stdout(&out)).expect("SARIF output is JSON");
+    let errors = schema_errors(&sarif_validator(), &log);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(log["runs"][0]["results"], Value::Array(vec![]));
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp manifest");
+    path
+}
+
+#[test]
+fn a_yaml_syntax_error_is_reported_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Line 5: `namespace:` indented under a scalar; the `:` is at column 14.
+    let broken = write(
+        dir.path(),
+        "broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: producer-config\n    namespace: conveyor-pipeline\ndata:\n  producer.yaml: |\n    topic: conveyor-readings\n",
+    );
+    // A second file in the same run is still checked.
+    write(
+        dir.path(),
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: coder-postgres\n  namespace: coder\nstringData:\n  password: hunter2\n",
+    );
+    let broken = broken.display().to_string();
+    let mut failures = Vec::new();
+
+    let out = stackc(&[
+        "--format",
+        "json",
+        "policy",
+        &dir.path().display().to_string(),
+    ]);
+    if code(&out) != 1 {
+        failures.push(format!("exit {} (expected 1)", code(&out)));
+    }
+    let lines = json_lines(&stdout(&out)).expect("JSON lines");
+    let syntax: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["code"] == "yaml-syntax")
+        .collect();
+    match syntax.as_slice() {
+        [d] => {
+            // Either `file` plus `line`/`column`, or `file` carrying `path:line:column`.
+            let position = match (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()) {
+                (Some(file), Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+                (Some(file), _, _) => file.to_owned(),
+                _ => String::new(),
+            };
+            if position != format!("{broken}:5:14") {
+                failures.push(format!(
+                    "yaml-syntax at `{position}`, expected `{broken}:5:14`: {d}"
+                ));
+            }
+            if d["severity"] != "error" {
+                failures.push(format!("yaml-syntax is not an error: {d}"));
+            }
+        }
+        _ => failures.push(format!(
+            "expected one yaml-syntax diagnostic, got {}: {}",
+            syntax.len(),
+            stdout(&out)
+        )),
+    }
+    if !finding_codes(&lines).contains("no-inline-secret-data") {
+        failures.push(format!(
+            "the valid file next to the broken one was not checked: {}",
+            stdout(&out)
+        ));
+    }
+
+    let human = stackc(&["policy", &broken]);
+    if code(&human) != 1 || !stderr(&human).contains(&format!("{broken}:5:14")) {
+        failures.push(format!(
+            "human: exit {}, stderr without `{broken}:5:14`:\n{}",
+            code(&human),
+            stderr(&human)
+        ));
+    }
+    fail(&failures, "YAML syntax error problems");
+}
+
+#[test]
+fn a_nonexistent_path_is_an_io_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-manifests");
+    let missing = missing.display().to_string();
+    let mut failures = Vec::new();
+    for format in ["human", "json", "sarif"] {
+        let out = stackc(&["--format", format, "policy", &missing]);
+        if code(&out) != 2 || !stderr(&out).contains(&missing) {
+            failures.push(format!(
+                "{format}: exit {} (expected 2), stderr:\n{}",
+                code(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    // One missing path among good ones is still an I/O error.
+    let out = stackc(&["policy", "tests/cases/policy/good", &missing]);
+    if code(&out) != 2 {
+        failures.push(format!("mixed paths: exit {} (expected 2)", code(&out)));
+    }
+    fail(&failures, "I/O error problems");
+}
