@@ -100,7 +100,10 @@ pub fn build(plan: &Plan, layers: &BTreeSet<Layer>) -> Vec<Object> {
     };
     let mut out = vec![Object::new(Layer::Flux, None, &repository)];
     let mut previous: Option<String> = None;
-    for layer in Layer::APPLIED.into_iter().filter(|l| layers.contains(l)) {
+    // The entry point manages itself (like Flux's own flux-system Kustomization): apply
+    // rendered/<env>/flux once, and from then on Flux keeps it in sync with git.
+    let entry = std::iter::once(Layer::Flux);
+    for layer in entry.chain(Layer::APPLIED.into_iter().filter(|l| layers.contains(l))) {
         let name = kustomization_name(plan, layer);
         let kustomization = Resource {
             api_version: "kustomize.toolkit.fluxcd.io/v1",
@@ -125,7 +128,8 @@ pub fn build(plan: &Plan, layers: &BTreeSet<Layer>) -> Vec<Object> {
             },
         };
         out.push(Object::new(Layer::Flux, None, &kustomization));
-        previous = Some(name);
+        // Layers depend on each other, not on the entry point.
+        previous = (layer != Layer::Flux).then_some(name);
     }
     out
 }
