@@ -15,6 +15,8 @@ pub struct Plan {
     /// Components, sorted by (kind, name).
     pub components: Vec<Component>,
     pub policy: PolicyPlan,
+    /// Where secrets come from (`None` when no component needs one).
+    pub secrets: Option<SecretsProvider>,
 }
 
 /// Policy settings of one environment.
@@ -59,20 +61,145 @@ pub struct FluxPlan {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Component {
     App(AppPlan),
+    Postgres(PostgresPlan),
+    Coder(CoderPlan),
 }
 
 impl Component {
     pub fn name(&self) -> &str {
         match self {
-            Component::App(app) => &app.name,
+            Component::App(c) => &c.name,
+            Component::Postgres(c) => &c.name,
+            Component::Coder(c) => &c.name,
+        }
+    }
+
+    pub fn namespace(&self) -> &str {
+        match self {
+            Component::App(c) => &c.namespace,
+            Component::Postgres(c) => &c.namespace,
+            Component::Coder(c) => &c.namespace,
         }
     }
 
     pub fn kind(&self) -> &'static str {
         match self {
             Component::App(_) => "app",
+            Component::Postgres(_) => "postgres",
+            Component::Coder(_) => "coder",
         }
     }
+}
+
+/// Where secret values come from: the operator stackc emits objects for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SecretsProvider {
+    ExternalSecrets { store_kind: String, store_name: String, refresh: String },
+    Infisical { host: String, project: String, env: String, path: String, credentials: (String, String), refresh_seconds: u64 },
+}
+
+/// A Kubernetes Secret the provider's operator creates for a component. Its keys are
+/// the provider's names for the values (e.g. `CODER_DB_ADMIN_PASSWORD`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretPlan {
+    pub name: String,
+    pub namespace: String,
+    pub keys: Vec<String>,
+}
+
+/// How a component is delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every object rendered, so PR diffs show real changes.
+    Manifests,
+    /// A pinned Flux HelmRepository + HelmRelease with values from the typed model.
+    Helm { repository: String, chart: String, version: String },
+}
+
+/// A resolved `[postgres.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PostgresPlan {
+    pub name: String,
+    pub namespace: String,
+    /// Full image reference, `<repository>:<version>`.
+    pub image: String,
+    pub version: String,
+    pub storage: String,
+    pub storage_class: Option<String>,
+    /// (database, owner), sorted by database.
+    pub databases: Vec<(String, String)>,
+    pub resources: ResourcesPlan,
+    pub backup: Option<BackupPlan>,
+    /// Admin password and one password per user.
+    pub credentials: SecretPlan,
+}
+
+impl PostgresPlan {
+    /// The Secret key holding `user`'s password (`postgres` is the admin).
+    pub fn password_key(&self, user: &str) -> String {
+        crate::check::secret_key(&self.name, &format!("{user}-password"))
+    }
+
+    /// The client Service's in-cluster host name.
+    pub fn host(&self) -> String {
+        crate::check::fqdn(&self.name, &self.namespace)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackupPlan {
+    pub schedule: String,
+    pub storage: String,
+    pub keep: u32,
+}
+
+/// What a consumer needs to reach a database; derived from the server, never typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DbConnection {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    /// Secret and key holding the user's password.
+    pub password: (String, String),
+    pub sslmode: String,
+}
+
+/// One RBAC rule: an API group, its resources, and the verbs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RbacRule {
+    pub api_group: String,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+}
+
+/// A resolved `[coder.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoderPlan {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub version: String,
+    pub replicas: u32,
+    /// Public URL, https://<host>.<domain>.
+    pub access_url: String,
+    pub host: String,
+    pub wildcard: String,
+    /// URL the workspace agents use; reachable from inside the cluster.
+    pub agent_url: String,
+    pub db: DbConnection,
+    pub ingress_class: String,
+    pub tls_secret: String,
+    pub load_balancer_ip: Option<String>,
+    pub external_dns: bool,
+    pub resources: ResourcesPlan,
+    pub workspace_namespace: String,
+    /// Rules of the workspace Role, derived from the templates.
+    pub rules: Vec<RbacRule>,
+    pub mode: Mode,
+    pub run_as_user: i64,
+    /// Credentials mirrored into Coder's namespace (when the database lives elsewhere).
+    pub secrets: Vec<SecretPlan>,
 }
 
 /// A resolved `[app.<name>]`.
@@ -97,6 +224,8 @@ pub struct AppPlan {
     /// Components this app uses, sorted.
     pub uses: Vec<String>,
     pub run_as_user: i64,
+    /// Credentials of used components mirrored into the app's namespace.
+    pub secrets: Vec<SecretPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -11,23 +11,26 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
     EnvVarSource, ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SecretKeySelector, Service, ServiceAccount, ServicePort, ServiceSpec,
+    SecretKeySelector, Service, ServicePort, ServiceSpec,
     TCPSocketAction, Volume, VolumeMount,
 };
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{checksum, labels, security};
 use crate::object::{Layer, Object};
-use crate::plan::{AppPlan, EnvSource, Plan, ProbeAction, ProbePlan, Quantities};
+use crate::plan::{AppPlan, EnvSource, Plan, ProbeAction, ProbePlan};
 
 /// All objects of one app.
 pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
     let stack = &plan.stack.name;
     let labels = labels::labels(stack, &app.name, "app");
-    let mut out = vec![object(app, &service_account(app, &labels))];
+    let mut out = vec![object(app, &super::pod::service_account(&app.name, &app.namespace, &labels, false))];
+    if let Some(provider) = &plan.secrets {
+        for secret in &app.secrets {
+            out.push(super::secrets::build(provider, secret, Layer::Apps, &format!("app.{}", app.name), stack));
+        }
+    }
     let config_map = app.config.as_ref().map(|c| ConfigMap {
         metadata: labels::meta(&c.config_map, &app.namespace, &labels),
         data: Some(c.files.clone()),
@@ -47,21 +50,13 @@ pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
         out.push(object(app, &hpa(app, &labels)));
     }
     if app.replicas > 1 {
-        out.push(object(app, &pdb(stack, app, &labels)));
+        out.push(object(app, &super::pod::pdb(stack, &app.name, &app.namespace, &labels)));
     }
     out
 }
 
 fn object<T: serde::Serialize>(app: &AppPlan, resource: &T) -> Object {
     Object::new(Layer::Apps, Some(format!("app.{}", app.name)), resource)
-}
-
-fn service_account(app: &AppPlan, labels: &BTreeMap<String, String>) -> ServiceAccount {
-    ServiceAccount {
-        metadata: labels::meta(&app.name, &app.namespace, labels),
-        automount_service_account_token: Some(false),
-        ..ServiceAccount::default()
-    }
 }
 
 fn service(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>) -> Service {
@@ -138,11 +133,7 @@ fn deployment(
                 .collect::<Vec<_>>(),
         ),
         env: non_empty(&app.env.iter().map(env_var).collect::<Vec<_>>()),
-        resources: Some(ResourceRequirements {
-            requests: quantities(&app.resources.requests),
-            limits: quantities(&app.resources.limits),
-            ..ResourceRequirements::default()
-        }),
+        resources: Some(super::pod::resources(&app.resources)),
         liveness_probe: app.probes.liveness.as_ref().map(probe),
         readiness_probe: app.probes.readiness.as_ref().map(probe),
         startup_probe: app.probes.startup.as_ref().map(probe),
@@ -233,14 +224,6 @@ fn env_var(var: &crate::plan::EnvVar) -> EnvVar {
     }
 }
 
-fn quantities(q: &Quantities) -> Option<BTreeMap<String, Quantity>> {
-    let map: BTreeMap<String, Quantity> = [("cpu", &q.cpu), ("memory", &q.memory)]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), Quantity(v.clone()))))
-        .collect();
-    (!map.is_empty()).then_some(map)
-}
-
 fn probe(p: &ProbePlan) -> Probe {
     let mut probe = Probe {
         initial_delay_seconds: Some(p.initial_delay),
@@ -301,20 +284,5 @@ fn hpa(app: &AppPlan, labels: &BTreeMap<String, String>) -> HorizontalPodAutosca
             ..HorizontalPodAutoscalerSpec::default()
         }),
         ..HorizontalPodAutoscaler::default()
-    }
-}
-
-fn pdb(stack: &str, app: &AppPlan, labels: &BTreeMap<String, String>) -> PodDisruptionBudget {
-    PodDisruptionBudget {
-        metadata: labels::meta(&app.name, &app.namespace, labels),
-        spec: Some(PodDisruptionBudgetSpec {
-            max_unavailable: Some(IntOrString::Int(1)),
-            selector: Some(LabelSelector {
-                match_labels: Some(labels::selector(stack, &app.name)),
-                ..LabelSelector::default()
-            }),
-            ..PodDisruptionBudgetSpec::default()
-        }),
-        ..PodDisruptionBudget::default()
     }
 }

@@ -4,9 +4,13 @@
 //! build never touches the filesystem and never fails: check already said no.
 
 mod app;
+mod coder;
 mod flux;
 mod labels;
 mod namespace;
+mod pod;
+mod postgres;
+mod secrets;
 mod security;
 
 use std::collections::BTreeSet;
@@ -22,6 +26,8 @@ pub fn build(plan: &Plan) -> Vec<Object> {
     for component in &plan.components {
         match component {
             Component::App(a) => objects.extend(app::build(plan, a)),
+            Component::Postgres(p) => objects.extend(postgres::build(plan, p)),
+            Component::Coder(c) => objects.extend(coder::build(plan, c)),
         }
     }
     let layers: BTreeSet<Layer> = objects.iter().map(|o| o.layer).collect();

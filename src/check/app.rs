@@ -22,43 +22,8 @@ pub(super) fn resolve(
     defaults: &ResolvedDefaults,
 ) -> Option<AppPlan> {
     let before = ctx.diags.len();
-    let base = ["app", name];
 
-    if let Err(reason) = names::dns1123_label(name) {
-        let span = ctx.key_span(&base);
-        ctx.report(
-            Diagnostic::error("invalid-name", format!("app name `{name}` {reason}"))
-                .at(span)
-                .help(format!("rename it to `{}`", suggest_label(name))),
-        );
-    }
-    let namespace = match app.namespace.clone().or_else(|| defaults.namespace.clone()) {
-        Some(ns) => {
-            // A bad `[defaults] namespace` is reported once, where it is written.
-            let own = app.namespace.is_some();
-            ctx.rule(
-                if own {
-                    names::dns1123_label(&ns)
-                } else {
-                    Ok(())
-                },
-                "invalid-name",
-                &format!("namespace `{ns}`"),
-                &["app", name, "namespace"],
-                &format!("use a lowercase DNS label, e.g. `{}`", suggest_label(&ns)),
-            );
-            ns
-        }
-        None => {
-            let span = ctx.key_span(&base);
-            ctx.report(
-                Diagnostic::error("missing-key", format!("app `{name}` has no namespace"))
-                    .at(span)
-                    .help("set `namespace = \"...\"` on the app, or `[defaults] namespace`"),
-            );
-            String::new()
-        }
-    };
+    let namespace = namespace(ctx, "app", name, app.namespace.as_deref(), defaults);
     if let Err(reason) = image::parse(&app.image) {
         let span = ctx.value_span(&["app", name, "image"]);
         ctx.report(
@@ -122,7 +87,44 @@ pub(super) fn resolve(
         autoscale,
         uses,
         run_as_user: defaults.run_as_user,
+        secrets: Vec::new(),
     })
+}
+
+/// Checks a component's name and resolves its namespace (its own, else `[defaults]`).
+pub(super) fn namespace(ctx: &mut Ctx, kind: &str, name: &str, own: Option<&str>, defaults: &ResolvedDefaults) -> String {
+    if let Err(reason) = names::dns1123_label(name) {
+        let span = ctx.key_span(&[kind, name]);
+        ctx.report(
+            Diagnostic::error("invalid-name", format!("{kind} name `{name}` {reason}"))
+                .at(span)
+                .help(format!("rename it to `{}`", suggest_label(name))),
+        );
+    }
+    match own.or(defaults.namespace.as_deref()) {
+        Some(ns) => {
+            // A bad `[defaults] namespace` is reported once, where it is written.
+            if own.is_some() {
+                ctx.rule(
+                    names::dns1123_label(ns),
+                    "invalid-name",
+                    &format!("namespace `{ns}`"),
+                    &[kind, name, "namespace"],
+                    &format!("use a lowercase DNS label, e.g. `{}`", suggest_label(ns)),
+                );
+            }
+            ns.to_owned()
+        }
+        None => {
+            let span = ctx.key_span(&[kind, name]);
+            ctx.report(
+                Diagnostic::error("missing-key", format!("{kind} `{name}` has no namespace"))
+                    .at(span)
+                    .help("set `namespace = \"...\"` on it, or `[defaults] namespace`"),
+            );
+            String::new()
+        }
+    }
 }
 
 /// A DNS-1123 label close to `name`, for the help text.

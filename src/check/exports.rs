@@ -7,19 +7,50 @@ use std::collections::BTreeMap;
 use super::Ctx;
 use crate::diag::Diagnostic;
 use crate::load::closest;
-use crate::plan::{AppPlan, EnvSource, EnvVar};
+use crate::plan::{AppPlan, Component, EnvSource, EnvVar};
 
-/// What a component offers its consumers, as env var name → value.
-pub fn exports(app: &AppPlan) -> Vec<(String, String)> {
-    let prefix = env_prefix(&app.name);
-    let mut out = vec![(format!("{prefix}_HOST"), fqdn(&app.name, &app.namespace))];
-    out.extend(app.ports.iter().map(|p| {
-        (
-            format!("{prefix}_PORT_{}", env_prefix(&p.name)),
-            p.port.to_string(),
-        )
-    }));
-    out
+/// What a component offers its consumers, as env vars; `None` when there is nothing
+/// to connect to (an app without ports).
+pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
+    let prefix = env_prefix(component.name());
+    let value = |suffix: &str, v: String| EnvVar {
+        name: format!("{prefix}_{suffix}"),
+        source: EnvSource::Value(v),
+    };
+    match component {
+        Component::App(app) => {
+            if app.ports.is_empty() {
+                return None;
+            }
+            let mut out = vec![value("HOST", fqdn(&app.name, &app.namespace))];
+            out.extend(app.ports.iter().map(|p| value(&format!("PORT_{}", env_prefix(&p.name)), p.port.to_string())));
+            Some(out)
+        }
+        Component::Postgres(pg) => {
+            let mut out = vec![
+                value("HOST", pg.host()),
+                value("PORT", super::postgres::PORT.to_string()),
+                value("SSLMODE", "disable".into()),
+            ];
+            // With one database the consumer's database, user and password are unambiguous.
+            if let [(db, owner)] = pg.databases.as_slice() {
+                out.push(value("DATABASE", db.clone()));
+                out.push(value("USER", owner.clone()));
+                out.push(EnvVar {
+                    name: format!("{prefix}_PASSWORD"),
+                    source: EnvSource::Secret {
+                        name: pg.credentials.name.clone(),
+                        key: pg.password_key(owner),
+                    },
+                });
+            }
+            Some(out)
+        }
+        Component::Coder(coder) => Some(vec![
+            value("URL", format!("http://{}", fqdn(&coder.name, &coder.namespace))),
+            value("ACCESS_URL", coder.access_url.clone()),
+        ]),
+    }
 }
 
 /// The in-cluster DNS name of a Service.
@@ -32,18 +63,45 @@ pub fn env_prefix(name: &str) -> String {
     name.to_ascii_uppercase().replace(['-', '.'], "_")
 }
 
-/// Resolves every app's `uses` and adds the providers' exports to its env.
-pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
-    let exported: BTreeMap<String, (bool, Vec<(String, String)>)> = apps
+/// A Secret is visible in its own namespace only: a reference to a provider's Secret
+/// from another namespace is redirected to a copy the provider's operator creates next
+/// to the consumer (recorded in the consumer's `secrets`).
+fn mirror_secret(app: &mut AppPlan, provider_ns: &str, provider: &str, var: &EnvVar) -> EnvVar {
+    let EnvSource::Secret { key, .. } = &var.source else {
+        return var.clone();
+    };
+    if provider_ns == app.namespace {
+        return var.clone();
+    }
+    let name = format!("{}-{provider}-credentials", app.name);
+    match app.secrets.iter_mut().find(|s| s.name == name) {
+        Some(secret) => secret.keys.push(key.clone()),
+        None => app.secrets.push(crate::plan::SecretPlan {
+            name: name.clone(),
+            namespace: app.namespace.clone(),
+            keys: vec![key.clone()],
+        }),
+    }
+    EnvVar {
+        name: var.name.clone(),
+        source: EnvSource::Secret { name, key: key.clone() },
+    }
+}
+
+/// Resolves every app's `uses` and adds the providers' exports to its env. `others`
+/// are the resolved components of every other kind.
+pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component]) {
+    let exported: BTreeMap<String, (String, Option<Vec<EnvVar>>)> = apps
         .iter()
-        .map(|a| (a.name.clone(), (!a.ports.is_empty(), exports(a))))
+        .map(|a| Component::App(a.clone()))
+        .chain(others.iter().cloned())
+        .map(|c| (c.name().to_owned(), (c.namespace().to_owned(), exports(&c))))
         .collect();
-    let known: Vec<String> = ctx
-        .tree
-        .get(&["app"])
-        .and_then(|n| n.as_table())
-        .map(|t| t.keys().cloned().collect())
-        .unwrap_or_default();
+    let known: Vec<String> = crate::model::COMPONENT_KINDS
+        .iter()
+        .filter_map(|kind| ctx.tree.get(&[kind]).and_then(|n| n.as_table()))
+        .flat_map(|t| t.keys().cloned())
+        .collect();
     for app in apps.iter_mut() {
         let mut seen = Vec::new();
         let item_spans: Vec<_> = match ctx.tree.get(&["app", &app.name, "uses"]).map(|n| &n.value) {
@@ -78,7 +136,7 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
                 );
                 continue;
             }
-            let Some((has_ports, vars)) = exported.get(target) else {
+            let Some((provider_ns, vars)) = exported.get(target) else {
                 if known.contains(target) {
                     // The provider has errors of its own; they are reported already.
                     continue;
@@ -108,7 +166,7 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
                 );
                 continue;
             };
-            if !has_ports {
+            let Some(vars) = vars else {
                 ctx.report(
                     Diagnostic::error(
                         "nothing-to-use",
@@ -120,8 +178,10 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
                     )),
                 );
                 continue;
-            }
-            for (name, value) in vars {
+            };
+            for var in vars {
+                let var = mirror_secret(app, provider_ns, target, var);
+                let name = &var.name;
                 if let Some(existing) = app.env.iter().find(|e| &e.name == name) {
                     let span = ctx.key_span(&["app", &app.name, "env", &existing.name]);
                     ctx.report(
@@ -136,10 +196,7 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan]) {
                     );
                     continue;
                 }
-                app.env.push(EnvVar {
-                    name: name.clone(),
-                    source: EnvSource::Value(value.clone()),
-                });
+                app.env.push(var.clone());
             }
         }
         app.env.sort();

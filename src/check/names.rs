@@ -117,6 +117,25 @@ pub fn go_duration(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whole seconds of a valid Go duration ("1h30m" → 5400); `None` when invalid.
+pub fn duration_seconds(text: &str) -> Option<u64> {
+    go_duration(text).ok()?;
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, factor) = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)]
+            .into_iter()
+            .filter(|(u, _)| rest.starts_with(u))
+            .max_by_key(|(u, _)| u.len())?;
+        rest = &rest[unit.len()..];
+        total += number * factor;
+    }
+    Some(total as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +171,8 @@ mod tests {
         for bad in ["", "10", "m", "10 m", "10d"] {
             assert!(go_duration(bad).is_err(), "{bad}");
         }
+        assert_eq!(duration_seconds("1h30m"), Some(5400));
+        assert_eq!(duration_seconds("90s"), Some(90));
+        assert_eq!(duration_seconds("x"), None);
     }
 }

@@ -26,7 +26,10 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         flux: required(root, "flux", diags).unwrap_or_default(),
         defaults: optional(root, "defaults", diags).unwrap_or_default(),
         policy: optional(root, "policy", diags).unwrap_or_default(),
+        secrets: optional(root, "secrets", diags),
         app: components(root, "app", diags),
+        postgres: components(root, "postgres", diags),
+        coder: components(root, "coder", diags),
     };
     debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));
     (diags.len() == before).then_some(stack)

@@ -5,6 +5,9 @@
 //! Defaults are *not* applied here; `check` resolves them into the [`crate::plan::Plan`].
 
 mod app;
+pub mod coder;
+pub mod postgres;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 
@@ -29,16 +32,24 @@ pub struct Stack {
     /// Policy settings and waivers.
     #[serde(default)]
     pub policy: Policy,
+    /// Where secret values live.
+    pub secrets: Option<secrets::Secrets>,
     /// Generic workloads: `[app.<name>]`.
     #[serde(default)]
     pub app: BTreeMap<String, App>,
+    /// PostgreSQL servers: `[postgres.<name>]`.
+    #[serde(default)]
+    pub postgres: BTreeMap<String, postgres::Postgres>,
+    /// Coder control planes: `[coder.<name>]`.
+    #[serde(default)]
+    pub coder: BTreeMap<String, coder::Coder>,
 }
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
-pub const SECTIONS: &[&str] = &["stack", "flux", "defaults", "policy", "app"];
+pub const SECTIONS: &[&str] = &["stack", "flux", "defaults", "policy", "secrets", "app", "postgres", "coder"];
 
 /// The component kinds: top-level sections keyed by component name.
-pub const COMPONENT_KINDS: &[&str] = &["app"];
+pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder"];
 
 /// `[stack]`
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]

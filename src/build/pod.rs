@@ -1,0 +1,119 @@
+//! Pieces every workload kind builds its pods and companions from: resources, env vars,
+//! probes, the ServiceAccount, the PodDisruptionBudget, Services.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    EnvVar, EnvVarSource, ExecAction, Probe, ResourceRequirements, SecretKeySelector, Service, ServiceAccount,
+    ServicePort, ServiceSpec,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::labels;
+use crate::plan::{Quantities, ResourcesPlan};
+
+pub fn resources(r: &ResourcesPlan) -> ResourceRequirements {
+    ResourceRequirements {
+        requests: quantities(&r.requests),
+        limits: quantities(&r.limits),
+        ..ResourceRequirements::default()
+    }
+}
+
+fn quantities(q: &Quantities) -> Option<BTreeMap<String, Quantity>> {
+    let map: BTreeMap<String, Quantity> = [("cpu", &q.cpu), ("memory", &q.memory)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), Quantity(v.clone()))))
+        .collect();
+    (!map.is_empty()).then_some(map)
+}
+
+pub fn env(name: &str, value: impl Into<String>) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: Some(value.into()),
+        value_from: None,
+    }
+}
+
+pub fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.to_owned(),
+                key: key.to_owned(),
+                optional: None,
+            }),
+            ..EnvVarSource::default()
+        }),
+    }
+}
+
+pub fn exec_probe(command: &[&str], initial_delay: i32, period: i32) -> Probe {
+    Probe {
+        exec: Some(ExecAction {
+            command: Some(command.iter().map(|s| (*s).to_owned()).collect()),
+        }),
+        initial_delay_seconds: Some(initial_delay),
+        period_seconds: Some(period),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(6),
+        ..Probe::default()
+    }
+}
+
+pub fn service_account(name: &str, namespace: &str, labels: &BTreeMap<String, String>, automount: bool) -> ServiceAccount {
+    ServiceAccount {
+        metadata: labels::meta(name, namespace, labels),
+        automount_service_account_token: Some(automount),
+        ..ServiceAccount::default()
+    }
+}
+
+/// A PDB letting at most one pod go at a time.
+pub fn pdb(stack: &str, name: &str, namespace: &str, labels: &BTreeMap<String, String>) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        metadata: labels::meta(name, namespace, labels),
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(LabelSelector {
+                match_labels: Some(labels::selector(stack, name)),
+                ..LabelSelector::default()
+            }),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
+    }
+}
+
+/// A Service selecting the component's pods; `headless` for StatefulSet identities.
+pub fn service(stack: &str, component: &str, name: &str, namespace: &str, labels: &BTreeMap<String, String>, ports: &[(&str, u16)], headless: bool) -> Service {
+    Service {
+        metadata: labels::meta(name, namespace, labels),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            cluster_ip: headless.then(|| "None".into()),
+            publish_not_ready_addresses: headless.then_some(true),
+            selector: Some(labels::selector(stack, component)),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(port_name, port)| ServicePort {
+                        name: Some((*port_name).to_owned()),
+                        port: i32::from(*port),
+                        target_port: Some(IntOrString::String((*port_name).to_owned())),
+                        protocol: Some("TCP".into()),
+                        ..ServicePort::default()
+                    })
+                    .collect(),
+            ),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
