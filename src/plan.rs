@@ -94,8 +94,19 @@ impl Component {
 /// Where secret values come from: the operator stackc emits objects for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SecretsProvider {
-    ExternalSecrets { store_kind: String, store_name: String, refresh: String },
-    Infisical { host: String, project: String, env: String, path: String, credentials: (String, String), refresh_seconds: u64 },
+    ExternalSecrets {
+        store_kind: String,
+        store_name: String,
+        refresh: String,
+    },
+    Infisical {
+        host: String,
+        project: String,
+        env: String,
+        path: String,
+        credentials: (String, String),
+        refresh_seconds: u64,
+    },
 }
 
 /// A Kubernetes Secret the provider's operator creates for a component. Its keys are
@@ -113,7 +124,11 @@ pub enum Mode {
     /// Every object rendered, so PR diffs show real changes.
     Manifests,
     /// A pinned Flux HelmRepository + HelmRelease with values from the typed model.
-    Helm { repository: String, chart: String, version: String },
+    Helm {
+        repository: String,
+        chart: String,
+        version: String,
+    },
 }
 
 /// A resolved `[postgres.<name>]`.

@@ -11,8 +11,7 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
     EnvVarSource, ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, PodTemplateSpec, Probe,
-    SecretKeySelector, Service, ServicePort, ServiceSpec,
-    TCPSocketAction, Volume, VolumeMount,
+    SecretKeySelector, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -25,10 +24,19 @@ use crate::plan::{AppPlan, EnvSource, Plan, ProbeAction, ProbePlan};
 pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
     let stack = &plan.stack.name;
     let labels = labels::labels(stack, &app.name, "app");
-    let mut out = vec![object(app, &super::pod::service_account(&app.name, &app.namespace, &labels, false))];
+    let mut out = vec![object(
+        app,
+        &super::pod::service_account(&app.name, &app.namespace, &labels, false),
+    )];
     if let Some(provider) = &plan.secrets {
         for secret in &app.secrets {
-            out.push(super::secrets::build(provider, secret, Layer::Apps, &format!("app.{}", app.name), stack));
+            out.push(super::secrets::build(
+                provider,
+                secret,
+                Layer::Apps,
+                &format!("app.{}", app.name),
+                stack,
+            ));
         }
     }
     let config_map = app.config.as_ref().map(|c| ConfigMap {
@@ -50,7 +58,10 @@ pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
         out.push(object(app, &hpa(app, &labels)));
     }
     if app.replicas > 1 {
-        out.push(object(app, &super::pod::pdb(stack, &app.name, &app.namespace, &labels)));
+        out.push(object(
+            app,
+            &super::pod::pdb(stack, &app.name, &app.namespace, &labels),
+        ));
     }
     out
 }

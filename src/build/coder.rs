@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, ObjectFieldSelector, PodSpec,
-    PodTemplateSpec, Probe, Service, ServicePort, ServiceSpec,
+    ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, ObjectFieldSelector,
+    PodSpec, PodTemplateSpec, Probe, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
-    IngressTLS, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-    ServiceBackendPort,
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyEgressRule,
+    NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -44,7 +44,13 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
     let mut out = Vec::new();
     if let Some(provider) = &plan.secrets {
         for secret in &coder.secrets {
-            out.push(secrets::build(provider, secret, Layer::Apps, &component, stack));
+            out.push(secrets::build(
+                provider,
+                secret,
+                Layer::Apps,
+                &component,
+                stack,
+            ));
         }
     }
     out.push(object(json(&role(coder, &labels))));
@@ -54,15 +60,37 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
     out.push(object(json(&workspace_policy(coder, &labels))));
     match &coder.mode {
         Mode::Manifests => {
-            out.push(object(json(&pod::service_account(&coder.name, &coder.namespace, &labels, true))));
-            out.push(object(json(&pod::service(stack, &coder.name, &coder.name, &coder.namespace, &labels, &[("http", 80)], false))));
+            out.push(object(json(&pod::service_account(
+                &coder.name,
+                &coder.namespace,
+                &labels,
+                true,
+            ))));
+            out.push(object(json(&pod::service(
+                stack,
+                &coder.name,
+                &coder.name,
+                &coder.namespace,
+                &labels,
+                &[("http", 80)],
+                false,
+            ))));
             out.push(object(json(&deployment(stack, coder, &labels))));
             out.push(object(json(&ingress(coder, &labels))));
             if coder.replicas > 1 {
-                out.push(object(json(&pod::pdb(stack, &coder.name, &coder.namespace, &labels))));
+                out.push(object(json(&pod::pdb(
+                    stack,
+                    &coder.name,
+                    &coder.namespace,
+                    &labels,
+                ))));
             }
         }
-        Mode::Helm { repository, chart, version } => {
+        Mode::Helm {
+            repository,
+            chart,
+            version,
+        } => {
             out.push(object(helm_repository(coder, &labels, repository)));
             out.push(object(helm_release(coder, &labels, chart, version)));
         }
@@ -81,7 +109,10 @@ fn env(coder: &CoderPlan) -> Vec<EnvVar> {
         pod::secret_env("CODER_PG_PASSWORD", &db.password.0, &db.password.1),
         pod::env(
             "CODER_PG_CONNECTION_URL",
-            format!("postgres://{}:$(CODER_PG_PASSWORD)@{}:{}/{}?sslmode={}", db.user, db.host, db.port, db.database, db.sslmode),
+            format!(
+                "postgres://{}:$(CODER_PG_PASSWORD)@{}:{}/{}?sslmode={}",
+                db.user, db.host, db.port, db.database, db.sslmode
+            ),
         ),
         pod::env("CODER_ACCESS_URL", coder.access_url.clone()),
         pod::env("CODER_WILDCARD_ACCESS_URL", coder.wildcard.clone()),
@@ -100,7 +131,10 @@ fn env(coder: &CoderPlan) -> Vec<EnvVar> {
                 ..EnvVarSource::default()
             }),
         },
-        pod::env("CODER_DERP_SERVER_RELAY_URL", format!("http://$(KUBE_POD_IP):{HTTP}")),
+        pod::env(
+            "CODER_DERP_SERVER_RELAY_URL",
+            format!("http://$(KUBE_POD_IP):{HTTP}"),
+        ),
     ]
 }
 
@@ -180,7 +214,11 @@ fn deployment(stack: &str, coder: &CoderPlan, labels: &BTreeMap<String, String>)
 
 fn role(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> Role {
     Role {
-        metadata: labels::meta(&format!("{}-workspaces", coder.name), &coder.workspace_namespace, labels),
+        metadata: labels::meta(
+            &format!("{}-workspaces", coder.name),
+            &coder.workspace_namespace,
+            labels,
+        ),
         rules: Some(
             coder
                 .rules
@@ -198,7 +236,11 @@ fn role(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> Role {
 
 fn role_binding(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> RoleBinding {
     RoleBinding {
-        metadata: labels::meta(&format!("{}-workspaces", coder.name), &coder.workspace_namespace, labels),
+        metadata: labels::meta(
+            &format!("{}-workspaces", coder.name),
+            &coder.workspace_namespace,
+            labels,
+        ),
         role_ref: RoleRef {
             api_group: "rbac.authorization.k8s.io".into(),
             kind: "Role".into(),
@@ -216,7 +258,11 @@ fn role_binding(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> RoleBin
 /// Headers ingress-nginx sets towards Coder so websockets (and DERP) upgrade.
 fn proxy_headers(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> ConfigMap {
     ConfigMap {
-        metadata: labels::meta(&format!("{}-proxy-headers", coder.name), &coder.namespace, labels),
+        metadata: labels::meta(
+            &format!("{}-proxy-headers", coder.name),
+            &coder.namespace,
+            labels,
+        ),
         data: Some(BTreeMap::from([
             ("Connection".to_owned(), "$connection_upgrade".to_owned()),
             ("Upgrade".to_owned(), "$http_upgrade".to_owned()),
@@ -229,7 +275,11 @@ fn proxy_headers(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> Config
 /// The URL agents reach Coder at, for templates to use instead of the public URL.
 fn agent_config(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> ConfigMap {
     ConfigMap {
-        metadata: labels::meta(&format!("{}-agent", coder.name), &coder.workspace_namespace, labels),
+        metadata: labels::meta(
+            &format!("{}-agent", coder.name),
+            &coder.workspace_namespace,
+            labels,
+        ),
         data: Some(BTreeMap::from([
             ("access_url".to_owned(), coder.access_url.clone()),
             ("agent_url".to_owned(), coder.agent_url.clone()),
@@ -240,14 +290,32 @@ fn agent_config(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> ConfigM
 
 fn ingress_annotations(coder: &CoderPlan) -> BTreeMap<String, String> {
     let mut a = BTreeMap::from([
-        ("nginx.ingress.kubernetes.io/websocket-services".to_owned(), coder.name.clone()),
-        ("nginx.ingress.kubernetes.io/proxy-set-headers".to_owned(), format!("{}/{}-proxy-headers", coder.namespace, coder.name)),
-        ("nginx.ingress.kubernetes.io/proxy-read-timeout".to_owned(), "3600".to_owned()),
-        ("nginx.ingress.kubernetes.io/proxy-send-timeout".to_owned(), "3600".to_owned()),
-        ("nginx.ingress.kubernetes.io/proxy-body-size".to_owned(), "0".to_owned()),
+        (
+            "nginx.ingress.kubernetes.io/websocket-services".to_owned(),
+            coder.name.clone(),
+        ),
+        (
+            "nginx.ingress.kubernetes.io/proxy-set-headers".to_owned(),
+            format!("{}/{}-proxy-headers", coder.namespace, coder.name),
+        ),
+        (
+            "nginx.ingress.kubernetes.io/proxy-read-timeout".to_owned(),
+            "3600".to_owned(),
+        ),
+        (
+            "nginx.ingress.kubernetes.io/proxy-send-timeout".to_owned(),
+            "3600".to_owned(),
+        ),
+        (
+            "nginx.ingress.kubernetes.io/proxy-body-size".to_owned(),
+            "0".to_owned(),
+        ),
     ]);
     if coder.external_dns {
-        a.insert("external-dns.alpha.kubernetes.io/hostname".into(), format!("{},{}", coder.host, coder.wildcard));
+        a.insert(
+            "external-dns.alpha.kubernetes.io/hostname".into(),
+            format!("{},{}", coder.host, coder.wildcard),
+        );
     }
     a
 }
@@ -289,14 +357,25 @@ fn ingress(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> Ingress {
     }
 }
 
-fn load_balancer(stack: &str, coder: &CoderPlan, labels: &BTreeMap<String, String>, ip: &str) -> Service {
+fn load_balancer(
+    stack: &str,
+    coder: &CoderPlan,
+    labels: &BTreeMap<String, String>,
+    ip: &str,
+) -> Service {
     let mut meta = labels::meta(&format!("{}-lb", coder.name), &coder.namespace, labels);
     let mut annotations = BTreeMap::from([
         (ALLOW_LOAD_BALANCER.to_owned(), "true".to_owned()),
-        ("metallb.universe.tf/loadBalancerIPs".to_owned(), ip.to_owned()),
+        (
+            "metallb.universe.tf/loadBalancerIPs".to_owned(),
+            ip.to_owned(),
+        ),
     ]);
     if coder.external_dns {
-        annotations.insert("external-dns.alpha.kubernetes.io/hostname".into(), coder.host.clone());
+        annotations.insert(
+            "external-dns.alpha.kubernetes.io/hostname".into(),
+            coder.host.clone(),
+        );
     }
     meta.annotations = Some(annotations);
     Service {
@@ -325,14 +404,24 @@ fn workspace_policy(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> Net
         end_port: None,
     };
     let ns_selector = |ns: &str| LabelSelector {
-        match_labels: Some(BTreeMap::from([("kubernetes.io/metadata.name".to_owned(), ns.to_owned())])),
+        match_labels: Some(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_owned(),
+            ns.to_owned(),
+        )])),
         ..LabelSelector::default()
     };
     NetworkPolicy {
-        metadata: labels::meta(&format!("{}-workspaces", coder.name), &coder.workspace_namespace, labels),
+        metadata: labels::meta(
+            &format!("{}-workspaces", coder.name),
+            &coder.workspace_namespace,
+            labels,
+        ),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(LabelSelector {
-                match_labels: Some(BTreeMap::from([(WORKSPACE_LABEL.0.to_owned(), WORKSPACE_LABEL.1.to_owned())])),
+                match_labels: Some(BTreeMap::from([(
+                    WORKSPACE_LABEL.0.to_owned(),
+                    WORKSPACE_LABEL.1.to_owned(),
+                )])),
                 ..LabelSelector::default()
             }),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
@@ -342,7 +431,10 @@ fn workspace_policy(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> Net
                     to: Some(vec![NetworkPolicyPeer {
                         namespace_selector: Some(ns_selector("kube-system")),
                         pod_selector: Some(LabelSelector {
-                            match_labels: Some(BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])),
+                            match_labels: Some(BTreeMap::from([(
+                                "k8s-app".to_owned(),
+                                "kube-dns".to_owned(),
+                            )])),
                             ..LabelSelector::default()
                         }),
                         ..NetworkPolicyPeer::default()
@@ -353,7 +445,10 @@ fn workspace_policy(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> Net
                     to: Some(vec![NetworkPolicyPeer {
                         namespace_selector: Some(ns_selector(&coder.namespace)),
                         pod_selector: Some(LabelSelector {
-                            match_labels: Some(labels::selector(&labels["app.kubernetes.io/part-of"], &coder.name)),
+                            match_labels: Some(labels::selector(
+                                &labels["app.kubernetes.io/part-of"],
+                                &coder.name,
+                            )),
                             ..LabelSelector::default()
                         }),
                         ..NetworkPolicyPeer::default()
@@ -375,7 +470,12 @@ fn helm_repository(coder: &CoderPlan, labels: &BTreeMap<String, String>, url: &s
 }
 
 /// The upstream chart with values generated from the Plan (the same env, RBAC, ingress).
-fn helm_release(coder: &CoderPlan, labels: &BTreeMap<String, String>, chart: &str, version: &str) -> Value {
+fn helm_release(
+    coder: &CoderPlan,
+    labels: &BTreeMap<String, String>,
+    chart: &str,
+    version: &str,
+) -> Value {
     let extra_rules: Vec<Value> = coder
         .rules
         .iter()

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    EnvVar, EnvVarSource, ExecAction, Probe, ResourceRequirements, SecretKeySelector, Service, ServiceAccount,
-    ServicePort, ServiceSpec,
+    EnvVar, EnvVarSource, ExecAction, Probe, ResourceRequirements, SecretKeySelector, Service,
+    ServiceAccount, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -67,7 +67,12 @@ pub fn exec_probe(command: &[&str], initial_delay: i32, period: i32) -> Probe {
     }
 }
 
-pub fn service_account(name: &str, namespace: &str, labels: &BTreeMap<String, String>, automount: bool) -> ServiceAccount {
+pub fn service_account(
+    name: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    automount: bool,
+) -> ServiceAccount {
     ServiceAccount {
         metadata: labels::meta(name, namespace, labels),
         automount_service_account_token: Some(automount),
@@ -76,7 +81,12 @@ pub fn service_account(name: &str, namespace: &str, labels: &BTreeMap<String, St
 }
 
 /// A PDB letting at most one pod go at a time.
-pub fn pdb(stack: &str, name: &str, namespace: &str, labels: &BTreeMap<String, String>) -> PodDisruptionBudget {
+pub fn pdb(
+    stack: &str,
+    name: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> PodDisruptionBudget {
     PodDisruptionBudget {
         metadata: labels::meta(name, namespace, labels),
         spec: Some(PodDisruptionBudgetSpec {
@@ -92,7 +102,15 @@ pub fn pdb(stack: &str, name: &str, namespace: &str, labels: &BTreeMap<String, S
 }
 
 /// A Service selecting the component's pods; `headless` for StatefulSet identities.
-pub fn service(stack: &str, component: &str, name: &str, namespace: &str, labels: &BTreeMap<String, String>, ports: &[(&str, u16)], headless: bool) -> Service {
+pub fn service(
+    stack: &str,
+    component: &str,
+    name: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    ports: &[(&str, u16)],
+    headless: bool,
+) -> Service {
     Service {
         metadata: labels::meta(name, namespace, labels),
         spec: Some(ServiceSpec {

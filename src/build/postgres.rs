@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
+    PodTemplateSpec, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -29,19 +29,58 @@ pub fn build(plan: &Plan, pg: &PostgresPlan) -> Vec<Object> {
     let stack = &plan.stack.name;
     let labels = labels::labels(stack, &pg.name, "postgres");
     let component = format!("postgres.{}", pg.name);
-    let object = |value: serde_json::Value| Object::new(Layer::Data, Some(component.clone()), &value);
+    let object =
+        |value: serde_json::Value| Object::new(Layer::Data, Some(component.clone()), &value);
     let init = init_config_map(pg, &labels);
-    let mut out = vec![object(json(&pod::service_account(&pg.name, &pg.namespace, &labels, false)))];
+    let mut out = vec![object(json(&pod::service_account(
+        &pg.name,
+        &pg.namespace,
+        &labels,
+        false,
+    )))];
     if let Some(provider) = &plan.secrets {
-        out.push(secrets::build(provider, &pg.credentials, Layer::Data, &component, stack));
+        out.push(secrets::build(
+            provider,
+            &pg.credentials,
+            Layer::Data,
+            &component,
+            stack,
+        ));
     }
     out.push(object(json(&init)));
-    out.push(object(json(&pod::service(stack, &pg.name, &format!("{}-headless", pg.name), &pg.namespace, &labels, &[("postgres", 5432)], true))));
-    out.push(object(json(&pod::service(stack, &pg.name, &pg.name, &pg.namespace, &labels, &[("postgres", 5432)], false))));
+    out.push(object(json(&pod::service(
+        stack,
+        &pg.name,
+        &format!("{}-headless", pg.name),
+        &pg.namespace,
+        &labels,
+        &[("postgres", 5432)],
+        true,
+    ))));
+    out.push(object(json(&pod::service(
+        stack,
+        &pg.name,
+        &pg.name,
+        &pg.namespace,
+        &labels,
+        &[("postgres", 5432)],
+        false,
+    ))));
     out.push(object(json(&stateful_set(stack, pg, &labels, &init))));
-    out.push(object(json(&pod::pdb(stack, &pg.name, &pg.namespace, &labels))));
+    out.push(object(json(&pod::pdb(
+        stack,
+        &pg.name,
+        &pg.namespace,
+        &labels,
+    ))));
     if let Some(backup) = &pg.backup {
-        out.push(object(json(&pvc(&format!("{}-backup", pg.name), &pg.namespace, &labels, &backup.storage, pg.storage_class.as_deref()))));
+        out.push(object(json(&pvc(
+            &format!("{}-backup", pg.name),
+            &pg.namespace,
+            &labels,
+            &backup.storage,
+            pg.storage_class.as_deref(),
+        ))));
         out.push(object(json(&backup_job(stack, pg, &labels))));
     }
     out
@@ -66,7 +105,10 @@ fn init_script(pg: &PostgresPlan) -> String {
          }\n",
     );
     for (db, owner) in &pg.databases {
-        script.push_str(&format!("create {owner} {db} \"${}\"\n", pg.password_key(owner)));
+        script.push_str(&format!(
+            "create {owner} {db} \"${}\"\n",
+            pg.password_key(owner)
+        ));
     }
     script
 }
@@ -74,7 +116,10 @@ fn init_script(pg: &PostgresPlan) -> String {
 fn init_config_map(pg: &PostgresPlan, labels: &BTreeMap<String, String>) -> ConfigMap {
     ConfigMap {
         metadata: labels::meta(&format!("{}-init", pg.name), &pg.namespace, labels),
-        data: Some(BTreeMap::from([("10-stackc-databases.sh".to_owned(), init_script(pg))])),
+        data: Some(BTreeMap::from([(
+            "10-stackc-databases.sh".to_owned(),
+            init_script(pg),
+        )])),
         ..ConfigMap::default()
     }
 }
@@ -95,7 +140,13 @@ fn mount(name: &str, path: &str) -> VolumeMount {
     }
 }
 
-fn pvc(name: &str, namespace: &str, labels: &BTreeMap<String, String>, size: &str, class: Option<&str>) -> PersistentVolumeClaim {
+fn pvc(
+    name: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    size: &str,
+    class: Option<&str>,
+) -> PersistentVolumeClaim {
     PersistentVolumeClaim {
         metadata: labels::meta(name, namespace, labels),
         spec: Some(pvc_spec(size, class)),
@@ -108,17 +159,29 @@ fn pvc_spec(size: &str, class: Option<&str>) -> PersistentVolumeClaimSpec {
         access_modes: Some(vec!["ReadWriteOnce".into()]),
         storage_class_name: class.map(str::to_owned),
         resources: Some(VolumeResourceRequirements {
-            requests: Some(BTreeMap::from([("storage".to_owned(), Quantity(size.to_owned()))])),
+            requests: Some(BTreeMap::from([(
+                "storage".to_owned(),
+                Quantity(size.to_owned()),
+            )])),
             ..VolumeResourceRequirements::default()
         }),
         ..PersistentVolumeClaimSpec::default()
     }
 }
 
-fn stateful_set(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String>, init: &ConfigMap) -> StatefulSet {
+fn stateful_set(
+    stack: &str,
+    pg: &PostgresPlan,
+    labels: &BTreeMap<String, String>,
+    init: &ConfigMap,
+) -> StatefulSet {
     let mut env = vec![
         pod::env("POSTGRES_USER", "postgres"),
-        pod::secret_env("POSTGRES_PASSWORD", &pg.credentials.name, &pg.password_key("postgres")),
+        pod::secret_env(
+            "POSTGRES_PASSWORD",
+            &pg.credentials.name,
+            &pg.password_key("postgres"),
+        ),
         pod::env("PGDATA", format!("{DATA}/pgdata")),
     ];
     let mut users: Vec<&str> = pg.databases.iter().map(|(_, o)| o.as_str()).collect();
@@ -127,7 +190,15 @@ fn stateful_set(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String
         let key = pg.password_key(user);
         env.push(pod::secret_env(&key, &pg.credentials.name, &key));
     }
-    let ready = ["pg_isready", "-U", "postgres", "-h", "127.0.0.1", "-p", "5432"];
+    let ready = [
+        "pg_isready",
+        "-U",
+        "postgres",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "5432",
+    ];
     let container = Container {
         name: "postgres".into(),
         image: Some(pg.image.clone()),
@@ -151,7 +222,8 @@ fn stateful_set(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String
         ]),
         ..Container::default()
     };
-    let annotations = BTreeMap::from([(format!("checksum/{}-init", pg.name), checksum(&init.data))]);
+    let annotations =
+        BTreeMap::from([(format!("checksum/{}-init", pg.name), checksum(&init.data))]);
     StatefulSet {
         metadata: labels::meta(&pg.name, &pg.namespace, labels),
         spec: Some(StatefulSetSpec {
@@ -208,7 +280,10 @@ fn stateful_set(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String
 fn backup_job(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String>) -> CronJob {
     // Its own pod labels: the server's Services and PDB must not select backup pods.
     let pod_labels = labels::labels(stack, &format!("{}-backup", pg.name), "postgres-backup");
-    let backup = pg.backup.as_ref().expect("backup jobs are built for servers with a backup");
+    let backup = pg
+        .backup
+        .as_ref()
+        .expect("backup jobs are built for servers with a backup");
     let mut script = String::from("set -eu\nstamp=$(date -u +%Y%m%dT%H%M%SZ)\n");
     for (db, _) in &pg.databases {
         script.push_str(&format!(
@@ -224,7 +299,11 @@ fn backup_job(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String>)
         env: Some(vec![
             pod::env("PGHOST", pg.host()),
             pod::env("PGUSER", "postgres"),
-            pod::secret_env("PGPASSWORD", &pg.credentials.name, &pg.password_key("postgres")),
+            pod::secret_env(
+                "PGPASSWORD",
+                &pg.credentials.name,
+                &pg.password_key("postgres"),
+            ),
         ]),
         resources: Some(pod::resources(&pg.resources)),
         security_context: Some(security::container()),
@@ -256,10 +335,12 @@ fn backup_job(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String>)
                             volumes: Some(vec![
                                 Volume {
                                     name: "backup".into(),
-                                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                                        claim_name: format!("{}-backup", pg.name),
-                                        read_only: None,
-                                    }),
+                                    persistent_volume_claim: Some(
+                                        PersistentVolumeClaimVolumeSource {
+                                            claim_name: format!("{}-backup", pg.name),
+                                            read_only: None,
+                                        },
+                                    ),
                                     ..Volume::default()
                                 },
                                 empty_dir("tmp"),

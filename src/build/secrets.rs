@@ -9,10 +9,24 @@ use crate::object::{Layer, Object};
 use crate::plan::{SecretPlan, SecretsProvider};
 
 /// The provider object for `secret`, in the layer of the component that needs it.
-pub fn build(provider: &SecretsProvider, secret: &SecretPlan, layer: Layer, component: &str, stack: &str) -> Object {
-    let labels = labels::labels(stack, component.split('.').nth(1).unwrap_or(component), "secret");
+pub fn build(
+    provider: &SecretsProvider,
+    secret: &SecretPlan,
+    layer: Layer,
+    component: &str,
+    stack: &str,
+) -> Object {
+    let labels = labels::labels(
+        stack,
+        component.split('.').nth(1).unwrap_or(component),
+        "secret",
+    );
     let body = match provider {
-        SecretsProvider::ExternalSecrets { store_kind, store_name, refresh } => json!({
+        SecretsProvider::ExternalSecrets {
+            store_kind,
+            store_name,
+            refresh,
+        } => json!({
             "apiVersion": "external-secrets.io/v1",
             "kind": "ExternalSecret",
             "metadata": { "name": secret.name, "namespace": secret.namespace, "labels": labels },
@@ -23,7 +37,14 @@ pub fn build(provider: &SecretsProvider, secret: &SecretPlan, layer: Layer, comp
                 "data": secret.keys.iter().map(|k| json!({ "secretKey": k, "remoteRef": { "key": k } })).collect::<Vec<_>>(),
             },
         }),
-        SecretsProvider::Infisical { host, project, env, path, credentials, refresh_seconds } => json!({
+        SecretsProvider::Infisical {
+            host,
+            project,
+            env,
+            path,
+            credentials,
+            refresh_seconds,
+        } => json!({
             "apiVersion": "secrets.infisical.com/v1alpha1",
             "kind": "InfisicalSecret",
             "metadata": { "name": secret.name, "namespace": secret.namespace, "labels": labels },

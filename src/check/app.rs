@@ -8,7 +8,7 @@ use crate::diag::Diagnostic;
 use crate::model::{App, EnvRef, EnvValue, Probe};
 use crate::plan::{
     AppPlan, AutoscalePlan, ConfigPlan, EnvSource, EnvVar, MetricsPlan, Port, ProbeAction,
-    ProbePlan, ProbesPlan,
+    ProbePlan, ProbesPlan, SecretPlan,
 };
 
 /// The name of the port `metrics = { port = N }` adds.
@@ -71,6 +71,7 @@ pub(super) fn resolve(
     // In written order until `uses` are wired (diagnostics point at the n-th item).
     let uses = app.uses.clone();
 
+    let secrets = provider_secrets(name, &namespace, &env);
     (ctx.diags.len() == before).then(|| AppPlan {
         name: name.to_owned(),
         namespace,
@@ -87,12 +88,18 @@ pub(super) fn resolve(
         autoscale,
         uses,
         run_as_user: defaults.run_as_user,
-        secrets: Vec::new(),
+        secrets,
     })
 }
 
 /// Checks a component's name and resolves its namespace (its own, else `[defaults]`).
-pub(super) fn namespace(ctx: &mut Ctx, kind: &str, name: &str, own: Option<&str>, defaults: &ResolvedDefaults) -> String {
+pub(super) fn namespace(
+    ctx: &mut Ctx,
+    kind: &str,
+    name: &str,
+    own: Option<&str>,
+    defaults: &ResolvedDefaults,
+) -> String {
     if let Err(reason) = names::dns1123_label(name) {
         let span = ctx.key_span(&[kind, name]);
         ctx.report(
@@ -242,8 +249,27 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
     let bad = |msg: &str| {
         Diagnostic::error("invalid-env", msg.to_owned())
             .at(span)
-            .help("write { secret = \"name\", key = \"k\" }, { config_map = \"name\", key = \"k\" } or { field = \"metadata.name\" }")
+            .help("write { provider = \"NAME\" }, { secret = \"name\", key = \"k\" }, { config_map = \"name\", key = \"k\" } or { field = \"metadata.name\" }")
     };
+    if let Some(value) = &r.provider {
+        if r.secret.is_some() || r.config_map.is_some() || r.field.is_some() || r.key.is_some() {
+            ctx.report(bad(
+                "`provider` stands alone: the provider's name of the value is the key",
+            ));
+            return None;
+        }
+        if names::env_var_name(value).is_err() {
+            ctx.report(bad(&format!(
+                "provider value name `{value}` must be a letters/digits/_ identifier"
+            )));
+            return None;
+        }
+        let app = path[1];
+        return Some(EnvSource::Secret {
+            name: format!("{app}-secrets"),
+            key: value.clone(),
+        });
+    }
     match (&r.secret, &r.config_map, &r.field, &r.key) {
         (Some(secret), None, None, Some(key)) => Some(EnvSource::Secret {
             name: secret.clone(),
@@ -267,6 +293,28 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
             None
         }
     }
+}
+
+/// The `<app>-secrets` Secret holding every `{ provider = ... }` value of the app.
+fn provider_secrets(name: &str, namespace: &str, env: &[EnvVar]) -> Vec<SecretPlan> {
+    let secret = format!("{name}-secrets");
+    let mut keys: Vec<String> = env
+        .iter()
+        .filter_map(|e| match &e.source {
+            EnvSource::Secret { name, key } if *name == secret => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() {
+        return Vec::new();
+    }
+    vec![SecretPlan {
+        name: secret,
+        namespace: namespace.to_owned(),
+        keys,
+    }]
 }
 
 fn config(ctx: &mut Ctx, name: &str, app: &App) -> Option<ConfigPlan> {

@@ -34,7 +34,16 @@ const KNOWN_RESOURCES: &[&str] = &[
     "networking.k8s.io/ingresses",
 ];
 
-const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 pub(super) fn resolve(
     ctx: &mut Ctx,
@@ -48,21 +57,51 @@ pub(super) fn resolve(
     let before = ctx.diags.len();
     let namespace = super::app::namespace(ctx, "coder", name, coder.namespace.as_deref(), defaults);
     let version = coder.version.trim_start_matches('v').to_owned();
-    if version.is_empty() || !version.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+    if version.is_empty()
+        || !version
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
         let span = ctx.value_span(&["coder", name, "version"]);
-        ctx.report(Diagnostic::error("invalid-value", format!("coder version `{}` is not a release number", coder.version)).at(span).help("pin a release, e.g. version = \"2.16.1\""));
+        ctx.report(
+            Diagnostic::error(
+                "invalid-value",
+                format!("coder version `{}` is not a release number", coder.version),
+            )
+            .at(span)
+            .help("pin a release, e.g. version = \"2.16.1\""),
+        );
     }
     let db = database(ctx, name, coder, servers, other_components);
-    ctx.rule(names::dns1123_label(&coder.host), "invalid-name", &format!("host `{}`", coder.host), &["coder", name, "host"], "a single DNS label, e.g. \"coder\" (the access URL is https://<host>.<domain>)");
+    ctx.rule(
+        names::dns1123_label(&coder.host),
+        "invalid-name",
+        &format!("host `{}`", coder.host),
+        &["coder", name, "host"],
+        "a single DNS label, e.g. \"coder\" (the access URL is https://<host>.<domain>)",
+    );
     let public_host = format!("{}.{domain}", coder.host);
     let access_url = format!("https://{public_host}");
-    let wildcard = coder.wildcard.clone().unwrap_or_else(|| format!("*.{public_host}"));
+    let wildcard = coder
+        .wildcard
+        .clone()
+        .unwrap_or_else(|| format!("*.{public_host}"));
     if !wildcard.starts_with("*.") || names::dns1123_subdomain(&wildcard[2..]).is_err() {
         let span = ctx.value_span(&["coder", name, "wildcard"]);
-        ctx.report(Diagnostic::error("invalid-name", format!("wildcard `{wildcard}` is not a wildcard host")).at(span).help(format!("e.g. wildcard = \"*.{domain}\"")));
+        ctx.report(
+            Diagnostic::error(
+                "invalid-name",
+                format!("wildcard `{wildcard}` is not a wildcard host"),
+            )
+            .at(span)
+            .help(format!("e.g. wildcard = \"*.{domain}\"")),
+        );
     }
     let internal_url = format!("http://{}", fqdn(name, &namespace));
-    let agent_url = coder.agent_url.clone().unwrap_or_else(|| internal_url.clone());
+    let agent_url = coder
+        .agent_url
+        .clone()
+        .unwrap_or_else(|| internal_url.clone());
     if agent_url != internal_url && agent_url != access_url {
         let span = ctx.value_span(&["coder", name, "agent_url"]);
         ctx.report(
@@ -76,20 +115,41 @@ pub(super) fn resolve(
         && ip.parse::<std::net::IpAddr>().is_err()
     {
         let span = ctx.value_span(&["coder", name, "load_balancer_ip"]);
-        ctx.report(Diagnostic::error("invalid-value", format!("`{ip}` is not an IP address")).at(span).help("e.g. load_balancer_ip = \"192.168.80.105\""));
+        ctx.report(
+            Diagnostic::error("invalid-value", format!("`{ip}` is not an IP address"))
+                .at(span)
+                .help("e.g. load_balancer_ip = \"192.168.80.105\""),
+        );
     }
     let ingress = coder.ingress.clone().unwrap_or_default();
-    let workspace_namespace = coder.workspace_namespace.clone().unwrap_or_else(|| namespace.clone());
+    let workspace_namespace = coder
+        .workspace_namespace
+        .clone()
+        .unwrap_or_else(|| namespace.clone());
     if coder.workspace_namespace.is_some() {
-        ctx.rule(names::dns1123_label(&workspace_namespace), "invalid-name", &format!("namespace `{workspace_namespace}`"), &["coder", name, "workspace_namespace"], "use a lowercase DNS label");
+        ctx.rule(
+            names::dns1123_label(&workspace_namespace),
+            "invalid-name",
+            &format!("namespace `{workspace_namespace}`"),
+            &["coder", name, "workspace_namespace"],
+            "use a lowercase DNS label",
+        );
     }
     let rules = rbac(ctx, name, coder);
     let mode = mode(ctx, name, coder, &version);
-    let resources = resources(ctx, coder.resources.as_ref(), &defaults.resources, &["coder", name, "resources"]);
+    let resources = resources(
+        ctx,
+        coder.resources.as_ref(),
+        &defaults.resources,
+        &["coder", name, "resources"],
+    );
     let mut db = db?;
     // A Secret is visible in its own namespace only: mirror the password next to Coder.
     let mut secrets = Vec::new();
-    if servers.get(&coder.database).is_some_and(|s| s.namespace != namespace) {
+    if servers
+        .get(&coder.database)
+        .is_some_and(|s| s.namespace != namespace)
+    {
         let mirrored = format!("{name}-db-credentials");
         secrets.push(SecretPlan {
             name: mirrored.clone(),
@@ -133,11 +193,23 @@ fn database(
     let target = &coder.database;
     let Some(server) = servers.get(target) else {
         let span = ctx.value_span(&["coder", name, "database"]);
-        let help = match (others.get(target), closest(target, servers.keys().map(String::as_str))) {
-            (Some(kind), _) if *kind != "postgres" => format!("`{target}` is a{} {kind}, not a postgres component", if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "n" } else { "" }),
+        let help = match (
+            others.get(target),
+            closest(target, servers.keys().map(String::as_str)),
+        ) {
+            (Some(kind), _) if *kind != "postgres" => format!(
+                "`{target}` is a{} {kind}, not a postgres component",
+                if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "n"
+                } else {
+                    ""
+                }
+            ),
             (Some(_), _) => return None, // the server has errors of its own
             (None, Some(best)) => format!("did you mean `{best}`?"),
-            (None, None) => format!("declare it as [postgres.{target}]; stackc derives the host, port and credentials from it"),
+            (None, None) => format!(
+                "declare it as [postgres.{target}]; stackc derives the host, port and credentials from it"
+            ),
         };
         ctx.report(
             Diagnostic::error("dangling-reference", format!("coder `{name}` uses database server `{target}`, which is not a postgres component of this stack"))
@@ -146,15 +218,34 @@ fn database(
         );
         return None;
     };
-    let wanted = coder.database_name.clone().or_else(|| (server.databases.len() == 1).then(|| server.databases[0].0.clone()));
-    let Some((database, owner)) = wanted.as_ref().and_then(|w| server.databases.iter().find(|(d, _)| d == w)) else {
-        let span = ctx.value_span(&["coder", name, if coder.database_name.is_some() { "database_name" } else { "database" }]);
+    let wanted = coder
+        .database_name
+        .clone()
+        .or_else(|| (server.databases.len() == 1).then(|| server.databases[0].0.clone()));
+    let Some((database, owner)) = wanted
+        .as_ref()
+        .and_then(|w| server.databases.iter().find(|(d, _)| d == w))
+    else {
+        let span = ctx.value_span(&[
+            "coder",
+            name,
+            if coder.database_name.is_some() {
+                "database_name"
+            } else {
+                "database"
+            },
+        ]);
         let dbs: Vec<&str> = server.databases.iter().map(|(d, _)| d.as_str()).collect();
         ctx.report(
-            Diagnostic::error("dangling-reference", match &wanted {
-                Some(w) => format!("postgres `{target}` has no database `{w}`"),
-                None => format!("postgres `{target}` has several databases; say which one Coder uses"),
-            })
+            Diagnostic::error(
+                "dangling-reference",
+                match &wanted {
+                    Some(w) => format!("postgres `{target}` has no database `{w}`"),
+                    None => format!(
+                        "postgres `{target}` has several databases; say which one Coder uses"
+                    ),
+                },
+            )
             .at(span)
             .help(format!("set database_name to one of: {}", dbs.join(", "))),
         );
@@ -185,13 +276,25 @@ fn rbac(ctx: &mut Ctx, name: &str, coder: &Coder) -> Vec<RbacRule> {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("known resources: {}", KNOWN_RESOURCES.join(", ")),
             };
-            ctx.report(Diagnostic::error("unknown-resource", format!("template `{template}` creates `{resource}`, which stackc cannot grant")).at(span).help(help));
+            ctx.report(
+                Diagnostic::error(
+                    "unknown-resource",
+                    format!(
+                        "template `{template}` creates `{resource}`, which stackc cannot grant"
+                    ),
+                )
+                .at(span)
+                .help(help),
+            );
         }
     }
     let mut by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for resource in wanted {
         let (group, res) = resource.rsplit_once('/').unwrap_or(("", resource.as_str()));
-        by_group.entry(group.to_owned()).or_default().push(res.to_owned());
+        by_group
+            .entry(group.to_owned())
+            .or_default()
+            .push(res.to_owned());
     }
     by_group
         .into_iter()

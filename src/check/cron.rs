@@ -4,15 +4,28 @@
 pub fn schedule(text: &str) -> Result<(), String> {
     if let Some(name) = text.strip_prefix('@') {
         return match name {
-            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => Ok(()),
-            _ => Err(format!("`@{name}` is not a schedule macro (@hourly, @daily, @weekly, @monthly, @yearly)")),
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
+                Ok(())
+            }
+            _ => Err(format!(
+                "`@{name}` is not a schedule macro (@hourly, @daily, @weekly, @monthly, @yearly)"
+            )),
         };
     }
     let fields: Vec<&str> = text.split_whitespace().collect();
     if fields.len() != 5 {
-        return Err(format!("has {} fields; a schedule has 5: minute hour day-of-month month day-of-week", fields.len()));
+        return Err(format!(
+            "has {} fields; a schedule has 5: minute hour day-of-month month day-of-week",
+            fields.len()
+        ));
     }
-    let limits = [("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7)];
+    let limits = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day of month", 1, 31),
+        ("month", 1, 12),
+        ("day of week", 0, 7),
+    ];
     for (field, (name, lo, hi)) in fields.iter().zip(limits) {
         field_ok(field, lo, hi).map_err(|e| format!("{name} `{field}`: {e}"))?;
     }
@@ -26,7 +39,9 @@ fn field_ok(field: &str, lo: u32, hi: u32) -> Result<(), String> {
             None => (part, None),
         };
         if let Some(step) = step {
-            let n: u32 = step.parse().map_err(|_| format!("step `{step}` is not a number"))?;
+            let n: u32 = step
+                .parse()
+                .map_err(|_| format!("step `{step}` is not a number"))?;
             if n == 0 {
                 return Err("a step of 0 never fires".into());
             }
@@ -51,10 +66,25 @@ mod tests {
 
     #[test]
     fn schedules() {
-        for ok in ["0 3 * * *", "*/15 * * * *", "0 0 1,15 * 1-5", "@daily", "30 2 * * 0"] {
+        for ok in [
+            "0 3 * * *",
+            "*/15 * * * *",
+            "0 0 1,15 * 1-5",
+            "@daily",
+            "30 2 * * 0",
+        ] {
             assert!(schedule(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "0 3 * *", "61 * * * *", "0 24 * * *", "* * 0 * *", "*/0 * * * *", "@sometimes", "a b c d e"] {
+        for bad in [
+            "",
+            "0 3 * *",
+            "61 * * * *",
+            "0 24 * * *",
+            "* * 0 * *",
+            "*/0 * * * *",
+            "@sometimes",
+            "a b c d e",
+        ] {
             assert!(schedule(bad).is_err(), "{bad}");
         }
     }

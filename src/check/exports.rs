@@ -23,7 +23,11 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
                 return None;
             }
             let mut out = vec![value("HOST", fqdn(&app.name, &app.namespace))];
-            out.extend(app.ports.iter().map(|p| value(&format!("PORT_{}", env_prefix(&p.name)), p.port.to_string())));
+            out.extend(
+                app.ports
+                    .iter()
+                    .map(|p| value(&format!("PORT_{}", env_prefix(&p.name)), p.port.to_string())),
+            );
             Some(out)
         }
         Component::Postgres(pg) => {
@@ -47,7 +51,10 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
             Some(out)
         }
         Component::Coder(coder) => Some(vec![
-            value("URL", format!("http://{}", fqdn(&coder.name, &coder.namespace))),
+            value(
+                "URL",
+                format!("http://{}", fqdn(&coder.name, &coder.namespace)),
+            ),
             value("ACCESS_URL", coder.access_url.clone()),
         ]),
     }
@@ -84,7 +91,10 @@ fn mirror_secret(app: &mut AppPlan, provider_ns: &str, provider: &str, var: &Env
     }
     EnvVar {
         name: var.name.clone(),
-        source: EnvSource::Secret { name, key: key.clone() },
+        source: EnvSource::Secret {
+            name,
+            key: key.clone(),
+        },
     }
 }
 

@@ -53,13 +53,17 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         .stack
         .postgres
         .iter()
-        .filter_map(|(name, pg)| postgres::resolve(&mut ctx, name, pg, &defaults).map(|p| (name.clone(), p)))
+        .filter_map(|(name, pg)| {
+            postgres::resolve(&mut ctx, name, pg, &defaults).map(|p| (name.clone(), p))
+        })
         .collect();
     let coders: Vec<_> = env
         .stack
         .coder
         .iter()
-        .filter_map(|(name, c)| coder::resolve(&mut ctx, name, c, &defaults, &info.domain, &servers, &kinds))
+        .filter_map(|(name, c)| {
+            coder::resolve(&mut ctx, name, c, &defaults, &info.domain, &servers, &kinds)
+        })
         .collect();
     let mut others: Vec<Component> = servers.into_values().map(Component::Postgres).collect();
     others.extend(coders.into_iter().map(Component::Coder));
@@ -71,7 +75,10 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);
     }
-    let mut namespaces: BTreeSet<String> = components.iter().map(|c| c.namespace().to_owned()).collect();
+    let mut namespaces: BTreeSet<String> = components
+        .iter()
+        .map(|c| c.namespace().to_owned())
+        .collect();
     namespaces.extend(components.iter().filter_map(|c| match c {
         Component::Coder(coder) => Some(coder.workspace_namespace.clone()),
         _ => None,
@@ -115,7 +122,12 @@ fn require_provider(ctx: &mut Ctx, components: &[Component], have: bool) {
     if have {
         return;
     }
-    if let Some(c) = components.iter().find(|c| matches!(c, Component::Postgres(_))) {
+    let needs = |c: &&Component| match c {
+        Component::Postgres(_) => true,
+        Component::App(a) => !a.secrets.is_empty(),
+        Component::Coder(c) => !c.secrets.is_empty(),
+    };
+    if let Some(c) = components.iter().find(needs) {
         let span = ctx.key_span(&[c.kind(), c.name()]);
         ctx.report(
             Diagnostic::error("missing-secrets-provider", format!("{} `{}` needs credentials, and the stack has no [secrets] provider", c.kind(), c.name()))

@@ -10,16 +10,27 @@ use crate::plan::{BackupPlan, PostgresPlan, SecretPlan};
 pub const IMAGE: &str = "docker.io/library/postgres";
 pub const PORT: u16 = 5432;
 
-pub(super) fn resolve(ctx: &mut Ctx, name: &str, pg: &Postgres, defaults: &ResolvedDefaults) -> Option<PostgresPlan> {
+pub(super) fn resolve(
+    ctx: &mut Ctx,
+    name: &str,
+    pg: &Postgres,
+    defaults: &ResolvedDefaults,
+) -> Option<PostgresPlan> {
     let before = ctx.diags.len();
     let namespace = super::app::namespace(ctx, "postgres", name, pg.namespace.as_deref(), defaults);
-    let version_ok = pg.version.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let version_ok = pg
+        .version
+        .split('.')
+        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     if !version_ok || pg.version.is_empty() {
         let span = ctx.value_span(&["postgres", name, "version"]);
         ctx.report(
-            Diagnostic::error("invalid-value", format!("postgres version `{}` is not a release number", pg.version))
-                .at(span)
-                .help("pin a release of the official image, e.g. version = \"16.4\""),
+            Diagnostic::error(
+                "invalid-value",
+                format!("postgres version `{}` is not a release number", pg.version),
+            )
+            .at(span)
+            .help("pin a release of the official image, e.g. version = \"16.4\""),
         );
     }
     let repository = pg.image.clone().unwrap_or_else(|| IMAGE.into());
@@ -32,34 +43,60 @@ pub(super) fn resolve(ctx: &mut Ctx, name: &str, pg: &Postgres, defaults: &Resol
     if pg.databases.is_empty() {
         let span = ctx.key_span(&["postgres", name]);
         ctx.report(
-            Diagnostic::error("missing-key", format!("postgres `{name}` declares no database"))
-                .at(span)
-                .help("declare one, e.g. databases.coder = {} (owned by a user named `coder`)"),
+            Diagnostic::error(
+                "missing-key",
+                format!("postgres `{name}` declares no database"),
+            )
+            .at(span)
+            .help("declare one, e.g. databases.coder = {} (owned by a user named `coder`)"),
         );
     }
     let mut databases = Vec::new();
     for (db, spec) in &pg.databases {
         let owner = spec.owner.clone().unwrap_or_else(|| db.clone());
         for (what, value, key) in [("database", db, None), ("owner", &owner, Some("owner"))] {
-            let ok = value.len() <= 63 && value.starts_with(|c: char| c.is_ascii_lowercase()) && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            let ok = value.len() <= 63
+                && value.starts_with(|c: char| c.is_ascii_lowercase())
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !ok || value == "postgres" {
                 let mut path = vec!["postgres", name, "databases", db.as_str()];
                 path.extend(key);
-                let span = if key.is_some() { ctx.value_span(&path) } else { ctx.key_span(&path) };
+                let span = if key.is_some() {
+                    ctx.value_span(&path)
+                } else {
+                    ctx.key_span(&path)
+                };
                 ctx.report(
-                    Diagnostic::error("invalid-name", format!("{what} name `{value}` is not a plain PostgreSQL identifier"))
-                        .at(span)
-                        .help("use lowercase letters, digits and `_` (and not `postgres`, the admin)"),
+                    Diagnostic::error(
+                        "invalid-name",
+                        format!("{what} name `{value}` is not a plain PostgreSQL identifier"),
+                    )
+                    .at(span)
+                    .help("use lowercase letters, digits and `_` (and not `postgres`, the admin)"),
                 );
             }
         }
         databases.push((db.clone(), owner));
     }
-    let resources = resources(ctx, pg.resources.as_ref(), &defaults.resources, &["postgres", name, "resources"]);
+    let resources = resources(
+        ctx,
+        pg.resources.as_ref(),
+        &defaults.resources,
+        &["postgres", name, "resources"],
+    );
     let backup = pg.backup.as_ref().map(|b| {
         if let Err(reason) = cron::schedule(&b.schedule) {
             let span = ctx.value_span(&["postgres", name, "backup", "schedule"]);
-            ctx.report(Diagnostic::error("invalid-schedule", format!("backup schedule `{}` {reason}", b.schedule)).at(span).help("e.g. schedule = \"0 3 * * *\" (03:00 every day)"));
+            ctx.report(
+                Diagnostic::error(
+                    "invalid-schedule",
+                    format!("backup schedule `{}` {reason}", b.schedule),
+                )
+                .at(span)
+                .help("e.g. schedule = \"0 3 * * *\" (03:00 every day)"),
+            );
         }
         size(ctx, &b.storage, &["postgres", name, "backup", "storage"]);
         BackupPlan {
@@ -69,13 +106,23 @@ pub(super) fn resolve(ctx: &mut Ctx, name: &str, pg: &Postgres, defaults: &Resol
         }
     });
     if let Some(class) = &pg.storage_class {
-        ctx.rule(names::dns1123_subdomain(class), "invalid-name", &format!("storage class `{class}`"), &["postgres", name, "storage_class"], "name an existing StorageClass");
+        ctx.rule(
+            names::dns1123_subdomain(class),
+            "invalid-name",
+            &format!("storage class `{class}`"),
+            &["postgres", name, "storage_class"],
+            "name an existing StorageClass",
+        );
     }
     let mut users: Vec<&str> = databases.iter().map(|(_, o)| o.as_str()).collect();
     users.sort_unstable();
     users.dedup();
     let mut keys = vec![secret_key(name, "postgres-password")];
-    keys.extend(users.iter().map(|u| secret_key(name, &format!("{u}-password"))));
+    keys.extend(
+        users
+            .iter()
+            .map(|u| secret_key(name, &format!("{u}-password"))),
+    );
     keys.sort();
     (ctx.diags.len() == before).then(|| PostgresPlan {
         name: name.to_owned(),
@@ -98,6 +145,13 @@ pub(super) fn resolve(ctx: &mut Ctx, name: &str, pg: &Postgres, defaults: &Resol
 fn size(ctx: &mut Ctx, value: &str, path: &[&str]) {
     if !matches!(quantity::parse(value), Ok(v) if v > 0.0) {
         let span = ctx.value_span(path);
-        ctx.report(Diagnostic::error("invalid-quantity", format!("size `{value}` is not a storage quantity")).at(span).help("e.g. \"20Gi\""));
+        ctx.report(
+            Diagnostic::error(
+                "invalid-quantity",
+                format!("size `{value}` is not a storage quantity"),
+            )
+            .at(span)
+            .help("e.g. \"20Gi\""),
+        );
     }
 }

@@ -12,7 +12,13 @@ use crate::plan::SecretsProvider;
 pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> {
     let secrets = stack.secrets.as_ref()?;
     let refresh = secrets.refresh.clone().unwrap_or_else(|| "1h".into());
-    ctx.rule(names::go_duration(&refresh), "invalid-duration", &format!("refresh `{refresh}`"), &["secrets", "refresh"], "use a Go duration such as \"1h\"");
+    ctx.rule(
+        names::go_duration(&refresh),
+        "invalid-duration",
+        &format!("refresh `{refresh}`"),
+        &["secrets", "refresh"],
+        "use a Go duration such as \"1h\"",
+    );
     match secrets.provider.as_str() {
         "external-secrets" => {
             let Some(store) = &secrets.store else {
@@ -24,10 +30,20 @@ pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> 
                 );
                 return None;
             };
-            let kind = store.kind.clone().unwrap_or_else(|| "ClusterSecretStore".into());
+            let kind = store
+                .kind
+                .clone()
+                .unwrap_or_else(|| "ClusterSecretStore".into());
             if kind != "ClusterSecretStore" && kind != "SecretStore" {
                 let span = ctx.value_span(&["secrets", "store", "kind"]);
-                ctx.report(Diagnostic::error("invalid-value", format!("store kind `{kind}` is not a secret store")).at(span).help("use \"ClusterSecretStore\" or \"SecretStore\""));
+                ctx.report(
+                    Diagnostic::error(
+                        "invalid-value",
+                        format!("store kind `{kind}` is not a secret store"),
+                    )
+                    .at(span)
+                    .help("use \"ClusterSecretStore\" or \"SecretStore\""),
+                );
             }
             Some(SecretsProvider::ExternalSecrets {
                 store_kind: kind,
@@ -46,11 +62,17 @@ pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> 
                 return None;
             };
             Some(SecretsProvider::Infisical {
-                host: inf.host.clone().unwrap_or_else(|| "https://app.infisical.com/api".into()),
+                host: inf
+                    .host
+                    .clone()
+                    .unwrap_or_else(|| "https://app.infisical.com/api".into()),
                 project: inf.project.clone(),
                 env: inf.env.clone(),
                 path: inf.path.clone().unwrap_or_else(|| "/".into()),
-                credentials: (inf.credentials.name.clone(), inf.credentials.namespace.clone()),
+                credentials: (
+                    inf.credentials.name.clone(),
+                    inf.credentials.namespace.clone(),
+                ),
                 refresh_seconds: names::duration_seconds(&refresh).unwrap_or(3600),
             })
         }
@@ -60,7 +82,14 @@ pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> 
                 Some(best) => format!("did you mean `{best}`?"),
                 None => "use \"external-secrets\" or \"infisical\"".into(),
             };
-            ctx.report(Diagnostic::error("invalid-value", format!("unknown secrets provider `{other}`")).at(span).help(help));
+            ctx.report(
+                Diagnostic::error(
+                    "invalid-value",
+                    format!("unknown secrets provider `{other}`"),
+                )
+                .at(span)
+                .help(help),
+            );
             None
         }
     }
@@ -69,9 +98,25 @@ pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> 
 /// Key names whose string values are secrets.
 fn secret_key_name(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace(['-', '.'], "_");
-    ["password", "passwd", "pwd", "token", "apikey", "api_key", "private_key", "secret_key", "client_secret", "access_key"]
-        .iter()
-        .any(|w| k == *w || k.ends_with(&format!("_{w}")) || k.starts_with(&format!("{w}_")) || k.contains(&format!("_{w}_")))
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "apikey",
+        "api_key",
+        "private_key",
+        "secret_key",
+        "client_secret",
+        "access_key",
+    ]
+    .iter()
+    .any(|w| {
+        k == *w
+            || k.ends_with(&format!("_{w}"))
+            || k.starts_with(&format!("{w}_"))
+            || k.contains(&format!("_{w}_"))
+    })
 }
 
 /// Reports every plaintext secret value in the merged tree of one environment.
@@ -128,7 +173,11 @@ fn assigned_secret(text: &str) -> Option<String> {
         let (key, value) = line.split_once(':').or_else(|| line.split_once('='))?;
         let key = key.trim().trim_matches('"');
         let value = value.trim().trim_matches(['"', '\'']);
-        let placeholder = value.is_empty() || value.starts_with("${") || value.starts_with("$(") || value.starts_with("{{") || value.starts_with('<');
+        let placeholder = value.is_empty()
+            || value.starts_with("${")
+            || value.starts_with("$(")
+            || value.starts_with("{{")
+            || value.starts_with('<');
         (secret_key_name(key) && !placeholder).then(|| key.to_owned())
     })
 }
@@ -139,20 +188,44 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for yes in ["password", "DB_PASSWORD", "api-key", "GITHUB_TOKEN", "token", "client_secret"] {
+        for yes in [
+            "password",
+            "DB_PASSWORD",
+            "api-key",
+            "GITHUB_TOKEN",
+            "token",
+            "client_secret",
+        ] {
             assert!(secret_key_name(yes), "{yes}");
         }
-        for no in ["secret", "tls_secret", "tokens_per_second", "keyboard", "image", "LOG_LEVEL", "passwords_file_path"] {
+        for no in [
+            "secret",
+            "tls_secret",
+            "tokens_per_second",
+            "keyboard",
+            "image",
+            "LOG_LEVEL",
+            "passwords_file_path",
+        ] {
             assert!(!secret_key_name(no), "{no}");
         }
     }
 
     #[test]
     fn urls_and_config_lines() {
-        assert_eq!(url_with_password("postgresql://coder:hunter2@db:5432/coder"), Some("coder"));
+        assert_eq!(
+            url_with_password("postgresql://coder:hunter2@db:5432/coder"),
+            Some("coder")
+        );
         assert_eq!(url_with_password("postgresql://coder@db:5432/coder"), None);
-        assert_eq!(url_with_password("postgres://coder:$(PGPASSWORD)@db/coder"), None);
-        assert_eq!(assigned_secret("batch: 5\npassword: hunter2\n").as_deref(), Some("password"));
+        assert_eq!(
+            url_with_password("postgres://coder:$(PGPASSWORD)@db/coder"),
+            None
+        );
+        assert_eq!(
+            assigned_secret("batch: 5\npassword: hunter2\n").as_deref(),
+            Some("password")
+        );
         assert_eq!(assigned_secret("password: ${DB_PASSWORD}\n"), None);
     }
 }

@@ -60,10 +60,14 @@ pub enum EnvValue {
     Ref(EnvRef),
 }
 
-/// A reference in `env`: exactly one of `secret`/`config_map` (with `key`) or `field`.
+/// A reference in `env`: exactly one of `provider` (a value in the secret provider),
+/// `secret`/`config_map` (with `key`), or `field`.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvRef {
+    /// Name of a value in the secret provider, e.g. "ORCHESTRATOR_CODER_TOKEN": stackc
+    /// emits the ExternalSecret/InfisicalSecret that delivers it into `<app>-secrets`.
+    pub provider: Option<String>,
     /// Name of a Secret in the app's namespace.
     pub secret: Option<String>,
     /// Name of a ConfigMap in the app's namespace.

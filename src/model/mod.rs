@@ -46,7 +46,9 @@ pub struct Stack {
 }
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
-pub const SECTIONS: &[&str] = &["stack", "flux", "defaults", "policy", "secrets", "app", "postgres", "coder"];
+pub const SECTIONS: &[&str] = &[
+    "stack", "flux", "defaults", "policy", "secrets", "app", "postgres", "coder",
+];
 
 /// The component kinds: top-level sections keyed by component name.
 pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder"];
