@@ -53,8 +53,6 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
             ));
         }
     }
-    out.push(object(json(&role(coder, &labels))));
-    out.push(object(json(&role_binding(coder, &labels))));
     out.push(object(json(&proxy_headers(coder, &labels))));
     out.push(object(json(&agent_config(coder, &labels))));
     out.push(object(json(&workspace_policy(coder, &labels))));
@@ -66,6 +64,8 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
                 &labels,
                 true,
             ))));
+            out.push(object(json(&role(coder, &labels))));
+            out.push(object(json(&role_binding(coder, &labels))));
             out.push(object(json(&pod::service(
                 stack,
                 &coder.name,
@@ -95,7 +95,7 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
             out.push(object(helm_release(coder, &labels, chart, version)));
         }
     }
-    if let Some(ip) = &coder.load_balancer_ip {
+    if let (Some(ip), Mode::Manifests) = (&coder.load_balancer_ip, &coder.mode) {
         out.push(object(json(&load_balancer(stack, coder, &labels, ip))));
     }
     out
@@ -502,7 +502,10 @@ fn helm_release(
                 "resources": json(&pod::resources(&coder.resources)),
                 "securityContext": json(&security::container()),
                 "serviceAccount": { "workspacePerms": true, "enableDeployments": true, "extraRules": extra_rules, "name": coder.name },
-                "service": { "type": "ClusterIP" },
+                "service": match &coder.load_balancer_ip {
+                    Some(ip) => json!({ "type": "LoadBalancer", "loadBalancerIP": ip, "annotations": { "metallb.universe.tf/loadBalancerIPs": ip } }),
+                    None => json!({ "type": "ClusterIP" }),
+                },
                 "ingress": {
                     "enable": true,
                     "className": coder.ingress_class,

@@ -110,9 +110,21 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     for (target, temp) in others {
         std::fs::rename(temp, target)?;
     }
+    // Leftover temporary files of an interrupted render are stale, unless this render
+    // staged a file under the same name (then the rename below consumes it).
+    let staged_temps: std::collections::BTreeSet<&PathBuf> =
+        staged.files.iter().map(|(_, temp)| temp).collect();
     for path in &changes.removed {
         let target = rendered.join(path);
-        std::fs::remove_file(&target)?;
+        if staged_temps.contains(&target) {
+            continue;
+        }
+        match std::fs::remove_file(&target) {
+            // A temporary file left by an interrupted render has the name this render's
+            // temporary file had, and was renamed into place above.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            other => other?,
+        }
         remove_empty_parents(&target, rendered);
     }
     for (target, temp) in sums {
