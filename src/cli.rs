@@ -77,8 +77,9 @@ pub enum Command {
         /// Only this environment of the stack's own output.
         #[arg(long, value_name = "ENV", conflicts_with = "paths")]
         env: Option<String>,
-        /// For PATH mode: require image digests (rule `image-digest`).
-        #[arg(long)]
+        /// For PATH mode: require image digests (rule `image-digest`). For the stack's own
+        /// output, set `[policy] pinned = true` in the environment instead.
+        #[arg(long, requires = "paths")]
         pinned: bool,
         /// Print the rules (id, severity, what, fix, why) and exit.
         #[arg(long)]

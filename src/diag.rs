@@ -75,6 +75,8 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 pub enum Location {
     None,
     File(String),
+    /// A position in a file stackc did not load as a source (a manifest): path, line, column.
+    Line(String, usize, usize),
     Span(Span),
 }
 
@@ -123,6 +125,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn at_line(mut self, path: impl Into<String>, line: usize, column: usize) -> Self {
+        self.location = Location::Line(path.into(), line, column);
+        self
+    }
+
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
@@ -142,6 +149,7 @@ impl Diagnostic {
         match &self.location {
             Location::None => None,
             Location::File(path) => Some(path.clone()),
+            Location::Line(path, line, col) => Some(format!("{path}:{line}:{col}")),
             Location::Span(span) => {
                 let (line, col) = sources.line_col(span.file, span.start);
                 Some(format!("{}:{line}:{col}", sources.file(span.file).path))
@@ -177,8 +185,10 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, styled: bool) -> 
             Severity::Warning => Level::WARNING,
         };
         let mut title = diag.message.clone();
-        if let Location::File(path) = &diag.location {
-            title = format!("{path}: {title}");
+        match &diag.location {
+            Location::File(path) => title = format!("{path}: {title}"),
+            Location::Line(path, line, col) => title = format!("{path}:{line}:{col}: {title}"),
+            _ => {}
         }
         let mut group = Group::with_title(level.primary_title(title).id(diag.code));
         if let Location::Span(span) = diag.location {
@@ -225,6 +235,7 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
         let (file, line, column) = match &diag.location {
             Location::None => (None, None, None),
             Location::File(path) => (Some(path.as_str()), None, None),
+            Location::Line(path, line, col) => (Some(path.as_str()), Some(*line), Some(*col)),
             Location::Span(span) => {
                 let (line, col) = sources.line_col(span.file, span.start);
                 (

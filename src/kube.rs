@@ -72,3 +72,23 @@ pub fn object_id(body: &Value) -> String {
         None => format!("{kind}/{name}"),
     }
 }
+
+/// Full label-selector semantics (matchLabels and matchExpressions); an empty selector
+/// selects everything, as for a policy/v1 PodDisruptionBudget.
+pub fn selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -> bool {
+    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
+    let labels_ok = match_labels.is_none_or(|m| m.iter().all(|(k, v)| get(k) == v.as_str()));
+    let expressions_ok = items(selector, "/matchExpressions").all(|e| {
+        let key = str_at(e, "/key").unwrap_or_default();
+        let values: Vec<&str> = items(e, "/values").filter_map(Value::as_str).collect();
+        match str_at(e, "/operator") {
+            Some("In") => get(key).is_some_and(|v| values.contains(&v)),
+            Some("NotIn") => get(key).is_none_or(|v| !values.contains(&v)),
+            Some("Exists") => get(key).is_some(),
+            Some("DoesNotExist") => get(key).is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && expressions_ok
+}

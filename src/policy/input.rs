@@ -50,16 +50,33 @@ pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String>
 /// The objects of one YAML text; documents that are not mappings with a `kind` are skipped.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
     let values: Vec<Value> = serde_saphyr::from_str_multiple(text).map_err(|e| {
-        let position = e
-            .location()
-            .map(|l| format!("{file}:{}:{}", l.line(), l.column()))
-            .unwrap_or_else(|| file.to_owned());
-        let first_line = e.to_string().lines().next().unwrap_or_default().to_owned();
-        Box::new(
-            Diagnostic::error("yaml-syntax", format!("invalid YAML: {first_line}"))
-                .in_file(position)
-                .help("fix the YAML syntax; stackc rejects duplicate keys"),
-        )
+        let location = e.location();
+        let text = e.to_string();
+        // The library's text repeats the position and ends with advice meant for programmers.
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .split(": ")
+            .filter(|part| !part.starts_with("line "))
+            .collect::<Vec<_>>()
+            .join(": ");
+        let message = message
+            .split(" (set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let diag = Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
+            .help("fix the YAML syntax; stackc rejects duplicate keys");
+        Box::new(match location {
+            Some(l) => diag.at_line(
+                file,
+                usize::try_from(l.line()).unwrap_or(0),
+                usize::try_from(l.column()).unwrap_or(0),
+            ),
+            None => diag.in_file(file),
+        })
     })?;
     let starts = document_starts(text);
     Ok(values

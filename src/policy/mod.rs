@@ -50,8 +50,8 @@ pub struct Context {
     pub default_deny: BTreeSet<String>,
     /// The first workload (by id) of each namespace: where namespace findings are reported.
     first_workloads: BTreeMap<String, String>,
-    /// (namespace, matchLabels) of every PodDisruptionBudget.
-    pdbs: Vec<(Option<String>, Map<String, Value>)>,
+    /// (namespace, selector) of every PodDisruptionBudget.
+    pdbs: Vec<(Option<String>, Value)>,
     /// (namespace, target kind, target name) → minReplicas of every HPA.
     hpas: BTreeMap<(Option<String>, String, String), i64>,
 }
@@ -72,11 +72,7 @@ impl Context {
                         .insert(s.namespace.clone().unwrap_or_default());
                 }
                 "PodDisruptionBudget" => {
-                    if let Some(sel) = s
-                        .body
-                        .pointer("/spec/selector/matchLabels")
-                        .and_then(Value::as_object)
-                    {
+                    if let Some(sel) = s.body.pointer("/spec/selector") {
                         ctx.pdbs.push((s.namespace.clone(), sel.clone()));
                     }
                 }
@@ -119,7 +115,7 @@ impl Context {
         let labels = kube::pod_template(s.body).and_then(|(_, l)| l);
         self.pdbs
             .iter()
-            .any(|(ns, sel)| *ns == s.namespace && kube::selects(sel, labels))
+            .any(|(ns, sel)| *ns == s.namespace && kube::selector_matches(sel, labels))
     }
 
     pub fn hpa_min(&self, s: &Subject) -> Option<i64> {
@@ -285,7 +281,7 @@ pub fn to_diagnostics(findings: &[Finding]) -> Vec<Diagnostic> {
             severity: f.rule.severity,
             code: f.rule.id,
             message: format!("{}: {} (at {})", f.object, f.message, f.path),
-            location: Location::File(f.file.clone()),
+            location: Location::Line(f.file.clone(), f.line, 1),
             label: Some(f.rule.docs.to_owned()),
             help: Some(f.rule.help.to_owned()),
         })

@@ -482,7 +482,7 @@ fn image_tag(s: &Subject, _: &Context) -> Vec<Hit> {
         let image = str_at(c, "/image").unwrap_or_default();
         let pinned_by_digest = image.contains("@sha256:");
         match image_tag_of(image) {
-            Some("latest") => hits.push(hit(
+            Some("latest") if !pinned_by_digest => hits.push(hit(
                 format!("{path}/image"),
                 format!("container `{}` uses `{image}`: `latest` moves", name_of(c)),
             )),
@@ -536,27 +536,40 @@ fn ingress_tls(s: &Subject, _: &Context) -> Vec<Hit> {
     if s.kind != "Ingress" {
         return vec![];
     }
-    let covered: BTreeSet<&str> = items(s.body, "/spec/tls")
+    let tls: Vec<&Value> = items(s.body, "/spec/tls").collect();
+    if tls.is_empty() {
+        return vec![hit("/spec", "the Ingress has no tls section")];
+    }
+    // A tls entry without hosts covers every host (the controller's default certificate).
+    if tls.iter().any(|t| t.get("hosts").is_none()) {
+        return vec![];
+    }
+    let covered: BTreeSet<&str> = tls
+        .iter()
         .flat_map(|t| items(t, "/hosts"))
         .filter_map(Value::as_str)
         .collect();
-    let hosts: Vec<&str> = items(s.body, "/spec/rules")
-        .filter_map(|r| str_at(r, "/host"))
-        .collect();
-    if items(s.body, "/spec/tls").next().is_none() {
-        return vec![hit("/spec", "the Ingress has no tls section")];
-    }
-    hosts
-        .into_iter()
-        .filter(|h| {
-            !covered.contains(h)
-                && !covered.iter().any(|c| {
-                    c.strip_prefix("*.")
-                        .is_some_and(|d| h.split_once('.').is_some_and(|(_, rest)| rest == d))
-                })
+    let wildcard_covers = |h: &str| {
+        covered.iter().any(|c| {
+            c.strip_prefix("*.")
+                .is_some_and(|d| h.split_once('.').is_some_and(|(_, rest)| rest == d))
         })
-        .map(|h| hit("/spec/tls", format!("host `{h}` is served without TLS")))
-        .collect()
+    };
+    let mut hits: Vec<Hit> = Vec::new();
+    for rule in items(s.body, "/spec/rules") {
+        match str_at(rule, "/host") {
+            Some(h) if !covered.contains(h) && !wildcard_covers(h) => hits.push(hit(
+                "/spec/tls",
+                format!("host `{h}` is served without TLS"),
+            )),
+            None => hits.push(hit(
+                "/spec/rules",
+                "a rule without host serves every name, and tls lists hosts",
+            )),
+            _ => {}
+        }
+    }
+    hits
 }
 
 fn no_inline_secret(s: &Subject, _: &Context) -> Vec<Hit> {
@@ -623,6 +636,15 @@ fn schema(s: &Subject, _: &Context) -> Vec<Hit> {
             let served = crate::validate::schema::api_versions_of(&s.kind);
             if served.is_empty() {
                 vec![]
+            } else if api_version.is_empty() {
+                vec![hit(
+                    "/",
+                    format!(
+                        "apiVersion is missing; {} is {}",
+                        s.kind,
+                        served.join(" or ")
+                    ),
+                )]
             } else {
                 vec![hit(
                     "/apiVersion",
