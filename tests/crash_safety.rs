@@ -1,0 +1,424 @@
+//! Crash safety of `stackc render` (issue 8, item 4): the render process is killed with
+//! SIGKILL at pseudo-random points, repeatedly, while it rewrites thousands of files.
+//! After every kill:
+//! - every file under rendered/ holds exactly its bytes from before that render or
+//!   exactly the bytes the sources render to, never anything partial or foreign; only
+//!   `.<name>.stackc-tmp` temporaries may be extra;
+//! - `render --check` passes exactly when the tree is complete, and reports drift (exit
+//!   1) otherwise;
+//! - a render that finished left no temporary file behind.
+//!
+//! Finally a plain render completes, removes every leftover temporary file, and
+//! `render --check` and `sha256sum -c SHA256SUMS` pass in every environment.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::*;
+
+const ENVS: [&str; 3] = ["dev", "staging", "prod"];
+const ITERATIONS: u64 = 30;
+const TEMP_SUFFIX: &str = ".stackc-tmp";
+
+/// The reference stack.toml plus generated apps `gen-<i>` for `i` in `apps`, all with
+/// image tag `tag`: hundreds of files to write on every switch between two variants.
+fn stack_variant(apps: std::ops::Range<usize>, tag: &str) -> String {
+    let mut text = std::fs::read_to_string(repo().join("stack.toml")).expect("stack.toml");
+    for i in apps {
+        write!(
+            text,
+            "\n[app.gen-{i}]\nimage = \"ghcr.io/acme/gen-{i}:{tag}\"\nports = {{ http = 8080 }}\n\
+             env = {{ INDEX = \"{i}\", VARIANT = \"{tag}\" }}\n\
+             config = {{ files = {{ \"gen.yaml\" = \"index: {i}\\nvariant: {tag}\\n\" }} }}\n"
+        )
+        .unwrap();
+    }
+    text
+}
+
+/// A: gen-0..200 at 1.0.0. B: gen-0..150 at 2.0.0 (changed) and gen-200..250 (added);
+/// gen-150..200 go away. So every render between them changes, adds and removes files.
+fn variants() -> [String; 2] {
+    [stack_variant(0..200, "1.0.0"), {
+        let mut b = stack_variant(0..150, "2.0.0");
+        let extra = stack_variant(200..250, "2.0.0");
+        let original = std::fs::read_to_string(repo().join("stack.toml")).unwrap();
+        b.push_str(&extra[original.len()..]);
+        b
+    }]
+}
+
+/// splitmix64: a small deterministic PRNG, one stream per iteration.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi` microseconds.
+    fn between(&mut self, lo: Duration, hi: Duration) -> Duration {
+        let (lo, hi) = (
+            lo.as_micros() as u64,
+            hi.as_micros().max(lo.as_micros()) as u64,
+        );
+        Duration::from_micros(lo + self.next() % (hi - lo + 1))
+    }
+}
+
+fn is_temp(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with('.') && name.ends_with(TEMP_SUFFIX)
+}
+
+/// The file a temporary stands in for: `d/.x.yaml.stackc-tmp` → `d/x.yaml`.
+fn temp_target(path: &str) -> String {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let target = &name[1..name.len() - TEMP_SUFFIX.len()];
+    if dir.is_empty() {
+        target.to_owned()
+    } else {
+        format!("{dir}/{target}")
+    }
+}
+
+type Tree = BTreeMap<String, Vec<u8>>;
+
+/// rendered/ split into real files and leftover temporary files.
+fn split(tree: Tree) -> (Tree, BTreeSet<String>) {
+    let mut files = Tree::new();
+    let mut temps = BTreeSet::new();
+    for (path, bytes) in tree {
+        if is_temp(&path) {
+            temps.insert(path);
+        } else {
+            files.insert(path, bytes);
+        }
+    }
+    (files, temps)
+}
+
+/// Renders `stack` from scratch in a fresh copy of the reference stack.
+fn expected_tree(stack: &str) -> Tree {
+    let dir = copy_reference(false);
+    std::fs::write(dir.path().join("stack.toml"), stack).unwrap();
+    let out = stackc(dir.path(), &["render"]);
+    assert_eq!(code(&out), 0, "variant does not render:\n{}", stderr(&out));
+    snapshot(&dir.path().join("rendered"))
+}
+
+/// Every path holds its old bytes or its new bytes (absence included), nothing else.
+fn assert_old_or_new(iteration: u64, disk: &Tree, old: &Tree, new: &Tree) {
+    let paths: BTreeSet<&String> = disk.keys().chain(old.keys()).chain(new.keys()).collect();
+    let mut bad = Vec::new();
+    for path in paths {
+        let now = disk.get(path);
+        if now != old.get(path) && now != new.get(path) {
+            bad.push(format!(
+                "{path}: {} (old: {}, new: {})",
+                describe(now),
+                describe(old.get(path)),
+                describe(new.get(path))
+            ));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "iteration {iteration}: {} file(s) are neither their old nor their new bytes:\n{}",
+        bad.len(),
+        bad[..bad.len().min(20)].join("\n")
+    );
+}
+
+fn describe(bytes: Option<&Vec<u8>>) -> String {
+    bytes.map_or("absent".to_owned(), |b| format!("{} bytes", b.len()))
+}
+
+/// Spawns `stackc -C dir render`, with stderr into `log`.
+fn spawn_render(dir: &Path, log: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .arg("-C")
+        .arg(dir)
+        .arg("render")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .spawn()
+        .expect("spawn stackc")
+}
+
+/// The directory whose mtime tells that the write phase has begun: files are staged in
+/// path order, and the generated apps make `dev/apps/conveyor-pipeline/` the first
+/// directory with something to write in every render between the two variants.
+fn first_written_dir(rendered: &Path) -> PathBuf {
+    rendered.join("dev/apps/conveyor-pipeline")
+}
+
+fn mtime(dir: &Path) -> Option<SystemTime> {
+    std::fs::metadata(dir).and_then(|m| m.modified()).ok()
+}
+
+/// Waits until the render creates its first temporary file (the directory's mtime
+/// moves), and returns when; None if the process exited first or it took too long.
+fn wait_for_writes(child: &mut Child, dir: &Path, before: Option<SystemTime>) -> Option<Instant> {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < give_up {
+        if mtime(dir) != before {
+            return Some(Instant::now());
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            return None;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    None
+}
+
+#[test]
+fn sigkill_during_render_never_leaves_a_partial_file() {
+    let stacks = variants();
+    let expected = [expected_tree(&stacks[0]), expected_tree(&stacks[1])];
+    assert!(
+        expected[0].len() > 1000,
+        "variant A renders only {} files",
+        expected[0].len()
+    );
+    for env in ENVS {
+        let sums = format!("{env}/SHA256SUMS");
+        assert_ne!(
+            expected[0][&sums], expected[1][&sums],
+            "{env} must differ between A and B"
+        );
+    }
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("stderr");
+
+    // How long the write phase of a render from A to B takes, from its first temporary
+    // file to the exit of the process.
+    let probe = copy_reference(true);
+    let probe_rendered = probe.path().join("rendered");
+    std::fs::write(probe.path().join("stack.toml"), &stacks[0]).unwrap();
+    assert_eq!(code(&stackc(probe.path(), &["render"])), 0);
+    std::fs::write(probe.path().join("stack.toml"), &stacks[1]).unwrap();
+    let watched = first_written_dir(&probe_rendered);
+    let before = mtime(&watched);
+    let mut child = spawn_render(probe.path(), &log);
+    let began = wait_for_writes(&mut child, &watched, before).expect("the render writes");
+    assert!(child.wait().unwrap().success(), "{}", read(&log));
+    let writing = began.elapsed();
+    eprintln!("write phase of a render from A to B: {writing:?}");
+
+    let dir = copy_reference(true);
+    let rendered = dir.path().join("rendered");
+    let watched = first_written_dir(&rendered);
+    let (mut killed, mut finished, mut torn, mut with_temps) = (0, 0, 0, 0);
+    for i in 0..ITERATIONS {
+        let variant = (i % 2) as usize;
+        let new = &expected[variant];
+        std::fs::write(dir.path().join("stack.toml"), &stacks[variant]).unwrap();
+        let (old, _) = split(snapshot(&rendered));
+
+        // A quarter of the kills come 0-50 ms after the start, while stackc is still
+        // compiling; the rest at a random point of the write phase (or just after it).
+        let mut rng = Rng(0x5eed_0000 + i);
+        let early = rng.next() % 4 == 0;
+        let before = mtime(&watched);
+        let mut child = spawn_render(dir.path(), &log);
+        let when = if early {
+            let delay = rng.between(Duration::ZERO, Duration::from_millis(50));
+            std::thread::sleep(delay);
+            format!("{delay:?} after the start")
+        } else {
+            let delay = rng.between(Duration::ZERO, writing.mul_f64(1.2));
+            match wait_for_writes(&mut child, &watched, before) {
+                Some(_) => {
+                    std::thread::sleep(delay);
+                    format!("{delay:?} into the write phase")
+                }
+                None => "after it exited".to_owned(),
+            }
+        };
+        child.kill().expect("SIGKILL");
+        let status = child.wait().expect("wait");
+        let completed = status.success();
+        if completed {
+            finished += 1;
+        } else {
+            assert_eq!(
+                status.code(),
+                None,
+                "iteration {i}: render failed ({status}) instead of being killed:\n{}",
+                read(&log)
+            );
+            killed += 1;
+        }
+
+        let (disk, temps) = split(snapshot(&rendered));
+        assert_old_or_new(i, &disk, &old, new);
+        for temp in &temps {
+            let target = temp_target(temp);
+            assert!(
+                expected.iter().any(|t| t.contains_key(&target)),
+                "iteration {i}: temporary {temp} stands for no rendered file"
+            );
+        }
+        if completed {
+            assert!(
+                temps.is_empty(),
+                "iteration {i}: a finished render left {temps:?}"
+            );
+            assert!(
+                disk == *new,
+                "iteration {i}: a finished render left a stale tree"
+            );
+        }
+        // SHA256SUMS go last: once one of them has turned new, everything else is new.
+        let sums_turned = ENVS.iter().any(|env| {
+            let path = format!("{env}/SHA256SUMS");
+            old.get(&path) != new.get(&path) && disk.get(&path) == new.get(&path)
+        });
+        if sums_turned {
+            let behind: Vec<&String> = new
+                .keys()
+                .chain(disk.keys())
+                .filter(|p| !p.ends_with("/SHA256SUMS") && disk.get(*p) != new.get(*p))
+                .collect();
+            assert!(
+                behind.is_empty(),
+                "iteration {i}: a SHA256SUMS was renamed before {behind:?}: it must be written last"
+            );
+        }
+        if disk != old && disk != *new {
+            torn += 1;
+        }
+        if !temps.is_empty() {
+            with_temps += 1;
+        }
+
+        let check = stackc(dir.path(), &["render", "--check"]);
+        let clean = disk == *new && temps.is_empty();
+        assert_eq!(
+            code(&check),
+            if clean { 0 } else { 1 },
+            "iteration {i} ({}, killed {when}): render --check must pass exactly when the tree is complete:\n{}",
+            if completed { "finished" } else { "killed" },
+            stderr(&check)
+        );
+    }
+    eprintln!(
+        "{ITERATIONS} renders: {killed} killed, {finished} finished; {torn} left a mixed tree, \
+         {with_temps} left temporary files"
+    );
+    assert!(killed > 0, "no render was killed");
+    assert!(
+        torn > 0,
+        "no kill landed in the write phase: the test proved nothing"
+    );
+
+    // The next render completes the job and sweeps up every temporary file.
+    let variant = (ITERATIONS % 2) as usize;
+    std::fs::write(dir.path().join("stack.toml"), &stacks[variant]).unwrap();
+    let out = stackc(dir.path(), &["render"]);
+    assert_eq!(
+        code(&out),
+        0,
+        "the render after the kills failed:\n{}",
+        stderr(&out)
+    );
+    let (disk, temps) = split(snapshot(&rendered));
+    assert!(
+        temps.is_empty(),
+        "leftover temporary files survived a render: {temps:?}"
+    );
+    assert!(
+        disk == expected[variant],
+        "the final render left a tree that differs from a fresh one"
+    );
+    let check = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
+    for env in ENVS {
+        assert_sums_verify(&rendered.join(env));
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// What a render killed while staging leaves behind: temporary files beside their
+/// targets, a SHA256SUMS one included. The next render must succeed and sweep them up,
+/// whether or not it writes the same files again.
+#[test]
+fn leftover_temporary_files_are_swept_up_by_the_next_render() {
+    let dir = copy_reference(true);
+    let rendered = dir.path().join("rendered");
+    let apps = rendered.join("prod/apps/conveyor-pipeline");
+    let leftovers = [
+        // rewritten by the next render (the producer's prod image changes)
+        apps.join(".deployment-producer.yaml.stackc-tmp"),
+        rendered.join("prod/.SHA256SUMS.stackc-tmp"),
+        // not rewritten
+        apps.join(".service-producer.yaml.stackc-tmp"),
+        rendered.join("dev/.SHA256SUMS.stackc-tmp"),
+    ];
+    for temp in &leftovers {
+        std::fs::write(temp, "partial: tr").unwrap();
+    }
+    let check = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(code(&check), 1, "leftover temporary files are drift");
+    edit(
+        &dir.path().join("environments/prod.toml"),
+        "conveyor-producer:1.3.9",
+        "conveyor-producer:1.3.8",
+    );
+    let out = stackc(dir.path(), &["render"]);
+    assert_eq!(
+        code(&out),
+        0,
+        "render over leftover temporary files:\n{}",
+        stderr(&out)
+    );
+    let (disk, temps) = split(snapshot(&rendered));
+    assert!(
+        temps.is_empty(),
+        "leftover temporary files survived a render: {temps:?}"
+    );
+    let fresh = copy_reference(false);
+    std::fs::copy(
+        dir.path().join("environments/prod.toml"),
+        fresh.path().join("environments/prod.toml"),
+    )
+    .unwrap();
+    assert_eq!(code(&stackc(fresh.path(), &["render"])), 0);
+    assert!(
+        disk == snapshot(&fresh.path().join("rendered")),
+        "differs from a fresh render"
+    );
+    let check = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
+    assert_sums_verify(&rendered.join("prod"));
+}
+
+fn assert_sums_verify(dir: &Path) {
+    let out = Command::new("sha256sum")
+        .args(["-c", "--strict", "--quiet", "SHA256SUMS"])
+        .current_dir(dir)
+        .output()
+        .expect("run sha256sum");
+    assert!(
+        out.status.success(),
+        "sha256sum -c in {}: {}{}",
+        dir.display(),
+        stdout(&out),
+        stderr(&out)
+    );
+}
