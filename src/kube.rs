@@ -3,6 +3,28 @@
 
 use serde_json::{Map, Value};
 
+/// JSON pointer lookup without allocating (serde_json's `pointer` allocates per token
+/// to unescape `~0`/`~1`; stackc's pointers are literals without escapes).
+pub trait At {
+    fn at(&self, pointer: &str) -> Option<&Value>;
+}
+
+impl At for Value {
+    fn at(&self, pointer: &str) -> Option<&Value> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        pointer
+            .strip_prefix('/')?
+            .split('/')
+            .try_fold(self, |v, token| match v {
+                Value::Object(map) => map.get(token),
+                Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            })
+    }
+}
+
 /// JSON pointers to the pod spec and pod labels of a workload kind.
 fn pod_pointers(kind: &str) -> Option<(&'static str, &'static str)> {
     match kind {
@@ -22,10 +44,7 @@ fn pod_pointers(kind: &str) -> Option<(&'static str, &'static str)> {
 pub fn pod_template(body: &Value) -> Option<(&Value, Option<&Map<String, Value>>)> {
     let kind = body.get("kind")?.as_str()?;
     let (spec, labels) = pod_pointers(kind)?;
-    Some((
-        body.pointer(spec)?,
-        body.pointer(labels).and_then(Value::as_object),
-    ))
+    Some((body.at(spec)?, body.at(labels).and_then(Value::as_object)))
 }
 
 /// JSON pointer of the pod spec of a workload kind, for messages.
@@ -43,13 +62,13 @@ pub fn is_long_running(kind: &str) -> bool {
 
 /// The string at a JSON pointer.
 pub fn str_at<'v>(value: &'v Value, pointer: &str) -> Option<&'v str> {
-    value.pointer(pointer).and_then(Value::as_str)
+    value.at(pointer).and_then(Value::as_str)
 }
 
 /// The items of the array at a JSON pointer (none when absent).
 pub fn items<'v>(value: &'v Value, pointer: &str) -> impl Iterator<Item = &'v Value> {
     value
-        .pointer(pointer)
+        .at(pointer)
         .and_then(Value::as_array)
         .into_iter()
         .flatten()

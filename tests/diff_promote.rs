@@ -199,16 +199,34 @@ fn diff_names_changes_the_cluster_rejects() {
 #[test]
 fn secret_like_values_never_reach_the_diff() {
     let dir = repo_with_reference();
+    // A plaintext secret in the sources is a compile error: the diff shows nothing of it.
     edit(
         &dir.path().join("stack.toml"),
         "KAFKA_GROUP_ID = \"conveyor-processor\"",
         "KAFKA_GROUP_ID = \"conveyor-processor\", INFLUX_TOKEN = \"hunter2-token\"",
     );
     let out = stackc(dir.path(), &["diff"]);
+    assert_eq!(code(&out), 1);
+    assert!(!stdout(&out).contains("hunter2"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("error[plaintext-secret]"),
+        "{}",
+        stderr(&out)
+    );
+    // A provider reference is what reaches the output, and the diff shows the reference.
+    edit(
+        &dir.path().join("stack.toml"),
+        "INFLUX_TOKEN = \"hunter2-token\"",
+        "INFLUX_TOKEN = { provider = \"PROCESSOR_INFLUX_TOKEN\" }",
+    );
+    let out = stackc(dir.path(), &["diff"]);
     let text = stdout(&out);
-    assert!(text.contains("INFLUX_TOKEN"), "{text}");
-    assert!(!text.contains("hunter2"), "{text}");
-    assert!(text.contains("<redacted "), "{text}");
+    assert!(text.contains("+            - name: INFLUX_TOKEN"), "{text}");
+    assert!(text.contains("key: PROCESSOR_INFLUX_TOKEN"), "{text}");
+    assert!(
+        text.contains("InfisicalSecret/conveyor-pipeline/processor-secrets (added)"),
+        "{text}"
+    );
 }
 
 fn promote_fixture() -> tempfile::TempDir {
@@ -291,15 +309,39 @@ fn a_promotion_that_breaks_the_stack_writes_nothing() {
     // prod requires digests; staging's candidates have none, so promoting them fails policy.
     let digest = format!("@sha256:{}", "a".repeat(64));
     let prod = dir.path().join("environments/prod.toml");
-    edit(&prod, "conveyor-producer:1.4.2\"", &format!("conveyor-producer:1.4.2{digest}\""));
-    edit(&prod, "[app.processor]\n", &format!("[app.processor]\nimage = \"ghcr.io/acme/conveyor-processor:1.4.0{digest}\"\n"));
+    edit(
+        &prod,
+        "conveyor-producer:1.4.2\"",
+        &format!("conveyor-producer:1.4.2{digest}\""),
+    );
+    edit(
+        &prod,
+        "[app.processor]\n",
+        &format!("[app.processor]\nimage = \"ghcr.io/acme/conveyor-processor:1.4.0{digest}\"\n"),
+    );
     edit(&prod, "[stack]\n", "[policy]\npinned = true\n\n[stack]\n");
     let stack = dir.path().join("stack.toml");
-    edit(&stack, "image = \"ghcr.io/acme/agents:0.9.0\"", &format!("image = \"ghcr.io/acme/agents:0.9.0{digest}\""));
-    assert_eq!(code(&stackc(dir.path(), &["render"])), 0, "prod is valid with digests");
+    edit(
+        &stack,
+        "image = \"ghcr.io/acme/agents:0.9.0\"",
+        &format!("image = \"ghcr.io/acme/agents:0.9.0{digest}\""),
+    );
+    assert_eq!(
+        code(&stackc(dir.path(), &["render"])),
+        0,
+        "prod is valid with digests"
+    );
     let before = snapshot(dir.path());
     let out = stackc(dir.path(), &["promote", "staging", "prod"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(stderr(&out).contains("error[image-digest]"), "{}", stderr(&out));
-    assert_eq!(before, snapshot(dir.path()), "neither the environment file nor rendered/ changed");
+    assert!(
+        stderr(&out).contains("error[image-digest]"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        before,
+        snapshot(dir.path()),
+        "neither the environment file nor rendered/ changed"
+    );
 }

@@ -95,28 +95,30 @@ pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> 
     }
 }
 
+/// Words (between `_`) that make a key name a secret's, padded for whole-word search.
+const SECRET_WORDS: &[&str] = &[
+    "_password_",
+    "_passwd_",
+    "_pwd_",
+    "_token_",
+    "_apikey_",
+    "_api_key_",
+    "_private_key_",
+    "_secret_key_",
+    "_client_secret_",
+    "_access_key_",
+];
+
 /// Key names whose string values are secrets.
 fn secret_key_name(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['-', '.'], "_");
-    [
-        "password",
-        "passwd",
-        "pwd",
-        "token",
-        "apikey",
-        "api_key",
-        "private_key",
-        "secret_key",
-        "client_secret",
-        "access_key",
-    ]
-    .iter()
-    .any(|w| {
-        k == *w
-            || k.ends_with(&format!("_{w}"))
-            || k.starts_with(&format!("{w}_"))
-            || k.contains(&format!("_{w}_"))
-    })
+    let mut padded = String::with_capacity(key.len() + 2);
+    padded.push('_');
+    padded.extend(key.chars().map(|c| match c {
+        '-' | '.' => '_',
+        c => c.to_ascii_lowercase(),
+    }));
+    padded.push('_');
+    SECRET_WORDS.iter().any(|w| padded.contains(w))
 }
 
 /// Reports every plaintext secret value in the merged tree of one environment.

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::kube::str_at;
+use crate::kube::{At, str_at};
 
 /// A change the cluster will refuse or that needs delete-and-recreate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +22,7 @@ fn hazard(field: &str, message: &str) -> Hazard {
 }
 
 fn changed(old: &Value, new: &Value, pointer: &str) -> bool {
-    old.pointer(pointer) != new.pointer(pointer)
+    old.at(pointer) != new.at(pointer)
 }
 
 /// Hazards of replacing `old` by `new` (same kind, namespace and name).
@@ -57,7 +57,7 @@ pub fn hazards(old: &Value, new: &Value) -> Vec<Hazard> {
         ));
     }
     if kind == "Service" {
-        if changed(old, new, "/spec/clusterIP") && old.pointer("/spec/clusterIP").is_some() {
+        if changed(old, new, "/spec/clusterIP") && old.at("/spec/clusterIP").is_some() {
             out.push(hazard(
                 "/spec/clusterIP",
                 "spec.clusterIP is immutable: the Service must be deleted and recreated",

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Location, Severity};
-use crate::kube::{self, items, str_at};
+use crate::kube::{self, At, items, str_at};
 use crate::plan::{PolicyPlan, WaiverPlan};
 use rules::{RULES, Rule};
 
@@ -72,7 +72,7 @@ impl Context {
                         .insert(s.namespace.clone().unwrap_or_default());
                 }
                 "PodDisruptionBudget" => {
-                    if let Some(sel) = s.body.pointer("/spec/selector") {
+                    if let Some(sel) = s.body.at("/spec/selector") {
                         ctx.pdbs.push((s.namespace.clone(), sel.clone()));
                     }
                 }
@@ -85,7 +85,7 @@ impl Context {
                         .to_owned();
                     let min = s
                         .body
-                        .pointer("/spec/minReplicas")
+                        .at("/spec/minReplicas")
                         .and_then(Value::as_i64)
                         .unwrap_or(1);
                     ctx.hpas.insert((s.namespace.clone(), kind, name), min);
@@ -131,7 +131,7 @@ impl Context {
 /// A NetworkPolicy selecting every pod, for both directions, allowing nothing.
 fn is_default_deny(body: &Value) -> bool {
     let selector_empty = body
-        .pointer("/spec/podSelector")
+        .at("/spec/podSelector")
         .and_then(Value::as_object)
         .is_some_and(|sel| {
             sel.values().all(|v| {

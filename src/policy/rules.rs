@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Context, Subject};
 use crate::diag::Severity;
-use crate::kube::{self, items, str_at};
+use crate::kube::{self, At, items, str_at};
 
 /// A policy rule.
 #[derive(Debug)]
@@ -227,7 +227,7 @@ fn containers<'a>(s: &'a Subject) -> Vec<(String, &'a Value)> {
     let Some(base) = kube::pod_spec_pointer(&s.kind) else {
         return Vec::new();
     };
-    let Some(spec) = s.body.pointer(base) else {
+    let Some(spec) = s.body.at(base) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -241,7 +241,7 @@ fn containers<'a>(s: &'a Subject) -> Vec<(String, &'a Value)> {
 
 fn pod_spec<'a>(s: &'a Subject) -> Option<(&'static str, &'a Value)> {
     let base = kube::pod_spec_pointer(&s.kind)?;
-    Some((base, s.body.pointer(base)?))
+    Some((base, s.body.at(base)?))
 }
 
 fn name_of(c: &Value) -> &str {
@@ -251,8 +251,8 @@ fn name_of(c: &Value) -> &str {
 /// A container setting that may come from the pod's securityContext.
 fn effective<'a>(pod: &'a Value, container: &'a Value, field: &str) -> Option<&'a Value> {
     container
-        .pointer(&format!("/securityContext/{field}"))
-        .or_else(|| pod.pointer(&format!("/securityContext/{field}")))
+        .at(&format!("/securityContext/{field}"))
+        .or_else(|| pod.at(&format!("/securityContext/{field}")))
 }
 
 fn run_as_non_root(s: &Subject, _: &Context) -> Vec<Hit> {
@@ -285,7 +285,7 @@ fn no_privilege_escalation(s: &Subject, _: &Context) -> Vec<Hit> {
     containers(s)
         .into_iter()
         .filter(|(_, c)| {
-            c.pointer("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false))
+            c.at("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false))
         })
         .map(|(path, c)| {
             hit(
@@ -346,7 +346,7 @@ fn seccomp_profile(s: &Subject, _: &Context) -> Vec<Hit> {
 fn no_privileged(s: &Subject, _: &Context) -> Vec<Hit> {
     containers(s)
         .into_iter()
-        .filter(|(_, c)| c.pointer("/securityContext/privileged") == Some(&Value::Bool(true)))
+        .filter(|(_, c)| c.at("/securityContext/privileged") == Some(&Value::Bool(true)))
         .map(|(path, c)| {
             hit(
                 format!("{path}/securityContext/privileged"),
@@ -405,7 +405,7 @@ fn read_only_root(s: &Subject, _: &Context) -> Vec<Hit> {
     containers(s)
         .into_iter()
         .filter(|(_, c)| {
-            c.pointer("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true))
+            c.at("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true))
         })
         .map(|(path, c)| {
             hit(
@@ -420,7 +420,7 @@ fn resource_requests(s: &Subject, _: &Context) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (path, c) in containers(s) {
         for r in ["cpu", "memory"] {
-            if c.pointer(&format!("/resources/requests/{r}")).is_none() {
+            if c.at(&format!("/resources/requests/{r}")).is_none() {
                 hits.push(hit(
                     format!("{path}/resources"),
                     format!("container `{}` has no {r} request", name_of(c)),
@@ -434,7 +434,7 @@ fn resource_requests(s: &Subject, _: &Context) -> Vec<Hit> {
 fn resource_limits(s: &Subject, _: &Context) -> Vec<Hit> {
     containers(s)
         .into_iter()
-        .filter(|(_, c)| c.pointer("/resources/limits/memory").is_none())
+        .filter(|(_, c)| c.at("/resources/limits/memory").is_none())
         .map(|(path, c)| {
             hit(
                 format!("{path}/resources"),
@@ -594,7 +594,7 @@ fn load_balancer(s: &Subject, _: &Context) -> Vec<Hit> {
     }
     let allowed = s
         .body
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(|a| a.get(ALLOW_LOAD_BALANCER))
         .and_then(Value::as_str)
         == Some("true");
@@ -614,7 +614,7 @@ fn pdb_for_replicas(s: &Subject, ctx: &Context) -> Vec<Hit> {
     }
     let replicas = s
         .body
-        .pointer("/spec/replicas")
+        .at("/spec/replicas")
         .and_then(Value::as_i64)
         .or_else(|| ctx.hpa_min(s))
         .unwrap_or(1);

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::kube::{self, items, selects as matches, str_at};
+use crate::kube::{self, At, items, selects as matches, str_at};
 use crate::object::Object;
 
 /// One broken reference: the object holding it, a stable code, what is wrong, how to fix it.
@@ -40,7 +40,7 @@ impl<'a> Index<'a> {
         let mut produced = BTreeSet::new();
         for o in objects {
             let ns = o.namespace.clone().unwrap_or_default();
-            let text = |p: &str| o.body.pointer(p).and_then(Value::as_str).map(str::to_owned);
+            let text = |p: &str| o.body.at(p).and_then(Value::as_str).map(str::to_owned);
             match o.kind.as_str() {
                 "Secret" => {
                     produced.insert((ns.clone(), o.name.clone()));
@@ -59,7 +59,7 @@ impl<'a> Index<'a> {
                 "InfisicalSecret" => {
                     let refs = o
                         .body
-                        .pointer("/spec/managedKubeSecretReferences")
+                        .at("/spec/managedKubeSecretReferences")
                         .and_then(Value::as_array);
                     for r in refs.into_iter().flatten() {
                         let name = r
@@ -122,10 +122,7 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
         };
         match object.kind.as_str() {
             "Service" => {
-                let Some(selector) = object
-                    .body
-                    .pointer("/spec/selector")
-                    .and_then(Value::as_object)
+                let Some(selector) = object.body.at("/spec/selector").and_then(Value::as_object)
                 else {
                     continue;
                 };
@@ -157,7 +154,7 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
             "PodDisruptionBudget" => {
                 if let Some(selector) = object
                     .body
-                    .pointer("/spec/selector/matchLabels")
+                    .at("/spec/selector/matchLabels")
                     .and_then(Value::as_object)
                     && selected(selector).is_empty()
                 {
@@ -185,7 +182,7 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
                         let spec = pod_template(target).map(|(spec, _)| spec);
                         let all_request_cpu = spec.is_some_and(|spec| {
                             items(spec, "/containers")
-                                .all(|c| c.pointer("/resources/requests/cpu").is_some())
+                                .all(|c| c.at("/resources/requests/cpu").is_some())
                         });
                         if on_cpu && !all_request_cpu {
                             report(
@@ -203,8 +200,8 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
             "Ingress" => {
                 let backends = items(&object.body, "/spec/rules")
                     .flat_map(|r| items(r, "/http/paths"))
-                    .filter_map(|p| p.pointer("/backend/service"))
-                    .chain(object.body.pointer("/spec/defaultBackend/service"));
+                    .filter_map(|p| p.at("/backend/service"))
+                    .chain(object.body.at("/spec/defaultBackend/service"));
                 for backend in backends {
                     let name = str_at(backend, "/name").unwrap_or_default();
                     match index.get("Service", ns, name) {
@@ -215,16 +212,14 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
                             "route to a rendered Service",
                         ),
                         Some(service) => {
-                            let port_ok = match (
-                                str_at(backend, "/port/name"),
-                                backend.pointer("/port/number"),
-                            ) {
-                                (Some(port), _) => items(&service.body, "/spec/ports")
-                                    .any(|p| str_at(p, "/name") == Some(port)),
-                                (None, Some(number)) => items(&service.body, "/spec/ports")
-                                    .any(|p| p.get("port") == Some(number)),
-                                (None, None) => false,
-                            };
+                            let port_ok =
+                                match (str_at(backend, "/port/name"), backend.at("/port/number")) {
+                                    (Some(port), _) => items(&service.body, "/spec/ports")
+                                        .any(|p| str_at(p, "/name") == Some(port)),
+                                    (None, Some(number)) => items(&service.body, "/spec/ports")
+                                        .any(|p| p.get("port") == Some(number)),
+                                    (None, None) => false,
+                                };
                             if !port_ok {
                                 report(
                                     object,
@@ -297,7 +292,7 @@ fn pod_refs<'a>(
         .collect();
     for container in &containers {
         for env in items(container, "/env") {
-            let optional = |p: &str| env.pointer(p).and_then(Value::as_bool) == Some(true);
+            let optional = |p: &str| env.at(p).and_then(Value::as_bool) == Some(true);
             if let Some(name) = str_at(env, "/valueFrom/secretKeyRef/name")
                 && !optional("/valueFrom/secretKeyRef/optional")
             {
@@ -314,14 +309,12 @@ fn pod_refs<'a>(
                         format!("uses ConfigMap {name}, which is not in the output"),
                         "declare the ConfigMap in the stack",
                     ),
-                    Some(cm) if cm.body.pointer("/data").and_then(|d| d.get(key)).is_none() => {
-                        report(
-                            object,
-                            "missing-key",
-                            format!("uses key `{key}` of ConfigMap {name}, which has no such key"),
-                            "use a key the ConfigMap holds",
-                        )
-                    }
+                    Some(cm) if cm.body.at("/data").and_then(|d| d.get(key)).is_none() => report(
+                        object,
+                        "missing-key",
+                        format!("uses key `{key}` of ConfigMap {name}, which has no such key"),
+                        "use a key the ConfigMap holds",
+                    ),
                     Some(_) => {}
                 }
             }
@@ -347,10 +340,7 @@ fn pod_refs<'a>(
         for source in sources {
             if let Some(name) = str_at(source, "/configMap/name")
                 && config_map(name).is_none()
-                && source
-                    .pointer("/configMap/optional")
-                    .and_then(Value::as_bool)
-                    != Some(true)
+                && source.at("/configMap/optional").and_then(Value::as_bool) != Some(true)
             {
                 report(
                     object,
@@ -396,7 +386,7 @@ fn service_monitor<'a>(
 ) {
     let Some(selector) = object
         .body
-        .pointer("/spec/selector/matchLabels")
+        .at("/spec/selector/matchLabels")
         .and_then(Value::as_object)
     else {
         return;
@@ -418,9 +408,7 @@ fn service_monitor<'a>(
         .filter(|o| {
             matches(
                 selector,
-                o.body
-                    .pointer("/metadata/labels")
-                    .and_then(Value::as_object),
+                o.body.at("/metadata/labels").and_then(Value::as_object),
             )
         })
         .collect();
@@ -514,8 +502,8 @@ fn flux_refs<'a>(
     }
     let source = object
         .body
-        .pointer("/spec/sourceRef")
-        .or_else(|| object.body.pointer("/spec/chart/spec/sourceRef"));
+        .at("/spec/sourceRef")
+        .or_else(|| object.body.at("/spec/chart/spec/sourceRef"));
     if let Some(source) = source {
         let kind = str_at(source, "/kind").unwrap_or_default();
         let name = str_at(source, "/name").unwrap_or_default();
