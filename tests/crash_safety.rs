@@ -157,10 +157,14 @@ fn spawn_render(dir: &Path, log: &Path) -> Child {
 }
 
 /// The directory whose mtime tells that the write phase has begun: files are staged in
-/// path order, and the generated apps make `dev/apps/conveyor-pipeline/` the first
-/// directory with something to write in every render between the two variants.
-fn first_written_dir(rendered: &Path) -> PathBuf {
-    rendered.join("dev/apps/conveyor-pipeline")
+/// path order, and the generated apps' directory in dev (`dev/apps/<namespace>/`) is
+/// the first with something to write in every render between the two variants.
+fn first_written_dir(rendered: &Path, tree: &Tree) -> PathBuf {
+    let deployment = tree
+        .keys()
+        .find(|p| p.starts_with("dev/") && p.ends_with("/deployment-gen-0.yaml"))
+        .expect("gen-0 is rendered in dev");
+    rendered.join(deployment.rsplit_once('/').unwrap().0)
 }
 
 fn mtime(dir: &Path) -> Option<SystemTime> {
@@ -209,7 +213,7 @@ fn sigkill_during_render_never_leaves_a_partial_file() {
     std::fs::write(probe.path().join("stack.toml"), &stacks[0]).unwrap();
     assert_eq!(code(&stackc(probe.path(), &["render"])), 0);
     std::fs::write(probe.path().join("stack.toml"), &stacks[1]).unwrap();
-    let watched = first_written_dir(&probe_rendered);
+    let watched = first_written_dir(&probe_rendered, &expected[0]);
     let before = mtime(&watched);
     let mut child = spawn_render(probe.path(), &log);
     let began = wait_for_writes(&mut child, &watched, before).expect("the render writes");
@@ -219,7 +223,7 @@ fn sigkill_during_render_never_leaves_a_partial_file() {
 
     let dir = copy_reference(true);
     let rendered = dir.path().join("rendered");
-    let watched = first_written_dir(&rendered);
+    let watched = first_written_dir(&rendered, &expected[0]);
     let (mut killed, mut finished, mut torn, mut with_temps) = (0, 0, 0, 0);
     for i in 0..ITERATIONS {
         let variant = (i % 2) as usize;
