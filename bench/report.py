@@ -54,6 +54,8 @@ def ms(seconds):
     v = seconds * 1000
     if v >= 10000:
         return f"{seconds:.1f} s"
+    if v >= 1000:
+        return f"{seconds:.2f} s"
     return f"{v:.1f} ms" if v < 100 else f"{v:.0f} ms"
 
 
@@ -64,7 +66,7 @@ def timing(name):
         return "–"
     runs = len(r.get("times", []))
     sd = r.get("stddev") or 0
-    return f"{ms(r['median'])} ± {sd * 1000:.1f} ({runs})" if runs > 1 else ms(r["median"])
+    return f"{ms(r['median'])} ± {ms(sd)} ({runs})" if runs > 1 else ms(r["median"])
 
 
 def ratio(a, b):
@@ -98,9 +100,11 @@ w("")
 w("## stackc, all 3 environments")
 w("")
 w("Median ± standard deviation (runs), whole process. Peak RSS is the largest of the four commands.")
+w("The cold render runs twice: on the disk (ext4) that holds the stack, and on tmpfs (`/dev/shm`),")
+w("which shows what stackc itself costs without this machine's file-creation cost.")
 w("")
-w("| stack | objects | files | render (cold) | render --check | re-render, one app changed | check | peak RSS |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|")
+w("| stack | objects | files | render (cold) | render (cold, tmpfs) | render --check | re-render, one app changed | check | peak RSS |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 keys = ["ref"] + SIZES
 for key in keys:
     label = "reference" if key == "ref" else f"N = {key}"
@@ -108,6 +112,7 @@ for key in keys:
     peaks = [p for p in peaks if p is not None]
     peak = f"{max(peaks):.1f} MiB" if peaks else "–"
     cells = [timing(f"{key}-{c}") for c, _ in COMMANDS]
+    cells.insert(1, timing(f"{key}-cold-tmpfs"))
     w(f"| {label} | {text(key + '.objects') or '–'} | {text(key + '.files') or '–'} | "
       + " | ".join(cells) + f" | {peak} |")
 w("")
@@ -182,6 +187,7 @@ target("500 apps × 3 envs: `check`", median("500-check"), 0.150, ms)
 target("500 apps × 3 envs: `render --check`, nothing changed", median("500-check-clean"), 0.150, ms)
 target("500 apps × 3 envs: re-render, one app changed", median("500-rerender"), 0.150, ms)
 target("500 apps × 3 envs: cold render into an empty rendered/", median("500-cold"), 0.300, ms)
+target("500 apps × 3 envs: cold render, on tmpfs", median("500-cold-tmpfs"), 0.300, ms)
 peaks = [rss_mib(f"500-{c}") for c, _ in COMMANDS]
 peaks = [p for p in peaks if p is not None]
 target("500 apps × 3 envs: peak RSS", max(peaks) if peaks else None, 100, lambda v: f"{v:.0f} MiB")
