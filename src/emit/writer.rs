@@ -98,12 +98,17 @@ fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, V
 /// Applies `changes` so that `rendered` holds exactly `tree` (within the compared scope).
 pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Result<()> {
     let mut staged = Staged::default();
-    let writes = changes.added.iter().chain(&changes.changed);
-    for path in writes {
-        if let Err(e) = staged.stage(rendered, path, &tree.files[path]) {
+    let writes: Vec<&String> = changes.added.iter().chain(&changes.changed).collect();
+    for path in &writes {
+        if let Err(e) = staged.stage(rendered, path) {
             staged.abandon();
             return Err(e);
         }
+    }
+    let contents: Vec<&[u8]> = writes.iter().map(|p| tree.files[*p].as_slice()).collect();
+    if let Err(e) = write_temps(&staged.files, &contents) {
+        staged.abandon();
+        return Err(e);
     }
     let (sums, others): (Vec<_>, Vec<_>) =
         staged.files.iter().partition(|(target, _)| is_sums(target));
@@ -133,6 +138,34 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     Ok(())
 }
 
+/// Writes every temporary file, on several threads: creating thousands of small files
+/// is most of a cold render, and the kernel does it in parallel.
+fn write_temps(files: &[(PathBuf, PathBuf)], contents: &[&[u8]]) -> io::Result<()> {
+    const THREADS: usize = 4;
+    let chunk = files.len().div_ceil(THREADS).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .zip(contents.chunks(chunk))
+            .map(|(files, contents)| {
+                scope.spawn(move || {
+                    files
+                        .iter()
+                        .zip(contents)
+                        .try_for_each(|((_, temp), bytes)| std::fs::write(temp, bytes))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<io::Result<()>>()
+    })
+}
+
 fn is_sums(path: &Path) -> bool {
     path.file_name().is_some_and(|n| n == SUMS_FILE)
 }
@@ -145,7 +178,8 @@ struct Staged {
 }
 
 impl Staged {
-    fn stage(&mut self, rendered: &Path, rel: &str, bytes: &[u8]) -> io::Result<()> {
+    /// Creates the target's directory and records where its temporary file goes.
+    fn stage(&mut self, rendered: &Path, rel: &str) -> io::Result<()> {
         let target = rendered.join(rel);
         let parent = target
             .parent()
@@ -163,8 +197,8 @@ impl Staged {
             )));
         }
         let temp = parent.join(format!(".{name}.stackc-tmp"));
-        self.files.push((target.clone(), temp.clone()));
-        std::fs::write(&temp, bytes)
+        self.files.push((target.clone(), temp));
+        Ok(())
     }
 
     fn create_dirs(&mut self, dir: &Path) -> io::Result<()> {
