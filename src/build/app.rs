@@ -10,13 +10,12 @@ use k8s_openapi::api::autoscaling::v2::{
 };
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
-    EnvVarSource, ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, PodTemplateSpec, Probe,
+    EnvVarSource, ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, Probe,
     SecretKeySelector, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{checksum, labels, security};
+use super::{checksum, labels, pod, security};
 use crate::object::{Layer, Object};
 use crate::plan::{AppPlan, EnvSource, Plan, ProbeAction, ProbePlan};
 
@@ -26,7 +25,7 @@ pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
     let labels = labels::labels(stack, &app.name, "app");
     let mut out = vec![object(
         app,
-        &super::pod::service_account(&app.name, &app.namespace, &labels, false),
+        &pod::service_account(&app.name, &app.namespace, &labels, false),
     )];
     if let Some(provider) = &plan.secrets {
         for secret in &app.secrets {
@@ -60,7 +59,7 @@ pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
     if app.replicas > 1 {
         out.push(object(
             app,
-            &super::pod::pdb(stack, &app.name, &app.namespace, &labels),
+            &pod::pdb(stack, &app.name, &app.namespace, &labels),
         ));
     }
     out
@@ -144,7 +143,7 @@ fn deployment(
                 .collect::<Vec<_>>(),
         ),
         env: non_empty(&app.env.iter().map(env_var).collect::<Vec<_>>()),
-        resources: Some(super::pod::resources(&app.resources)),
+        resources: Some(pod::resources(&app.resources)),
         liveness_probe: app.probes.liveness.as_ref().map(probe),
         readiness_probe: app.probes.readiness.as_ref().map(probe),
         startup_probe: app.probes.startup.as_ref().map(probe),
@@ -162,17 +161,11 @@ fn deployment(
                 .is_none()
                 .then(|| i32::try_from(app.replicas).unwrap_or(i32::MAX)),
             revision_history_limit: Some(5),
-            selector: LabelSelector {
-                match_labels: Some(labels::selector(stack, &app.name)),
-                ..LabelSelector::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels.clone()),
-                    annotations: (!annotations.is_empty()).then_some(annotations),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
+            selector: pod::selector(stack, &app.name),
+            template: pod::template(
+                labels,
+                annotations,
+                PodSpec {
                     service_account_name: Some(app.name.clone()),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
@@ -180,8 +173,8 @@ fn deployment(
                     containers: vec![container],
                     volumes: Some(volumes),
                     ..PodSpec::default()
-                }),
-            },
+                },
+            ),
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, ObjectFieldSelector,
-    PodSpec, PodTemplateSpec, Probe, Service, ServicePort, ServiceSpec,
+    PodSpec, Probe, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
@@ -18,7 +18,7 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
@@ -184,17 +184,11 @@ fn deployment(stack: &str, coder: &CoderPlan, labels: &BTreeMap<String, String>)
         spec: Some(DeploymentSpec {
             replicas: Some(i32::try_from(coder.replicas).unwrap_or(1)),
             revision_history_limit: Some(5),
-            selector: LabelSelector {
-                match_labels: Some(labels::selector(stack, &coder.name)),
-                ..LabelSelector::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels.clone()),
-                    annotations: Some(annotations),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
+            selector: pod::selector(stack, &coder.name),
+            template: pod::template(
+                labels,
+                annotations,
+                PodSpec {
                     service_account_name: Some(coder.name.clone()),
                     // Coder provisions workspaces through the Kubernetes API with this account.
                     automount_service_account_token: Some(true),
@@ -204,8 +198,8 @@ fn deployment(stack: &str, coder: &CoderPlan, labels: &BTreeMap<String, String>)
                     containers: vec![container],
                     volumes: Some(vec![tmp]),
                     ..PodSpec::default()
-                }),
-            },
+                },
+            ),
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    EnvVar, EnvVarSource, ExecAction, Probe, ResourceRequirements, SecretKeySelector, Service,
-    ServiceAccount, ServicePort, ServiceSpec,
+    EnvVar, EnvVarSource, ExecAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SecretKeySelector, Service, ServiceAccount, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::labels;
@@ -133,5 +133,30 @@ pub fn service(
             ..ServiceSpec::default()
         }),
         ..Service::default()
+    }
+}
+
+/// The immutable selector of a workload's pods.
+pub fn selector(stack: &str, component: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels::selector(stack, component)),
+        ..LabelSelector::default()
+    }
+}
+
+/// A pod template with the component's labels and the given annotations (checksums,
+/// scrape hints).
+pub fn template(
+    labels: &BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    spec: PodSpec,
+) -> PodTemplateSpec {
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels.clone()),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(spec),
     }
 }

@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{
     PodTemplateSpec, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{checksum, labels, pod, secrets, security};
 use crate::object::{Layer, Object};
@@ -229,17 +229,11 @@ fn stateful_set(
         spec: Some(StatefulSetSpec {
             replicas: Some(1),
             service_name: Some(format!("{}-headless", pg.name)),
-            selector: LabelSelector {
-                match_labels: Some(labels::selector(stack, &pg.name)),
-                ..LabelSelector::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels.clone()),
-                    annotations: Some(annotations),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
+            selector: pod::selector(stack, &pg.name),
+            template: pod::template(
+                labels,
+                annotations,
+                PodSpec {
                     service_account_name: Some(pg.name.clone()),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
@@ -259,8 +253,8 @@ fn stateful_set(
                         empty_dir("tmp"),
                     ]),
                     ..PodSpec::default()
-                }),
-            },
+                },
+            ),
             volume_claim_templates: Some(vec![PersistentVolumeClaim {
                 metadata: ObjectMeta {
                     name: Some("data".into()),

@@ -91,3 +91,45 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     );
     std::fs::write(path, text.replacen(from, to, 1)).expect("write");
 }
+
+/// Builds every `rendered/<env>/<layer>` with `kubectl kustomize`, as Flux's
+/// kustomize-controller does; returns how many layers were built (0 without kubectl,
+/// which only a developer machine may lack: CI must have it).
+pub fn kustomize_every_layer(rendered: &Path) -> usize {
+    if Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "CI must have kubectl");
+        eprintln!("kubectl not found: kustomize builds skipped");
+        return 0;
+    }
+    let mut layers = 0;
+    for env in std::fs::read_dir(rendered).expect("rendered/") {
+        for layer in std::fs::read_dir(env.expect("env dir").path()).expect("env dir") {
+            let layer = layer.expect("layer").path();
+            if !layer.is_dir() {
+                continue;
+            }
+            let out = Command::new("kubectl")
+                .arg("kustomize")
+                .arg(&layer)
+                .output()
+                .expect("kubectl runs");
+            assert!(
+                out.status.success(),
+                "kubectl kustomize {}: {}",
+                layer.display(),
+                stderr(&out)
+            );
+            assert!(
+                stdout(&out).contains("kind:"),
+                "{} built nothing",
+                layer.display()
+            );
+            layers += 1;
+        }
+    }
+    layers
+}
