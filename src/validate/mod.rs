@@ -41,6 +41,12 @@ pub fn validate(
             .label(format!("in {file}{from}"))
             .help(help)
     };
+    schema::prepare(
+        objects
+            .iter()
+            .map(|o| (o.api_version.as_str(), o.kind.as_str()))
+            .collect::<BTreeSet<_>>(),
+    );
     let mut seen = BTreeSet::new();
     for object in objects {
         let identity = (object.layer, object_path(object).to_ascii_lowercase());

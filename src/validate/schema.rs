@@ -39,6 +39,35 @@ pub fn validate(object: &Value) -> Option<Vec<SchemaError>> {
     Some(errors)
 }
 
+/// Compiles the validators of these (apiVersion, kind)s ahead, on all cores: compiling a
+/// schema costs far more than validating an object with it.
+pub fn prepare<'a>(kinds: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    let entries: Vec<(&str, &str, &Entry)> = kinds
+        .into_iter()
+        .filter_map(|(v, k)| {
+            REGISTRY
+                .get_key_value(&(v, k))
+                .map(|((v, k), e)| (*v, *k, e))
+        })
+        .filter(|(_, _, e)| e.validator.get().is_none())
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(entries.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some((v, k, e)) =
+                    entries.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    e.validator.get_or_init(|| compile(v, k, &e.source));
+                }
+            });
+        }
+    });
+}
+
 /// True when stackc has a schema for this apiVersion and kind.
 pub fn knows(api_version: &str, kind: &str) -> bool {
     REGISTRY.contains_key(&(api_version, kind))
