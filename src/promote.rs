@@ -11,7 +11,11 @@ use crate::load::EnvStack;
 use crate::load::tree::Value;
 
 /// The keys of each component kind that pin a version.
-pub const PINS: &[(&str, &[&str])] = &[("app", &["image"])];
+pub const PINS: &[(&str, &[&str])] = &[
+    ("app", &["image"]),
+    ("postgres", &["version"]),
+    ("coder", &["version"]),
+];
 
 /// One pin to move.
 #[derive(Clone, Debug, PartialEq, Eq)]
