@@ -230,7 +230,7 @@ fn render(
     report(cli, &compiled.warnings, sources);
     let rendered = cli.dir.join("rendered");
     let scope = env.map_or(Scope::All, Scope::Env);
-    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", rendered.display()));
+    let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     let changes = writer::compare(&rendered, &compiled.tree, scope).map_err(io)?;
     if check {
         if changes.is_empty() {
@@ -300,7 +300,7 @@ fn promote(
     };
     let compiled = pipeline::compile(&patched, None, &mut SourceMap::default())?;
     let rendered = cli.dir.join("rendered");
-    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", rendered.display()));
+    let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     let old = writer::read_tree(&rendered, Scope::All).map_err(io)?;
     let report = crate::diff::compare(&old, &compiled.tree);
     println!(
@@ -340,7 +340,7 @@ fn diff(
     sources: &mut SourceMap,
 ) -> Result<crate::diff::Report, Failure> {
     let rendered = cli.dir.join("rendered");
-    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", rendered.display()));
+    let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     match (envs, base) {
         ([], None) => {
             let new = pipeline::compile(&cli.source(), env, sources)?.tree;

@@ -90,7 +90,10 @@ fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, V
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        files.insert(rel, std::fs::read(entry.path())?);
+        files.insert(
+            rel,
+            std::fs::read(entry.path()).map_err(|e| context(e, "reading", entry.path()))?,
+        );
     }
     Ok(files)
 }
@@ -113,7 +116,7 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     let (sums, others): (Vec<_>, Vec<_>) =
         staged.files.iter().partition(|(target, _)| is_sums(target));
     for (target, temp) in others {
-        std::fs::rename(temp, target)?;
+        std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))?;
     }
     // Leftover temporary files of an interrupted render are stale, unless this render
     // staged a file under the same name (then the rename below consumes it).
@@ -128,12 +131,12 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
             // A temporary file left by an interrupted render has the name this render's
             // temporary file had, and was renamed into place above.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            other => other?,
+            other => other.map_err(|e| context(e, "removing", &target))?,
         }
         remove_empty_parents(&target, rendered);
     }
     for (target, temp) in sums {
-        std::fs::rename(temp, target)?;
+        std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))?;
     }
     Ok(())
 }
@@ -152,7 +155,9 @@ fn write_temps(files: &[(PathBuf, PathBuf)], contents: &[&[u8]]) -> io::Result<(
                     files
                         .iter()
                         .zip(contents)
-                        .try_for_each(|((_, temp), bytes)| std::fs::write(temp, bytes))
+                        .try_for_each(|((_, temp), bytes)| {
+                            std::fs::write(temp, bytes).map_err(|e| context(e, "writing", temp))
+                        })
                 })
             })
             .collect();
@@ -161,6 +166,11 @@ fn write_temps(files: &[(PathBuf, PathBuf)], contents: &[&[u8]]) -> io::Result<(
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
     })
+}
+
+/// An I/O error that says what stackc was doing, and to which path.
+fn context(e: io::Error, doing: &str, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{doing} {}: {e}", path.display()))
 }
 
 fn is_sums(path: &Path) -> bool {
@@ -205,7 +215,7 @@ impl Staged {
             .map(Path::to_path_buf)
             .collect();
         for d in missing.into_iter().rev() {
-            std::fs::create_dir(&d)?;
+            std::fs::create_dir(&d).map_err(|e| context(e, "creating directory", &d))?;
             self.created_dirs.push(d);
         }
         Ok(())

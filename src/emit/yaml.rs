@@ -94,19 +94,32 @@ const RESERVED: &[&str] = &[
 ];
 
 fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
     // Numbers, dates and timestamps start with a digit, a sign or a dot; indicators
     // with punctuation. Starting with a letter, `/` or `_` rules all of them out.
-    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+    if !(first.is_ascii_alphabetic() || first == b'/' || first == b'_') {
         return false;
     }
-    if RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
+    if s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
         return false;
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "-_./@+=:,() ".contains(c);
-    s.chars().all(allowed) && !s.ends_with([':', ' ']) && !s.contains(": ") && !s.contains(" #")
+    // One pass: only safe characters, no `: ` and no ` #`, not ending in `:` or space.
+    let mut previous = 0u8;
+    for &b in bytes {
+        let safe = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b':' | b',' | b'(' | b')' | b' '
+            );
+        if !safe || (previous == b':' && b == b' ') || (previous == b' ' && b == b'#') {
+            return false;
+        }
+        previous = b;
+    }
+    !matches!(previous, b':' | b' ')
 }
 
 /// A double-quoted scalar; escapes are the subset JSON and YAML share.
