@@ -56,6 +56,9 @@ pub struct Object {
     pub component: Option<String>,
     /// The whole object as JSON (apiVersion, kind, metadata, spec, ...).
     pub body: Value,
+    /// Bytes to emit as they are instead of serializing `body` (a SOPS-encrypted file,
+    /// whose MAC covers its exact content).
+    pub raw: Option<String>,
 }
 
 impl Object {
@@ -72,6 +75,7 @@ impl Object {
             name: text(&metadata, "name").unwrap_or_default(),
             component,
             body,
+            raw: None,
         }
     }
 

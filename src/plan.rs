@@ -82,6 +82,15 @@ impl Component {
         }
     }
 
+    /// The Secrets the provider must deliver for this component.
+    pub fn secrets(&self) -> Vec<&SecretPlan> {
+        match self {
+            Component::App(c) => c.secrets.iter().collect(),
+            Component::Postgres(c) => vec![&c.credentials],
+            Component::Coder(c) => c.secrets.iter().collect(),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Component::App(_) => "app",
@@ -106,6 +115,12 @@ pub enum SecretsProvider {
         path: String,
         credentials: (String, String),
         refresh_seconds: u64,
+    },
+    /// Encrypted manifests in git, decrypted by Flux's kustomize-controller.
+    Sops {
+        decryption_secret: String,
+        /// Secret name → (path, encrypted text), as read by load.
+        files: BTreeMap<String, (String, String)>,
     },
 }
 

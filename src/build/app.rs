@@ -29,7 +29,7 @@ pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
     )];
     if let Some(provider) = &plan.secrets {
         for secret in &app.secrets {
-            out.push(super::secrets::build(
+            out.extend(super::secrets::build(
                 provider,
                 secret,
                 Layer::Apps,

@@ -44,7 +44,7 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
     let mut out = Vec::new();
     if let Some(provider) = &plan.secrets {
         for secret in &coder.secrets {
-            out.push(secrets::build(
+            out.extend(secrets::build(
                 provider,
                 secret,
                 Layer::Apps,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::object::{Layer, Object};
-use crate::plan::Plan;
+use crate::plan::{Plan, SecretsProvider};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +58,16 @@ struct KustomizationSpec {
     source_ref: SourceRef,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<NameRef>,
+    /// SOPS decryption of the encrypted Secret manifests in the layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decryption: Option<Decryption>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Decryption {
+    provider: &'static str,
+    secret_ref: NameRef,
 }
 
 #[derive(Serialize)]
@@ -125,6 +135,17 @@ pub fn build(plan: &Plan, layers: &BTreeSet<Layer>) -> Vec<Object> {
                     .map(|name| NameRef { name })
                     .into_iter()
                     .collect(),
+                decryption: match &plan.secrets {
+                    Some(SecretsProvider::Sops {
+                        decryption_secret, ..
+                    }) if layer != Layer::Flux => Some(Decryption {
+                        provider: "sops",
+                        secret_ref: NameRef {
+                            name: decryption_secret.clone(),
+                        },
+                    }),
+                    _ => None,
+                },
             },
         };
         out.push(Object::new(Layer::Flux, None, &kustomization));

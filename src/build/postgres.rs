@@ -39,7 +39,7 @@ pub fn build(plan: &Plan, pg: &PostgresPlan) -> Vec<Object> {
         false,
     )))];
     if let Some(provider) = &plan.secrets {
-        out.push(secrets::build(
+        out.extend(secrets::build(
             provider,
             &pg.credentials,
             Layer::Data,

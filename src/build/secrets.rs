@@ -8,14 +8,15 @@ use super::labels;
 use crate::object::{Layer, Object};
 use crate::plan::{SecretPlan, SecretsProvider};
 
-/// The provider object for `secret`, in the layer of the component that needs it.
+/// The provider object for `secret`, in the layer of the component that needs it
+/// (`None` only for a SOPS file that check has already reported missing).
 pub fn build(
     provider: &SecretsProvider,
     secret: &SecretPlan,
     layer: Layer,
     component: &str,
     stack: &str,
-) -> Object {
+) -> Option<Object> {
     let labels = labels::labels(
         stack,
         component.split('.').nth(1).unwrap_or(component),
@@ -62,6 +63,16 @@ pub fn build(
                 }],
             },
         }),
+        SecretsProvider::Sops { files, .. } => {
+            // The encrypted file goes out byte for byte; validation and policy see the
+            // Secret without its `sops` section.
+            let (_, text) = files.get(&secret.name)?;
+            let mut body: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+            body.as_object_mut()?.remove("sops");
+            let mut object = Object::new(layer, Some(component.to_owned()), &body);
+            object.raw = Some(text.clone());
+            return Some(object);
+        }
     };
-    Object::new(layer, Some(component.to_owned()), &body)
+    Some(Object::new(layer, Some(component.to_owned()), &body))
 }

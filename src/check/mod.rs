@@ -40,7 +40,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     let flux = stack::flux(&mut ctx, &env.stack, &env.name);
     let defaults = stack::defaults(&mut ctx, &env.stack.defaults);
     let policy = policy::policy(&mut ctx, &env.stack.policy);
-    let secrets = secrets::provider(&mut ctx, &env.stack);
+    let secrets = secrets::provider(&mut ctx, env);
     secrets::plaintext(&mut ctx);
     let kinds = unique_names(&mut ctx, &env.stack);
     let mut apps: Vec<_> = env
@@ -72,6 +72,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     components.extend(others);
     components.sort_by(|a, b| (a.kind(), a.name()).cmp(&(b.kind(), b.name())));
     require_provider(&mut ctx, &components, secrets.is_some());
+    secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &env.name);
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);
     }
@@ -122,11 +123,7 @@ fn require_provider(ctx: &mut Ctx, components: &[Component], have: bool) {
     if have {
         return;
     }
-    let needs = |c: &&Component| match c {
-        Component::Postgres(_) => true,
-        Component::App(a) => !a.secrets.is_empty(),
-        Component::Coder(c) => !c.secrets.is_empty(),
-    };
+    let needs = |c: &&Component| !c.secrets().is_empty();
     if let Some(c) = components.iter().find(needs) {
         let span = ctx.key_span(&[c.kind(), c.name()]);
         ctx.report(

@@ -33,6 +33,23 @@ pub(super) fn resolve(
             .help("pin a release of the official image, e.g. version = \"16.4\""),
         );
     }
+    if let Some(mode) = pg.mode.as_deref().filter(|m| *m != "manifests") {
+        let span = ctx.value_span(&["postgres", name, "mode"]);
+        let reason = if mode == "helm" {
+            "the common PostgreSQL chart runs Bitnami images, which moved to an unmaintained repository in 2025; stackc renders the official image itself"
+        } else {
+            "the only delivery mode for postgres is \"manifests\""
+        };
+        ctx.report(
+            Diagnostic::error(
+                "invalid-value",
+                format!("postgres cannot be delivered with mode `{mode}`"),
+            )
+            .at(span)
+            .label(reason)
+            .help("remove `mode` (or set mode = \"manifests\")"),
+        );
+    }
     let repository = pg.image.clone().unwrap_or_else(|| IMAGE.into());
     let image = format!("{repository}:{}", pg.version);
     if let Err(reason) = super::image::parse(&image) {

@@ -4,13 +4,13 @@
 
 use super::{Ctx, names};
 use crate::diag::Diagnostic;
+use crate::load::EnvStack;
 use crate::load::tree::{Node, Value};
-use crate::model::Stack;
 use crate::plan::SecretsProvider;
 
 /// The provider, checked; `None` when `[secrets]` is absent.
-pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> {
-    let secrets = stack.secrets.as_ref()?;
+pub(super) fn provider(ctx: &mut Ctx, env: &EnvStack) -> Option<SecretsProvider> {
+    let secrets = env.stack.secrets.as_ref()?;
     let refresh = secrets.refresh.clone().unwrap_or_else(|| "1h".into());
     ctx.rule(
         names::go_duration(&refresh),
@@ -76,11 +76,19 @@ pub(super) fn provider(ctx: &mut Ctx, stack: &Stack) -> Option<SecretsProvider> 
                 refresh_seconds: names::duration_seconds(&refresh).unwrap_or(3600),
             })
         }
+        "sops" => Some(SecretsProvider::Sops {
+            decryption_secret: secrets
+                .decryption_secret
+                .clone()
+                .unwrap_or_else(|| "sops-age".into()),
+            files: env.sops_files.clone(),
+        }),
         other => {
             let span = ctx.value_span(&["secrets", "provider"]);
-            let help = match crate::load::closest(other, ["external-secrets", "infisical"]) {
+            let help = match crate::load::closest(other, ["external-secrets", "infisical", "sops"])
+            {
                 Some(best) => format!("did you mean `{best}`?"),
-                None => "use \"external-secrets\" or \"infisical\"".into(),
+                None => "use \"external-secrets\", \"infisical\" or \"sops\"".into(),
             };
             ctx.report(
                 Diagnostic::error(
@@ -182,6 +190,91 @@ fn assigned_secret(text: &str) -> Option<String> {
             || value.starts_with('<');
         (secret_key_name(key) && !placeholder).then(|| key.to_owned())
     })
+}
+
+/// With SOPS, every Secret a component needs must be committed, encrypted, as
+/// `secrets/<env>/<name>.sops.yaml`: a Secret of that name and namespace holding every
+/// key, each value encrypted (`ENC[...]`), with SOPS metadata.
+pub(super) fn verify_sops(
+    ctx: &mut Ctx,
+    provider: Option<&SecretsProvider>,
+    components: &[crate::plan::Component],
+    env: &str,
+) {
+    let Some(SecretsProvider::Sops { files, .. }) = provider else {
+        return;
+    };
+    for component in components {
+        for secret in component.secrets() {
+            let expected = format!("{}/{env}/{}.sops.yaml", crate::load::SOPS_DIR, secret.name);
+            let Some((path, text)) = files.get(&secret.name) else {
+                let span = ctx.key_span(&[component.kind(), component.name()]);
+                ctx.report(
+                    Diagnostic::error("missing-secret-file", format!("{} `{}` needs Secret `{}`, and {expected} does not exist", component.kind(), component.name(), secret.name))
+                        .at(span)
+                        .help(format!(
+                            "write a Secret `{}` in namespace `{}` with keys {} and encrypt it: sops --encrypt --encrypted-regex '^(data|stringData)$' --in-place {expected}",
+                            secret.name,
+                            secret.namespace,
+                            secret.keys.join(", ")
+                        )),
+                );
+                continue;
+            };
+            for problem in sops_problems(text, secret) {
+                ctx.report(
+                    Diagnostic::error("invalid-sops-secret", problem)
+                        .in_file(path.clone())
+                        .help("the file must be a Secret encrypted with sops (values ENC[...], a `sops` section with a `mac`)"),
+                );
+            }
+        }
+    }
+}
+
+fn sops_problems(text: &str, secret: &crate::plan::SecretPlan) -> Vec<String> {
+    let body: serde_json::Value = match serde_saphyr::from_str(text) {
+        Ok(body) => body,
+        Err(e) => {
+            return vec![format!(
+                "not valid YAML: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            )];
+        }
+    };
+    let mut problems = Vec::new();
+    let text_at = |p: &str| body.pointer(p).and_then(serde_json::Value::as_str);
+    if text_at("/kind") != Some("Secret") || text_at("/apiVersion") != Some("v1") {
+        problems.push("is not a v1 Secret".to_owned());
+    }
+    if text_at("/metadata/name") != Some(secret.name.as_str())
+        || text_at("/metadata/namespace") != Some(secret.namespace.as_str())
+    {
+        problems.push(format!(
+            "must be Secret `{}` in namespace `{}`",
+            secret.name, secret.namespace
+        ));
+    }
+    if body.pointer("/sops/mac").is_none() {
+        problems.push("is not SOPS-encrypted (no `sops.mac`)".to_owned());
+    }
+    let mut values = serde_json::Map::new();
+    for section in ["/data", "/stringData"] {
+        if let Some(map) = body.pointer(section).and_then(serde_json::Value::as_object) {
+            values.extend(map.clone());
+        }
+    }
+    for key in &secret.keys {
+        if !values.contains_key(key) {
+            problems.push(format!("has no key `{key}`"));
+        }
+    }
+    for (key, value) in &values {
+        if !value.as_str().is_some_and(|v| v.starts_with("ENC[")) {
+            problems.push(format!("holds `{key}` in plain text"));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

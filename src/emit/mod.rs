@@ -36,10 +36,11 @@ pub fn emit(env: &str, objects: &[Object]) -> RenderedTree {
     let mut by_layer: BTreeMap<Layer, Vec<String>> = BTreeMap::new();
     for object in objects {
         let rel = layout::object_path(object);
-        files.insert(
-            format!("{}/{rel}", object.layer.dir()),
-            yaml::to_yaml(&object.body).into_bytes(),
-        );
+        let bytes = match &object.raw {
+            Some(raw) => format!("{}\n", raw.trim_end_matches(['\n', '\r'])).into_bytes(),
+            None => yaml::to_yaml(&object.body).into_bytes(),
+        };
+        files.insert(format!("{}/{rel}", object.layer.dir()), bytes);
         by_layer.entry(object.layer).or_default().push(rel);
     }
     for (layer, resources) in &by_layer {

@@ -22,6 +22,9 @@ pub struct EnvStack {
     pub name: String,
     pub stack: Stack,
     pub tree: Node,
+    /// SOPS-encrypted Secret manifests of this environment, `secrets/<env>/<name>.sops.yaml`:
+    /// Secret name → (path, text). Read as they are; stackc never decrypts.
+    pub sops_files: std::collections::BTreeMap<String, (String, String)>,
 }
 
 /// Why loading stopped.
@@ -73,10 +76,12 @@ pub fn load(
         let mut tree = base.clone();
         tree::merge(&mut tree, overlay);
         if let Some(stack) = sections::read_stack(&tree, &mut diags) {
+            let sops_files = read_sops_files(root, env)?;
             envs.push(EnvStack {
                 name: env.clone(),
                 stack,
                 tree,
+                sops_files,
             });
         }
     }
@@ -137,6 +142,26 @@ fn syntax_error(e: &toml::de::Error, file: FileId, len: usize) -> Diagnostic {
         }))
         .label(message)
         .help("fix the TOML syntax (https://toml.io)")
+}
+
+/// Directory of the SOPS-encrypted Secret manifests (`secrets/<env>/<name>.sops.yaml`).
+pub const SOPS_DIR: &str = "secrets";
+
+fn read_sops_files(
+    root: &Source,
+    env: &str,
+) -> Result<std::collections::BTreeMap<String, (String, String)>, LoadError> {
+    let dir = format!("{SOPS_DIR}/{env}");
+    let io = |e: std::io::Error| LoadError::Io(format!("cannot read {}: {e}", root.display(&dir)));
+    let mut files = std::collections::BTreeMap::new();
+    for name in root.list(&dir).map_err(io)? {
+        if let Some(secret) = name.strip_suffix(".sops.yaml") {
+            let rel = format!("{dir}/{name}");
+            let text = root.read(&rel).map_err(io)?;
+            files.insert(secret.to_owned(), (rel, text));
+        }
+    }
+    Ok(files)
 }
 
 /// Names of `environments/*.toml`, sorted.

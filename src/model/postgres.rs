@@ -27,6 +27,8 @@ pub struct Postgres {
     pub resources: Option<Resources>,
     /// Nightly logical backups with pg_dump to their own volume.
     pub backup: Option<Backup>,
+    /// "manifests" (the default and only mode: see the README for why not "helm").
+    pub mode: Option<String>,
 }
 
 /// `databases.coder = { owner = "coder" }`

@@ -8,8 +8,11 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Secrets {
-    /// "external-secrets" (ExternalSecret objects) or "infisical" (InfisicalSecret objects).
+    /// "external-secrets" (ExternalSecret objects), "infisical" (InfisicalSecret objects)
+    /// or "sops" (encrypted Secret manifests in `secrets/<env>/<name>.sops.yaml`).
     pub provider: String,
+    /// sops: the Secret (in the Flux namespace) holding the key Flux decrypts with (default "sops-age").
+    pub decryption_secret: Option<String>,
     /// external-secrets: the (Cluster)SecretStore the ExternalSecrets read from.
     pub store: Option<StoreRef>,
     /// How often the operator re-reads the provider (default "1h").

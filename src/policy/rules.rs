@@ -576,14 +576,14 @@ fn no_inline_secret(s: &Subject, _: &Context) -> Vec<Hit> {
     if s.kind != "Secret" {
         return vec![];
     }
+    // Values SOPS encrypted (`ENC[...]`) are not plain text.
+    let plain = |m: &serde_json::Map<String, Value>| {
+        m.values()
+            .any(|v| !v.as_str().is_some_and(|v| v.starts_with("ENC[")))
+    };
     ["data", "stringData"]
         .into_iter()
-        .filter(|f| {
-            s.body
-                .get(*f)
-                .and_then(Value::as_object)
-                .is_some_and(|m| !m.is_empty())
-        })
+        .filter(|f| s.body.get(*f).and_then(Value::as_object).is_some_and(plain))
         .map(|f| hit(format!("/{f}"), format!("the Secret carries inline {f}")))
         .collect()
 }
