@@ -239,6 +239,25 @@ fn containers<'a>(s: &'a Subject) -> Vec<(String, &'a Value)> {
     out
 }
 
+/// A hit at `<container><suffix>` for every container `fails`: "container `x` <what>".
+fn failing_containers(
+    s: &Subject,
+    suffix: &str,
+    what: &str,
+    fails: impl Fn(&Value) -> bool,
+) -> Vec<Hit> {
+    containers(s)
+        .into_iter()
+        .filter(|(_, c)| fails(c))
+        .map(|(path, c)| {
+            hit(
+                format!("{path}{suffix}"),
+                format!("container `{}` {what}", name_of(c)),
+            )
+        })
+        .collect()
+}
+
 fn pod_spec<'a>(s: &'a Subject) -> Option<(&'static str, &'a Value)> {
     let base = kube::pod_spec_pointer(&s.kind)?;
     Some((base, s.body.at(base)?))
@@ -282,21 +301,12 @@ fn run_as_non_root(s: &Subject, _: &Context) -> Vec<Hit> {
 }
 
 fn no_privilege_escalation(s: &Subject, _: &Context) -> Vec<Hit> {
-    containers(s)
-        .into_iter()
-        .filter(|(_, c)| {
-            c.at("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false))
-        })
-        .map(|(path, c)| {
-            hit(
-                format!("{path}/securityContext"),
-                format!(
-                    "container `{}` does not set allowPrivilegeEscalation: false",
-                    name_of(c)
-                ),
-            )
-        })
-        .collect()
+    failing_containers(
+        s,
+        "/securityContext",
+        "does not set allowPrivilegeEscalation: false",
+        |c| c.at("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false)),
+    )
 }
 
 fn drop_all_capabilities(s: &Subject, _: &Context) -> Vec<Hit> {
@@ -325,35 +335,21 @@ fn seccomp_profile(s: &Subject, _: &Context) -> Vec<Hit> {
     let Some((_, pod)) = pod_spec(s) else {
         return vec![];
     };
-    containers(s)
-        .into_iter()
-        .filter(|(_, c)| {
+    failing_containers(
+        s,
+        "/securityContext",
+        "has no RuntimeDefault seccomp profile",
+        |c| {
             let kind = effective(pod, c, "seccompProfile").and_then(|p| str_at(p, "/type"));
             !matches!(kind, Some("RuntimeDefault" | "Localhost"))
-        })
-        .map(|(path, c)| {
-            hit(
-                format!("{path}/securityContext"),
-                format!(
-                    "container `{}` has no RuntimeDefault seccomp profile",
-                    name_of(c)
-                ),
-            )
-        })
-        .collect()
+        },
+    )
 }
 
 fn no_privileged(s: &Subject, _: &Context) -> Vec<Hit> {
-    containers(s)
-        .into_iter()
-        .filter(|(_, c)| c.at("/securityContext/privileged") == Some(&Value::Bool(true)))
-        .map(|(path, c)| {
-            hit(
-                format!("{path}/securityContext/privileged"),
-                format!("container `{}` is privileged", name_of(c)),
-            )
-        })
-        .collect()
+    failing_containers(s, "/securityContext/privileged", "is privileged", |c| {
+        c.at("/securityContext/privileged") == Some(&Value::Bool(true))
+    })
 }
 
 fn no_host_namespaces(s: &Subject, _: &Context) -> Vec<Hit> {
@@ -402,18 +398,12 @@ fn no_host_ports(s: &Subject, _: &Context) -> Vec<Hit> {
 }
 
 fn read_only_root(s: &Subject, _: &Context) -> Vec<Hit> {
-    containers(s)
-        .into_iter()
-        .filter(|(_, c)| {
-            c.at("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true))
-        })
-        .map(|(path, c)| {
-            hit(
-                format!("{path}/securityContext"),
-                format!("container `{}` has a writable root filesystem", name_of(c)),
-            )
-        })
-        .collect()
+    failing_containers(
+        s,
+        "/securityContext",
+        "has a writable root filesystem",
+        |c| c.at("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true)),
+    )
 }
 
 fn resource_requests(s: &Subject, _: &Context) -> Vec<Hit> {
@@ -432,16 +422,9 @@ fn resource_requests(s: &Subject, _: &Context) -> Vec<Hit> {
 }
 
 fn resource_limits(s: &Subject, _: &Context) -> Vec<Hit> {
-    containers(s)
-        .into_iter()
-        .filter(|(_, c)| c.at("/resources/limits/memory").is_none())
-        .map(|(path, c)| {
-            hit(
-                format!("{path}/resources"),
-                format!("container `{}` has no memory limit", name_of(c)),
-            )
-        })
-        .collect()
+    failing_containers(s, "/resources", "has no memory limit", |c| {
+        c.at("/resources/limits/memory").is_none()
+    })
 }
 
 fn probe(s: &Subject, field: &str, what: &str) -> Vec<Hit> {
