@@ -6,10 +6,12 @@
 
 pub mod build;
 pub mod check;
+pub mod cidr;
 pub mod cli;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod graph;
 pub mod kube;
 pub mod load;
 pub mod model;

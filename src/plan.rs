@@ -17,6 +17,17 @@ pub struct Plan {
     pub policy: PolicyPlan,
     /// Where secrets come from (`None` when no component needs one).
     pub secrets: Option<SecretsProvider>,
+    pub network: NetworkPlan,
+}
+
+/// The cluster services outside the stack that NetworkPolicies admit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkPlan {
+    /// Where the Kubernetes API server is reached.
+    pub api: Vec<crate::cidr::Destination>,
+    pub ingress_namespace: String,
+    /// Labels of the ingress controller's pods.
+    pub ingress_pods: BTreeMap<String, String>,
 }
 
 /// Policy settings of one environment.
@@ -218,6 +229,8 @@ pub struct CoderPlan {
     /// URL the workspace agents use; reachable from inside the cluster.
     pub agent_url: String,
     pub db: DbConnection,
+    /// Name of the `[postgres.<name>]` server the database lives on.
+    pub db_server: String,
     pub ingress_class: String,
     pub tls_secret: String,
     pub load_balancer_ip: Option<String>,
@@ -230,6 +243,16 @@ pub struct CoderPlan {
     pub run_as_user: i64,
     /// Credentials mirrored into Coder's namespace (when the database lives elsewhere).
     pub secrets: Vec<SecretPlan>,
+}
+
+impl CoderPlan {
+    /// The server's HTTP port (API, dashboard, DERP, agents).
+    pub const HTTP: u16 = 8080;
+    /// The server's Prometheus port.
+    pub const METRICS: u16 = 2112;
+    /// The label Coder's Kubernetes templates put on workspace pods.
+    pub const WORKSPACE_LABEL: (&'static str, &'static str) =
+        ("app.kubernetes.io/name", "coder-workspace");
 }
 
 /// A resolved `[app.<name>]`.
@@ -256,6 +279,8 @@ pub struct AppPlan {
     pub run_as_user: i64,
     /// Credentials of used components mirrored into the app's namespace.
     pub secrets: Vec<SecretPlan>,
+    /// Declared destinations outside the cluster, sorted.
+    pub egress: Vec<crate::cidr::Destination>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -2,8 +2,9 @@
 //! derived from the templates), Deployment (or, with `mode = "helm"`, a pinned
 //! HelmRepository + HelmRelease of the upstream chart with values from the Plan),
 //! Service, optional LoadBalancer Service, Ingress for the access and wildcard hosts with
-//! the websocket/DERP settings of ingress-nginx and its proxy-headers ConfigMap, the
-//! agent URL ConfigMap for templates, and the workspace NetworkPolicy.
+//! the websocket/DERP settings of ingress-nginx and its proxy-headers ConfigMap, and the
+//! agent URL ConfigMap for templates. The workspaces' NetworkPolicies come from the
+//! dependency graph (`build::network`), like every other workload's.
 
 use std::collections::BTreeMap;
 
@@ -14,11 +15,9 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyEgressRule,
-    NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
+    IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
@@ -27,10 +26,8 @@ use crate::object::{Layer, Object};
 use crate::plan::{CoderPlan, Mode, Plan};
 use crate::policy::rules::ALLOW_LOAD_BALANCER;
 
-const HTTP: i32 = 8080;
-const METRICS: i32 = 2112;
-/// The label Coder's Kubernetes templates put on workspace pods.
-pub const WORKSPACE_LABEL: (&str, &str) = ("app.kubernetes.io/name", "coder-workspace");
+const HTTP: i32 = CoderPlan::HTTP as i32;
+const METRICS: i32 = CoderPlan::METRICS as i32;
 
 fn json<T: serde::Serialize>(resource: &T) -> Value {
     serde_json::to_value(resource).expect("Kubernetes types serialize")
@@ -55,7 +52,6 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
     }
     out.push(object(json(&proxy_headers(coder, &labels))));
     out.push(object(json(&agent_config(coder, &labels))));
-    out.push(object(json(&workspace_policy(coder, &labels))));
     match &coder.mode {
         Mode::Manifests => {
             out.push(object(json(&pod::service_account(
@@ -387,70 +383,6 @@ fn load_balancer(
             ..ServiceSpec::default()
         }),
         ..Service::default()
-    }
-}
-
-/// Workspaces accept no ingress and may only reach DNS and Coder (the status seed).
-fn workspace_policy(coder: &CoderPlan, labels: &BTreeMap<String, String>) -> NetworkPolicy {
-    let port = |protocol: &str, number: i32| NetworkPolicyPort {
-        protocol: Some(protocol.into()),
-        port: Some(IntOrString::Int(number)),
-        end_port: None,
-    };
-    let ns_selector = |ns: &str| LabelSelector {
-        match_labels: Some(BTreeMap::from([(
-            "kubernetes.io/metadata.name".to_owned(),
-            ns.to_owned(),
-        )])),
-        ..LabelSelector::default()
-    };
-    NetworkPolicy {
-        metadata: labels::meta(
-            &format!("{}-workspaces", coder.name),
-            &coder.workspace_namespace,
-            labels,
-        ),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector {
-                match_labels: Some(BTreeMap::from([(
-                    WORKSPACE_LABEL.0.to_owned(),
-                    WORKSPACE_LABEL.1.to_owned(),
-                )])),
-                ..LabelSelector::default()
-            }),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: None,
-            egress: Some(vec![
-                NetworkPolicyEgressRule {
-                    to: Some(vec![NetworkPolicyPeer {
-                        namespace_selector: Some(ns_selector("kube-system")),
-                        pod_selector: Some(LabelSelector {
-                            match_labels: Some(BTreeMap::from([(
-                                "k8s-app".to_owned(),
-                                "kube-dns".to_owned(),
-                            )])),
-                            ..LabelSelector::default()
-                        }),
-                        ..NetworkPolicyPeer::default()
-                    }]),
-                    ports: Some(vec![port("UDP", 53), port("TCP", 53)]),
-                },
-                NetworkPolicyEgressRule {
-                    to: Some(vec![NetworkPolicyPeer {
-                        namespace_selector: Some(ns_selector(&coder.namespace)),
-                        pod_selector: Some(LabelSelector {
-                            match_labels: Some(labels::selector(
-                                &labels["app.kubernetes.io/part-of"],
-                                &coder.name,
-                            )),
-                            ..LabelSelector::default()
-                        }),
-                        ..NetworkPolicyPeer::default()
-                    }]),
-                    ports: Some(vec![port("TCP", HTTP)]),
-                },
-            ]),
-        }),
     }
 }
 

@@ -8,6 +8,7 @@ mod coder;
 mod flux;
 mod labels;
 mod namespace;
+pub mod network;
 mod pod;
 mod postgres;
 mod secrets;
@@ -23,6 +24,7 @@ use crate::plan::{Component, Plan};
 /// Every object of one environment, in a defined order.
 pub fn build(plan: &Plan) -> Vec<Object> {
     let mut objects = namespace::build(plan);
+    objects.extend(network::build(plan));
     for component in &plan.components {
         match component {
             Component::App(a) => objects.extend(app::build(plan, a)),

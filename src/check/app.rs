@@ -72,6 +72,7 @@ pub(super) fn resolve(
     let uses = app.uses.clone();
 
     let secrets = provider_secrets(name, &namespace, &env);
+    let egress = super::network::destinations(ctx, &app.egress, &["app", name, "egress"]);
     (ctx.diags.len() == before).then(|| AppPlan {
         name: name.to_owned(),
         namespace,
@@ -89,6 +90,7 @@ pub(super) fn resolve(
         uses,
         run_as_user: defaults.run_as_user,
         secrets,
+        egress,
     })
 }
 

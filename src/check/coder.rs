@@ -169,6 +169,7 @@ pub(super) fn resolve(
         wildcard,
         agent_url,
         db,
+        db_server: coder.database.clone(),
         ingress_class: ingress.class.unwrap_or_else(|| "nginx".into()),
         tls_secret: ingress.tls_secret.unwrap_or_else(|| format!("{name}-tls")),
         load_balancer_ip: coder.load_balancer_ip.clone(),

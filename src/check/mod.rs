@@ -9,6 +9,7 @@ mod cron;
 mod exports;
 mod image;
 mod names;
+mod network;
 mod policy;
 mod postgres;
 mod quantity;
@@ -18,6 +19,8 @@ mod stack;
 pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
 pub use exports::{env_prefix, fqdn};
+pub use network::{DEFAULT_API, DEFAULT_INGRESS_NAMESPACE};
+pub use postgres::PORT as POSTGRES_PORT;
 
 pub use policy::parse_date;
 pub use quantity::parse as parse_quantity;
@@ -41,6 +44,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     let defaults = stack::defaults(&mut ctx, &env.stack.defaults);
     let policy = policy::policy(&mut ctx, &env.stack.policy);
     let secrets = secrets::provider(&mut ctx, env);
+    let network = network::network(&mut ctx, &env.stack.network);
     secrets::plaintext(&mut ctx);
     let kinds = unique_names(&mut ctx, &env.stack);
     let mut apps: Vec<_> = env
@@ -92,6 +96,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         components,
         policy,
         secrets,
+        network,
     })
 }
 

@@ -38,6 +38,10 @@ pub struct App {
     pub uses: Vec<String>,
     /// Horizontal autoscaling on CPU (autoscaling/v2).
     pub autoscale: Option<Autoscale>,
+    /// Destinations outside the cluster this app may open connections to, as
+    /// `"CIDR:port"`, e.g. `["0.0.0.0/0:443"]`. Everything else is denied by its NetworkPolicies.
+    #[serde(default)]
+    pub egress: Vec<String>,
 }
 
 /// `metrics = { port = 8000, path = "/metrics" }`

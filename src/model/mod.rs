@@ -34,6 +34,9 @@ pub struct Stack {
     pub policy: Policy,
     /// Where secret values live.
     pub secrets: Option<secrets::Secrets>,
+    /// What the NetworkPolicies need to know about the cluster outside the stack.
+    #[serde(default)]
+    pub network: Network,
     /// Generic workloads: `[app.<name>]`.
     #[serde(default)]
     pub app: BTreeMap<String, App>,
@@ -47,7 +50,7 @@ pub struct Stack {
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
 pub const SECTIONS: &[&str] = &[
-    "stack", "flux", "defaults", "policy", "secrets", "app", "postgres", "coder",
+    "stack", "flux", "defaults", "policy", "secrets", "network", "app", "postgres", "coder",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
@@ -98,6 +101,22 @@ pub struct Defaults {
     pub resources: Option<Resources>,
     /// UID (and GID) workloads run as (default 1000).
     pub run_as_user: Option<i64>,
+}
+
+/// `[network]`: the cluster services outside the stack that NetworkPolicies must admit.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Where workloads that need the Kubernetes API (Coder) reach it, as `"CIDR:port"`
+    /// (default `["0.0.0.0/0:6443"]`). Most CNIs apply policies after the `kubernetes`
+    /// Service is translated, so list the API server endpoints
+    /// (`kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes`),
+    /// e.g. `["192.168.80.10/32:6443"]`.
+    pub api: Option<Vec<String>>,
+    /// Namespace of the ingress controller that forwards to exposed services (default "ingress-nginx").
+    pub ingress_namespace: Option<String>,
+    /// Labels of the ingress controller's pods (default `{ "app.kubernetes.io/name" = "ingress-nginx" }`).
+    pub ingress_pods: Option<BTreeMap<String, String>>,
 }
 
 /// `[policy]`: how strict this environment is, and the deliberate exceptions.

@@ -1,0 +1,285 @@
+//! The dependency graph of one environment: every connection a pod of the stack opens
+//! or accepts, computed once from the Plan. The NetworkPolicies (`build::network`), their
+//! proof (`validate::network`) and `stackc graph` all read these edges, so what is
+//! drawn is what is allowed and what is proven.
+//!
+//! An edge joins a consumer to a provider on exactly the ports it uses, and says why
+//! (`uses`, `database`, `workspaces`, ...). The per-kind facts the edges are made of
+//! (workloads, ports, links) live in `facts.rs`: a new component kind adds its match
+//! arms there and gets policies, proof and graph for free.
+
+mod facts;
+pub mod render;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use facts::{Link, LinkPorts};
+
+use crate::cidr::{Cidr, Destination};
+use crate::plan::Plan;
+
+/// Why a connection exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Why {
+    /// An app's `uses`.
+    Uses,
+    /// A database reference (`database = "..."`, a backup job).
+    Database,
+    /// Replicas of one workload talking to each other (Coder's DERP mesh).
+    Replicas,
+    /// Coder's workspace agents dialling home.
+    Workspaces,
+    /// The ingress controller forwarding to an exposed Service.
+    Ingress,
+    /// Traffic to or from outside the cluster (declared `egress`, a LoadBalancer).
+    Internet,
+    /// Calls to the Kubernetes API.
+    Api,
+    /// Prometheus scraping metrics.
+    Scrape,
+    /// Log shipping.
+    Logs,
+}
+
+impl Why {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::Uses => "uses",
+            Why::Database => "database",
+            Why::Replicas => "replicas",
+            Why::Workspaces => "workspaces",
+            Why::Ingress => "ingress",
+            Why::Internet => "internet",
+            Why::Api => "api",
+            Why::Scrape => "scrape",
+            Why::Logs => "logs",
+        }
+    }
+}
+
+/// A container port a workload serves.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ServedPort {
+    pub name: String,
+    pub port: u16,
+    /// `TCP` or `UDP`.
+    pub protocol: &'static str,
+    /// The port speaks TLS.
+    pub tls: bool,
+}
+
+impl ServedPort {
+    pub fn tcp(name: &str, port: u16) -> ServedPort {
+        ServedPort {
+            name: name.to_owned(),
+            port,
+            protocol: "TCP",
+            tls: false,
+        }
+    }
+}
+
+/// A set of pods of the stack: one workload of one component.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Workload {
+    /// `<kind>.<name>` of the component in stack.toml.
+    pub component: String,
+    /// Unique in the stack: the component's name, or `<component>-<role>`
+    /// (`coder-db-backup`, `coder-workspaces`).
+    pub name: String,
+    pub namespace: String,
+    /// Labels that select exactly its pods.
+    pub selector: BTreeMap<String, String>,
+    /// The ports its pods serve.
+    pub ports: Vec<ServedPort>,
+}
+
+/// One end of an edge.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Endpoint {
+    /// Pods of the stack.
+    Workload(Workload),
+    /// Pods outside the stack, e.g. the ingress controller.
+    Pods {
+        name: String,
+        namespace: String,
+        selector: BTreeMap<String, String>,
+    },
+    /// Addresses outside the cluster's pods (the API server, the internet), each with
+    /// its port when they are the destination.
+    Addresses {
+        name: String,
+        destinations: Vec<Destination>,
+    },
+}
+
+impl Endpoint {
+    /// The name in policy names and in the graph.
+    pub fn name(&self) -> &str {
+        match self {
+            Endpoint::Workload(w) => &w.name,
+            Endpoint::Pods { name, .. } | Endpoint::Addresses { name, .. } => name,
+        }
+    }
+
+    /// The namespace of pods, `None` for addresses.
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Endpoint::Workload(w) => Some(&w.namespace),
+            Endpoint::Pods { namespace, .. } => Some(namespace),
+            Endpoint::Addresses { .. } => None,
+        }
+    }
+
+    pub fn workload(&self) -> Option<&Workload> {
+        match self {
+            Endpoint::Workload(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
+/// One allowed connection: `from` opens it to `to` on `ports` (for addresses, the ports
+/// are in the destinations).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    pub from: Endpoint,
+    pub to: Endpoint,
+    pub ports: Vec<ServedPort>,
+    pub why: Why,
+}
+
+impl Edge {
+    /// Every port of the edge speaks TLS.
+    pub fn tls(&self) -> bool {
+        !self.ports.is_empty() && self.ports.iter().all(|p| p.tls)
+    }
+
+    /// The name of the policy pair: `<direction>-<from>-to-<to>`.
+    pub fn policy_name(&self, direction: &str) -> String {
+        format!("{direction}-{}-to-{}", self.from.name(), self.to.name())
+    }
+}
+
+/// The name of the Kubernetes API in the graph and in policy names.
+pub const API: &str = "kubernetes-api";
+/// The name of addresses outside the cluster.
+pub const INTERNET: &str = "internet";
+/// The name of the ingress controller's pods.
+pub const INGRESS_CONTROLLER: &str = "ingress-controller";
+
+/// The cluster DNS every pod may query: namespace, pod labels, port.
+pub const DNS_NAMESPACE: &str = "kube-system";
+pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+pub const DNS_PORT: u16 = 53;
+
+/// Every workload of the stack, in component order.
+pub fn workloads(plan: &Plan) -> Vec<Workload> {
+    plan.components
+        .iter()
+        .flat_map(|c| c.workloads(&plan.stack.name))
+        .collect()
+}
+
+/// Every edge of the stack, sorted.
+pub fn edges(plan: &Plan) -> Vec<Edge> {
+    let stack = &plan.stack.name;
+    let by_name: BTreeMap<String, Workload> = workloads(plan)
+        .into_iter()
+        .map(|w| (w.name.clone(), w))
+        .collect();
+    let main = |component: &crate::plan::Component| component.workloads(stack).into_iter().next();
+    let mut out = Vec::new();
+    for component in &plan.components {
+        for link in component.links() {
+            let Some(provider) = plan.components.iter().find(|c| c.name() == link.to) else {
+                continue;
+            };
+            let (Some(from), Some(to)) = (by_name.get(&link.from), main(provider)) else {
+                continue;
+            };
+            let ports = match link.ports {
+                LinkPorts::Client => provider.client_ports(),
+                LinkPorts::Metrics => provider.metrics_ports(),
+            };
+            if !ports.is_empty() {
+                out.push(Edge {
+                    from: Endpoint::Workload(from.clone()),
+                    to: Endpoint::Workload(to),
+                    ports,
+                    why: link.why,
+                });
+            }
+        }
+        let Some(first) = main(component) else {
+            continue;
+        };
+        let ingress = component.ingress_ports();
+        if !ingress.is_empty() {
+            out.push(Edge {
+                from: Endpoint::Pods {
+                    name: INGRESS_CONTROLLER.into(),
+                    namespace: plan.network.ingress_namespace.clone(),
+                    selector: plan.network.ingress_pods.clone(),
+                },
+                to: Endpoint::Workload(first.clone()),
+                ports: ingress,
+                why: Why::Ingress,
+            });
+        }
+        let public = component.public_ports();
+        if !public.is_empty() {
+            out.push(Edge {
+                from: Endpoint::Addresses {
+                    name: INTERNET.into(),
+                    destinations: Vec::new(),
+                },
+                to: Endpoint::Workload(first.clone()),
+                ports: public,
+                why: Why::Internet,
+            });
+        }
+        for name in component.api_clients() {
+            if let Some(from) = by_name.get(&name) {
+                out.push(Edge {
+                    from: Endpoint::Workload(from.clone()),
+                    to: Endpoint::Addresses {
+                        name: API.into(),
+                        destinations: plan.network.api.clone(),
+                    },
+                    ports: Vec::new(),
+                    why: Why::Api,
+                });
+            }
+        }
+        let mut egress: BTreeMap<String, Vec<Destination>> = BTreeMap::new();
+        for (name, destination) in component.egress() {
+            egress.entry(name).or_default().push(destination);
+        }
+        for (name, destinations) in egress {
+            if let Some(from) = by_name.get(&name) {
+                out.push(Edge {
+                    from: Endpoint::Workload(from.clone()),
+                    to: Endpoint::Addresses {
+                        name: INTERNET.into(),
+                        destinations,
+                    },
+                    ports: Vec::new(),
+                    why: Why::Internet,
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The address block of every source outside the cluster (an inbound `internet` edge).
+pub fn anywhere() -> Cidr {
+    Cidr::parse("0.0.0.0/0").expect("a valid block")
+}
