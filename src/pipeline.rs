@@ -76,7 +76,8 @@ pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
         let path: Vec<&str> = component.split('.').collect();
         env.tree.entry(&path).map(|e| e.key_span)
     };
-    let validation = crate::validate::validate(&plan.env, &objects, &locate);
+    let graph = crate::graph::graph(plan);
+    let validation = crate::validate::validate(&plan.env, &objects, &graph, &locate);
     let subjects: Vec<Subject> = objects
         .iter()
         .map(|o| {

@@ -103,20 +103,31 @@ fn agents_get_the_in_cluster_url_and_workspaces_are_isolated() {
         agent["data"]["agent_url"],
         "http://coder.coder.svc.cluster.local"
     );
-    let policy = yaml(&rendered.join("networkpolicy-coder-workspaces.yaml"));
+    // Workspaces are isolated by the namespace's default-deny; the graph lets them
+    // reach Coder (and DNS) and nothing reach them.
+    let infra = repo().join("rendered/dev/infra/coder");
+    let policy = yaml(&infra.join("networkpolicy-egress-coder-workspaces-to-coder.yaml"));
     assert_eq!(
-        policy["spec"]["policyTypes"],
-        serde_json::json!(["Ingress", "Egress"])
-    );
-    assert!(
-        policy["spec"].get("ingress").is_none(),
-        "workspaces accept no ingress"
+        policy["spec"]["podSelector"]["matchLabels"],
+        serde_json::json!({ "app.kubernetes.io/name": "coder-workspace" })
     );
     assert_eq!(
-        policy["spec"]["egress"].as_array().unwrap().len(),
-        2,
-        "DNS and Coder only"
+        policy["spec"]["egress"],
+        serde_json::json!([{
+            "ports": [{ "port": 8080, "protocol": "TCP" }],
+            "to": [{ "podSelector": { "matchLabels": {
+                "app.kubernetes.io/name": "coder", "app.kubernetes.io/part-of": "conveyor" } } }],
+        }])
     );
+    let into_workspaces = std::fs::read_dir(&infra)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|f| {
+            f.starts_with("networkpolicy-ingress-") && f.ends_with("-to-coder-workspaces.yaml")
+        })
+        .count();
+    assert_eq!(into_workspaces, 0, "workspaces accept no ingress");
+    assert!(infra.join("networkpolicy-default-deny.yaml").exists());
 }
 
 #[test]
@@ -195,7 +206,6 @@ fn external_secrets_and_a_database_in_another_namespace() {
         "[postgres.coder-db]\nnamespace = \"coder\"",
         "[postgres.coder-db]\nnamespace = \"databases\"",
     );
-    edit(&stack, "object = \"*/coder/*\"", "object = \"*/*/*\"");
     let out = stackc(dir.path(), &["render"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let rendered = dir.path().join("rendered/dev");

@@ -177,6 +177,21 @@ pub const DNS_NAMESPACE: &str = "kube-system";
 pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
 pub const DNS_PORT: u16 = 53;
 
+/// The whole graph of one environment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Graph {
+    pub workloads: Vec<Workload>,
+    pub edges: Vec<Edge>,
+}
+
+/// The workloads and edges of a Plan.
+pub fn graph(plan: &Plan) -> Graph {
+    Graph {
+        workloads: workloads(plan),
+        edges: edges(plan),
+    }
+}
+
 /// Every workload of the stack, in component order.
 pub fn workloads(plan: &Plan) -> Vec<Workload> {
     plan.components

@@ -1,12 +1,16 @@
 //! validate: checks over the built objects of one environment.
 //! - every object has a unique identity and file;
 //! - every object matches the strict schema of its kind (`schema`);
-//! - every cross-object reference resolves (`references`).
+//! - every cross-object reference resolves (`references`);
+//! - the NetworkPolicies admit exactly the dependency graph (`network`, over the
+//!   evaluator in `netpol`).
 //!
 //! Errors name the rendered file, the object, the JSON path and the component in
 //! stack.toml that produced it (the diagnostic points there). validate knows Kubernetes
 //! kinds, never component kinds.
 
+pub mod netpol;
+pub mod network;
 pub mod references;
 pub mod schema;
 
@@ -22,6 +26,7 @@ use crate::object::Object;
 pub fn validate(
     env: &str,
     objects: &[Object],
+    graph: &crate::graph::Graph,
     locate: &dyn Fn(&str) -> Option<Span>,
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
@@ -82,6 +87,14 @@ pub fn validate(
             problem.message,
             problem.help.into(),
         ));
+    }
+    for problem in network::prove(objects, graph) {
+        diags.push(
+            Diagnostic::error(problem.code, problem.message)
+                .at(problem.component.as_deref().and_then(locate))
+                .label(format!("in rendered/{env}/infra (NetworkPolicies)"))
+                .help(problem.help),
+        );
     }
     diags
 }

@@ -1,0 +1,349 @@
+//! The proof that the rendered NetworkPolicies admit exactly the dependency graph: for
+//! every pair of actors (the stack's pods, the ingress controller, kube-dns, addresses
+//! outside the cluster) and every port in play, the policies (`netpol`) must admit the
+//! connection when an edge of `crate::graph` declares it, and deny it when none does.
+//! Runs on every render; a violation names both ends and the port.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::netpol::{Cluster, Peer, Pod, pod_of};
+use crate::graph::{self, Edge, Endpoint, Graph};
+use crate::object::Object;
+
+/// One way the policies and the graph disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+    pub help: &'static str,
+    /// The component to point at.
+    pub component: Option<String>,
+}
+
+/// Something that opens or accepts connections.
+#[derive(Debug, Clone)]
+struct Actor {
+    /// For messages: the workload's name, or the object/address.
+    name: String,
+    /// The graph name it answers to in edges (workloads, external pods).
+    graph_name: Option<String>,
+    end: End,
+    /// A pod of the stack (its policies are ours to prove).
+    in_stack: bool,
+    component: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum End {
+    Pod(Pod),
+    Address(IpAddr),
+}
+
+impl Actor {
+    fn peer(&self) -> Peer<'_> {
+        match &self.end {
+            End::Pod(pod) => Peer::Pod(pod),
+            End::Address(ip) => Peer::Address(*ip),
+        }
+    }
+}
+
+/// How strongly the graph asks for a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Expect {
+    Never,
+    /// An edge to or from "anywhere" covers a pod whose address is unknown: allowed or
+    /// not, both are right.
+    May,
+    Must,
+}
+
+/// An address outside the cluster no edge should name specifically (TEST-NET-3).
+const SOMEWHERE: &str = "203.0.113.7";
+
+/// Every disagreement between the rendered policies and the graph.
+pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
+    let cluster = Cluster::new(objects.iter().map(|o| &o.body));
+    let actors = actors(objects, graph);
+    let ports = ports_in_play(&actors, &graph.edges);
+    let mut denied: BTreeMap<(usize, usize, &'static str), Vec<String>> = BTreeMap::new();
+    let mut undeclared: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+    for (i, from) in actors.iter().enumerate() {
+        for (j, to) in actors.iter().enumerate() {
+            let ours = from.in_stack || to.in_stack;
+            let both_addresses =
+                matches!(from.end, End::Address(_)) && matches!(to.end, End::Address(_));
+            if !ours || both_addresses {
+                continue;
+            }
+            for &(port, protocol) in &ports {
+                let expect = expectation(from, to, port, protocol, &graph.edges);
+                let verdict = cluster.verdict(from.peer(), to.peer(), port, protocol);
+                let what = format!("{port}/{protocol}");
+                match expect {
+                    Expect::Must if !verdict.egress => {
+                        denied.entry((i, j, "egress")).or_default().push(what);
+                    }
+                    Expect::Must if !verdict.ingress => {
+                        denied.entry((i, j, "ingress")).or_default().push(what);
+                    }
+                    Expect::Never if verdict.allowed() => {
+                        undeclared.entry((i, j)).or_default().push(what);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for ((i, j, side), ports) in denied {
+        let (from, to) = (&actors[i], &actors[j]);
+        let at = if side == "egress" { from } else { to };
+        problems.push(Problem {
+            code: "network-edge-denied",
+            message: format!(
+                "the NetworkPolicies deny {} -> {} on port {}, which the dependency graph declares: no {side} rule at {} admits it",
+                from.name, to.name, ports.join(", "), at.name
+            ),
+            help: "the rendered NetworkPolicies do not follow the graph: a build bug, or a workload whose pod labels or ports differ from what its component declares",
+            component: at.component.clone().or_else(|| from.component.clone()).or_else(|| to.component.clone()),
+        });
+    }
+    for ((i, j), ports) in undeclared {
+        let (from, to) = (&actors[i], &actors[j]);
+        problems.push(Problem {
+            code: "network-undeclared-flow",
+            message: format!(
+                "the NetworkPolicies admit {} -> {} on port {}, but no edge of the dependency graph declares it",
+                from.name,
+                to.name,
+                ports.join(", ")
+            ),
+            help: "declare the dependency (`uses`, `egress`, ...) or narrow the policy that admits it; `stackc graph` shows the declared edges",
+            component: to.component.clone().or_else(|| from.component.clone()),
+        });
+    }
+    problems
+}
+
+/// The stack's pods (rendered, or declared by the graph when someone else creates
+/// them), the pods outside the stack that edges name, kube-dns, and sample addresses.
+fn actors(objects: &[Object], graph: &Graph) -> Vec<Actor> {
+    let rendered: Vec<(&Object, Pod)> = objects
+        .iter()
+        .filter_map(|o| pod_of(&o.body).map(|pod| (o, pod)))
+        .collect();
+    let mut claimed = vec![false; rendered.len()];
+    let mut out = Vec::new();
+    for w in &graph.workloads {
+        let mut found = false;
+        for (k, (object, pod)) in rendered.iter().enumerate() {
+            let selects = w
+                .selector
+                .iter()
+                .all(|(key, v)| pod.labels.get(key).and_then(|l| l.as_str()) == Some(v));
+            if pod.namespace == w.namespace && selects {
+                claimed[k] = true;
+                found = true;
+                out.push(Actor {
+                    name: format!("{} ({})", w.name, object.id()),
+                    graph_name: Some(w.name.clone()),
+                    end: End::Pod(pod.clone()),
+                    in_stack: true,
+                    component: Some(w.component.clone()),
+                });
+            }
+        }
+        if !found {
+            out.push(Actor {
+                name: w.name.clone(),
+                graph_name: Some(w.name.clone()),
+                end: End::Pod(Pod {
+                    namespace: w.namespace.clone(),
+                    labels: w
+                        .selector
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .collect(),
+                    ports: w
+                        .ports
+                        .iter()
+                        .map(|p| (Some(p.name.clone()), p.port, p.protocol.to_owned()))
+                        .collect(),
+                }),
+                in_stack: true,
+                component: Some(w.component.clone()),
+            });
+        }
+    }
+    for (k, (object, pod)) in rendered.iter().enumerate() {
+        if !claimed[k] {
+            out.push(Actor {
+                name: object.id(),
+                graph_name: None,
+                end: End::Pod(pod.clone()),
+                in_stack: true,
+                component: object.component.clone(),
+            });
+        }
+    }
+    let mut external: BTreeMap<String, Pod> = BTreeMap::new();
+    let (key, value) = graph::DNS_LABEL;
+    external.insert(
+        "kube-dns".into(),
+        Pod {
+            namespace: graph::DNS_NAMESPACE.into(),
+            labels: [(key.to_owned(), serde_json::Value::String(value.into()))]
+                .into_iter()
+                .collect(),
+            ports: vec![
+                (Some("dns".into()), graph::DNS_PORT, "UDP".into()),
+                (Some("dns-tcp".into()), graph::DNS_PORT, "TCP".into()),
+            ],
+        },
+    );
+    let mut addresses: Vec<IpAddr> = vec![SOMEWHERE.parse().expect("an address")];
+    for edge in &graph.edges {
+        for end in [&edge.from, &edge.to] {
+            match end {
+                Endpoint::Pods {
+                    name,
+                    namespace,
+                    selector,
+                } => {
+                    external.entry(name.clone()).or_insert_with(|| Pod {
+                        namespace: namespace.clone(),
+                        labels: selector
+                            .iter()
+                            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                            .collect(),
+                        ports: Vec::new(),
+                    });
+                }
+                Endpoint::Addresses { destinations, .. } => {
+                    addresses.extend(
+                        destinations
+                            .iter()
+                            .filter(|d| !d.cidr.is_everything())
+                            .map(|d| d.cidr.first()),
+                    );
+                }
+                Endpoint::Workload(_) => {}
+            }
+        }
+    }
+    addresses.sort();
+    addresses.dedup();
+    for (name, pod) in external {
+        out.push(Actor {
+            name: format!("{name} (outside the stack)"),
+            graph_name: Some(name),
+            end: End::Pod(pod),
+            in_stack: false,
+            component: None,
+        });
+    }
+    for ip in addresses {
+        out.push(Actor {
+            name: ip.to_string(),
+            graph_name: None,
+            end: End::Address(ip),
+            in_stack: false,
+            component: None,
+        });
+    }
+    out
+}
+
+/// Every (port, protocol) any actor serves or any edge names, plus DNS, HTTP and HTTPS.
+fn ports_in_play(actors: &[Actor], edges: &[Edge]) -> Vec<(u16, &'static str)> {
+    let mut numbers: Vec<u16> = vec![graph::DNS_PORT, 80, 443];
+    for actor in actors {
+        if let End::Pod(pod) = &actor.end {
+            numbers.extend(pod.ports.iter().map(|(_, n, _)| *n));
+        }
+    }
+    for edge in edges {
+        numbers.extend(edge.ports.iter().map(|p| p.port));
+        for end in [&edge.from, &edge.to] {
+            if let Endpoint::Addresses { destinations, .. } = end {
+                numbers.extend(destinations.iter().map(|d| d.port));
+            }
+        }
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+        .into_iter()
+        .flat_map(|n| [(n, "TCP"), (n, "UDP")])
+        .collect()
+}
+
+/// How an endpoint of an edge covers an actor.
+fn covers(end: &Endpoint, actor: &Actor) -> Expect {
+    match (end, &actor.end) {
+        (Endpoint::Workload(w), End::Pod(_)) => {
+            if actor.graph_name.as_deref() == Some(w.name.as_str()) {
+                Expect::Must
+            } else {
+                Expect::Never
+            }
+        }
+        (Endpoint::Pods { name, .. }, End::Pod(_)) => {
+            if actor.graph_name.as_deref() == Some(name.as_str()) {
+                Expect::Must
+            } else {
+                Expect::Never
+            }
+        }
+        // A source "anywhere": addresses surely, pods perhaps.
+        (Endpoint::Addresses { destinations, .. }, _) if destinations.is_empty() => {
+            match actor.end {
+                End::Address(_) => Expect::Must,
+                End::Pod(_) => Expect::May,
+            }
+        }
+        _ => Expect::Never,
+    }
+}
+
+/// What the graph says about `from` -> `to` on `port`/`protocol`.
+fn expectation(from: &Actor, to: &Actor, port: u16, protocol: &str, edges: &[Edge]) -> Expect {
+    let dns = to.graph_name.as_deref() == Some("kube-dns")
+        && !matches!(to.end, End::Address(_))
+        && from.in_stack
+        && port == graph::DNS_PORT;
+    if dns {
+        return Expect::Must;
+    }
+    let mut best = Expect::Never;
+    for edge in edges {
+        let source = covers(&edge.from, from);
+        let target = match &edge.to {
+            Endpoint::Addresses { destinations, .. } if !destinations.is_empty() => destinations
+                .iter()
+                .filter(|d| d.port == port && protocol == "TCP")
+                .map(|d| match to.end {
+                    End::Address(ip) if d.cidr.contains(ip) => Expect::Must,
+                    End::Pod(_) if d.cidr.is_everything() => Expect::May,
+                    _ => Expect::Never,
+                })
+                .max()
+                .unwrap_or(Expect::Never),
+            other => {
+                let on_port = edge
+                    .ports
+                    .iter()
+                    .any(|p| p.port == port && p.protocol == protocol);
+                if on_port {
+                    covers(other, to)
+                } else {
+                    Expect::Never
+                }
+            }
+        };
+        best = best.max(source.min(target));
+    }
+    best
+}
