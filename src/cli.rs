@@ -27,7 +27,7 @@ pub struct Cli {
         default_value = "."
     )]
     pub dir: PathBuf,
-    /// How to print diagnostics.
+    /// How to print diagnostics (for `stackc graph`: the graph).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     #[command(subcommand)]
@@ -42,6 +42,10 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for code scanning (`stackc policy` only).
     Sarif,
+    /// Mermaid flowchart (`stackc graph` only; its default).
+    Mermaid,
+    /// Graphviz DOT (`stackc graph` only).
+    Dot,
 }
 
 #[derive(Clone, Debug, Subcommand)]
@@ -122,6 +126,17 @@ pub enum Command {
     },
     /// Print the JSON Schema of stack.toml (commit it as stack.schema.json for editor completion).
     Schema,
+    /// Print the dependency graph: workloads grouped by namespace and every connection
+    /// the NetworkPolicies allow, with its ports, why it exists, and 🔒 when it is TLS.
+    /// `--format mermaid` (default; GitHub renders it), `dot` (Graphviz) or `json`.
+    #[command(
+        after_help = "Examples:\n  stackc graph                       # Mermaid, first environment\n  stackc graph --env prod --format dot | dot -Tsvg > graph.svg"
+    )]
+    Graph {
+        /// The environment (default: the first in `[stack] environments`).
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+    },
 }
 
 impl Cli {
@@ -202,13 +217,14 @@ pub fn run(cli: &Cli) -> u8 {
             println!("{}", schema_json());
             Ok(0)
         }
+        Command::Graph { env } => graph(cli, env.as_deref(), &mut sources),
     };
     match result {
         Ok(code) => code,
         Err(Failure::Stack(diags)) => {
             report(cli, &diags, &sources);
             let errors = diags.iter().filter(|d| d.is_error()).count();
-            if cli.format == Format::Human {
+            if matches!(cli.format, Format::Human | Format::Mermaid | Format::Dot) {
                 eprintln!("error: the stack has {}", plural(errors, "error"));
             }
             1
@@ -257,6 +273,32 @@ fn render(
         changes.removed.len(),
         compiled.tree.files.len() - changes.added.len() - changes.changed.len()
     );
+    Ok(0)
+}
+
+/// `stackc graph`: the dependency graph of one environment.
+fn graph(cli: &Cli, env: Option<&str>, sources: &mut SourceMap) -> Result<u8, Failure> {
+    let plans = pipeline::plans(&cli.source(), env, sources)?;
+    let Some((_, plan)) = plans.first() else {
+        return Err(Failure::Io("the stack has no environment".into()));
+    };
+    let graph = crate::graph::graph(plan);
+    match cli.format {
+        Format::Human | Format::Mermaid => print!("{}", crate::graph::render::mermaid(&graph)),
+        Format::Dot => print!(
+            "{}",
+            crate::graph::render::dot(&graph, &format!("{} {}", plan.stack.name, plan.env))
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&graph).expect("the graph serializes")
+        ),
+        Format::Sarif => {
+            return Err(Failure::Io(
+                "stackc graph prints mermaid, dot or json, not sarif".into(),
+            ));
+        }
+    }
     Ok(0)
 }
 
@@ -401,8 +443,8 @@ fn print_diff(cli: &Cli, report: &crate::diff::Report) {
                 serde_json::to_string_pretty(report).expect("the report serializes")
             );
         }
-        Format::Human if report.is_empty() => {}
-        Format::Human => {
+        Format::Human | Format::Mermaid | Format::Dot if report.is_empty() => {}
+        Format::Human | Format::Mermaid | Format::Dot => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             print!("{}", crate::diff::render_text(report, color));
         }
@@ -442,7 +484,7 @@ fn policy(
     }
     let diags = diag::dedup(diags);
     match cli.format {
-        Format::Human => {
+        Format::Human | Format::Mermaid | Format::Dot => {
             report(cli, &diags, sources);
             print!("{}", crate::policy::report::human(&findings));
         }
@@ -510,7 +552,7 @@ fn report(cli: &Cli, diags: &[Diagnostic], sources: &SourceMap) {
         return;
     }
     match cli.format {
-        Format::Human | Format::Sarif => {
+        Format::Human | Format::Sarif | Format::Mermaid | Format::Dot => {
             let styled = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             eprint!("{}", diag::render_human(diags, sources, styled));
         }
