@@ -37,8 +37,8 @@ impl Cidr {
         let cidr = Cidr { addr, prefix };
         if cidr.network() != bits(addr) {
             return Err(format!(
-                "`{text}` has host bits set (the block starts at {})",
-                cidr.first()
+                "`{text}` has host bits set: the block starts at {}/{prefix}",
+                from_bits(cidr.network(), addr.is_ipv4())
             ));
         }
         Ok(cidr)
@@ -90,6 +90,14 @@ fn bits(ip: IpAddr) -> u128 {
     }
 }
 
+fn from_bits(bits: u128, v4: bool) -> IpAddr {
+    if v4 {
+        IpAddr::V4(std::net::Ipv4Addr::from(u32::try_from(bits).unwrap_or(0)))
+    } else {
+        IpAddr::V6(std::net::Ipv6Addr::from(bits))
+    }
+}
+
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.addr, self.prefix)
@@ -102,7 +110,9 @@ impl Destination {
         let (cidr, port) = text
             .rsplit_once(':')
             .filter(|(c, _)| c.contains('/'))
-            .ok_or_else(|| format!("`{text}` is not CIDR:port"))?;
+            .ok_or_else(|| {
+                "not CIDR:port (an address block with its prefix length, then the port)".to_owned()
+            })?;
         let cidr = Cidr::parse(cidr)?;
         let port: u16 = port
             .parse()
