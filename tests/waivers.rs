@@ -6,7 +6,20 @@ mod common;
 
 use common::*;
 
-const WAIVER: &str = "[[policy.waive]]\nrule = \"default-deny-network-policy\"";
+const WAIVER: &str = "[[policy.waive]]\nrule = \"image-digest\"";
+
+/// The reference stack with a real finding and its waiver: images must be pinned by
+/// digest (prod turns that off), and a waiver accepts the tags until 2027-03-31.
+fn reference_with_waiver(with_rendered: bool) -> tempfile::TempDir {
+    let dir = copy_reference(with_rendered);
+    let path = dir.path().join("stack.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "\n[policy]\npinned = true\n\n[[policy.waive]]\nrule = \"image-digest\"\nobject = \"*\"\nreason = \"Release images get digests once the pipeline publishes them\"\nexpires = 2027-03-31\n\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    dir
+}
 
 fn remove_waiver(dir: &std::path::Path) {
     let path = dir.join("stack.toml");
@@ -20,13 +33,13 @@ fn remove_waiver(dir: &std::path::Path) {
 
 #[test]
 fn without_the_waiver_render_refuses_to_write() {
-    let dir = copy_reference(true);
+    let dir = reference_with_waiver(true);
     remove_waiver(dir.path());
     let before = snapshot(&dir.path().join("rendered"));
     let out = stackc(dir.path(), &["render"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("error[default-deny-network-policy]"),
+        stderr(&out).contains("error[image-digest]"),
         "{}",
         stderr(&out)
     );
@@ -39,7 +52,7 @@ fn without_the_waiver_render_refuses_to_write() {
 
 #[test]
 fn an_expired_waiver_warns_and_stops_waiving() {
-    let dir = copy_reference(true);
+    let dir = reference_with_waiver(true);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackc"))
         .env("STACKC_TODAY", "2027-04-01")
         .args(["-C", dir.path().to_str().unwrap(), "render", "--check"])
@@ -48,7 +61,7 @@ fn an_expired_waiver_warns_and_stops_waiving() {
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
     assert!(err.contains("warning[waiver-expired]"), "{err}");
-    assert!(err.contains("error[default-deny-network-policy]"), "{err}");
+    assert!(err.contains("error[image-digest]"), "{err}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackc"))
         .env("STACKC_TODAY", "2027-03-31")
         .args(["-C", dir.path().to_str().unwrap(), "render", "--check"])
@@ -64,12 +77,12 @@ fn an_expired_waiver_warns_and_stops_waiving() {
 
 #[test]
 fn an_unused_waiver_is_a_warning_and_an_unknown_rule_an_error() {
-    let dir = copy_reference(true);
+    let dir = reference_with_waiver(true);
     let path = dir.path().join("stack.toml");
     let mut text = std::fs::read_to_string(&path).unwrap();
     text = text.replacen(
         WAIVER,
-        "[[policy.waive]]\nrule = \"ingress-tls\"\nobject = \"Ingress/*\"\nreason = \"none yet\"\n\n[[policy.waive]]\nrule = \"default-deny-network-policy\"",
+        "[[policy.waive]]\nrule = \"ingress-tls\"\nobject = \"Ingress/*\"\nreason = \"none yet\"\n\n[[policy.waive]]\nrule = \"image-digest\"",
         1,
     );
     std::fs::write(&path, &text).unwrap();
@@ -107,10 +120,10 @@ fn an_unused_waiver_is_a_warning_and_an_unknown_rule_an_error() {
 
 #[test]
 fn a_waiver_needs_a_reason() {
-    let dir = copy_reference(false);
+    let dir = reference_with_waiver(false);
     let path = dir.path().join("stack.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let start = text.find("reason = \"NetworkPolicies").unwrap();
+    let start = text.find("reason = \"Release images").unwrap();
     let end = start + text[start..].find('\n').unwrap();
     std::fs::write(
         &path,
