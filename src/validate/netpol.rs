@@ -56,7 +56,8 @@ impl Verdict {
 /// The policies of a cluster and the labels of its namespaces.
 #[derive(Debug, Default)]
 pub struct Cluster<'a> {
-    policies: Vec<&'a Value>,
+    /// NetworkPolicies by namespace.
+    policies: BTreeMap<String, Vec<&'a Value>>,
     namespaces: BTreeMap<String, Map<String, Value>>,
 }
 
@@ -68,7 +69,14 @@ impl<'a> Cluster<'a> {
         let mut cluster = Cluster::default();
         for body in objects {
             match str_at(body, "/kind") {
-                Some("NetworkPolicy") => cluster.policies.push(body),
+                Some("NetworkPolicy") => {
+                    let namespace = str_at(body, "/metadata/namespace").unwrap_or("default");
+                    cluster
+                        .policies
+                        .entry(namespace.to_owned())
+                        .or_default()
+                        .push(body);
+                }
                 Some("Namespace") => {
                     let name = str_at(body, "/metadata/name").unwrap_or_default();
                     let labels = body
@@ -97,6 +105,12 @@ impl<'a> Cluster<'a> {
             egress: self.side(Direction::Egress, from, to, port, protocol),
             ingress: self.side(Direction::Ingress, from, to, port, protocol),
         }
+    }
+
+    /// `verdict(..).allowed()`, without judging ingress when egress already says no.
+    pub fn allows(&self, from: Peer, to: Peer, port: u16, protocol: &str) -> bool {
+        self.side(Direction::Egress, from, to, port, protocol)
+            && self.side(Direction::Ingress, from, to, port, protocol)
     }
 
     /// Whether the `direction` side admits the connection: egress is judged at `from`,
@@ -133,17 +147,45 @@ impl<'a> Cluster<'a> {
         pod: &'s Pod,
         direction: Direction,
     ) -> impl Iterator<Item = &'a Value> + 's {
-        self.policies.iter().copied().filter(move |policy| {
-            str_at(policy, "/metadata/namespace") == Some(pod.namespace.as_str())
-                && selector_matches(
-                    policy.at("/spec/podSelector").unwrap_or(&Value::Null),
-                    Some(&pod.labels),
-                )
-                && policy_types(policy).contains(&direction.name())
+        let here = self
+            .policies
+            .get(&pod.namespace)
+            .map_or(&[][..], Vec::as_slice);
+        here.iter().copied().filter(move |policy| {
+            selector_matches(
+                policy.at("/spec/podSelector").unwrap_or(&Value::Null),
+                Some(&pod.labels),
+            ) && policy_types(policy).contains(&direction.name())
         })
     }
 
-    fn peer_matches(&self, policy: &Value, peer: &Value, other: Peer) -> bool {
+    /// Who `pod` may talk to (egress) or hear from (ingress), before ports: everyone
+    /// when it is not isolated in that direction or a rule names no peer, else the
+    /// peers of its rules as (policy, peer). A pruning aid: a connection outside this
+    /// set is denied whatever the port.
+    pub fn reach(&self, pod: &Pod, direction: Direction) -> Reach<'a> {
+        let mut peers = Vec::new();
+        let mut isolated = false;
+        for policy in self.selecting(pod, direction) {
+            isolated = true;
+            for rule in items(policy, direction.rules()) {
+                match rule.get(direction.peers()).and_then(Value::as_array) {
+                    Some(list) if !list.is_empty() => {
+                        peers.extend(list.iter().map(|peer| (policy, peer)));
+                    }
+                    _ => return Reach::Everyone,
+                }
+            }
+        }
+        if isolated {
+            Reach::Peers(peers)
+        } else {
+            Reach::Everyone
+        }
+    }
+
+    /// Whether `peer` of `policy` selects `other`.
+    pub fn peer_matches(&self, policy: &Value, peer: &Value, other: Peer) -> bool {
         if let Some(block) = peer.get("ipBlock") {
             return ip_block_matches(block, other);
         }
@@ -163,8 +205,16 @@ impl<'a> Cluster<'a> {
     }
 }
 
+/// What [`Cluster::reach`] found.
+#[derive(Debug)]
+pub enum Reach<'a> {
+    Everyone,
+    /// (policy, peer) of every rule that could admit a connection.
+    Peers(Vec<(&'a Value, &'a Value)>),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Direction {
+pub enum Direction {
     Ingress,
     Egress,
 }

@@ -4,11 +4,13 @@
 //! connection when an edge of `crate::graph` declares it, and deny it when none does.
 //! Runs on every render; a violation names both ends and the port.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use super::netpol::{Cluster, Peer, Pod, pod_of};
+use super::netpol::{self, Cluster, Direction, Peer, Pod, pod_of};
+use crate::build::network::NAMESPACE_NAME_LABEL;
 use crate::graph::{self, Edge, Endpoint, Graph};
+use crate::kube::At;
 use crate::object::Object;
 
 /// One way the policies and the graph disagree.
@@ -67,31 +69,60 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
     let cluster = Cluster::new(objects.iter().map(|o| &o.body));
     let actors = actors(objects, graph);
     let ports = ports_in_play(&actors, &graph.edges);
+    // Per actor, the edges that may start at it.
+    let from_edges: Vec<Vec<&Edge>> = actors
+        .iter()
+        .map(|a| {
+            graph
+                .edges
+                .iter()
+                .filter(|e| covers(&e.from, a) != Expect::Never)
+                .collect()
+        })
+        .collect();
     let mut denied: BTreeMap<(usize, usize, &'static str), Vec<String>> = BTreeMap::new();
     let mut undeclared: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+    // Declared connections must be admitted.
+    for (i, j) in declared_pairs(&actors, &graph.edges) {
+        let (from, to) = (&actors[i], &actors[j]);
+        for &(port, protocol) in &ports {
+            if expectation(from, to, port, protocol, &from_edges[i]) != Expect::Must {
+                continue;
+            }
+            let verdict = cluster.verdict(from.peer(), to.peer(), port, protocol);
+            let side = if !verdict.egress {
+                "egress"
+            } else if !verdict.ingress {
+                "ingress"
+            } else {
+                continue;
+            };
+            denied
+                .entry((i, j, side))
+                .or_default()
+                .push(format!("{port}/{protocol}"));
+        }
+    }
+    // Anything else must be denied. Only pairs each side's rules could admit are
+    // evaluated port by port; any other pair is denied whatever the port.
+    let reach = Reach::of(&cluster, &actors);
     for (i, from) in actors.iter().enumerate() {
-        for (j, to) in actors.iter().enumerate() {
+        for j in reach.candidates(i) {
+            let to = &actors[j];
             let ours = from.in_stack || to.in_stack;
             let both_addresses =
                 matches!(from.end, End::Address(_)) && matches!(to.end, End::Address(_));
-            if !ours || both_addresses {
+            if !ours || both_addresses || !reach.hears(j, i) {
                 continue;
             }
             for &(port, protocol) in &ports {
-                let expect = expectation(from, to, port, protocol, &graph.edges);
-                let verdict = cluster.verdict(from.peer(), to.peer(), port, protocol);
-                let what = format!("{port}/{protocol}");
-                match expect {
-                    Expect::Must if !verdict.egress => {
-                        denied.entry((i, j, "egress")).or_default().push(what);
-                    }
-                    Expect::Must if !verdict.ingress => {
-                        denied.entry((i, j, "ingress")).or_default().push(what);
-                    }
-                    Expect::Never if verdict.allowed() => {
-                        undeclared.entry((i, j)).or_default().push(what);
-                    }
-                    _ => {}
+                let allowed = cluster.allows(from.peer(), to.peer(), port, protocol);
+                if allowed && expectation(from, to, port, protocol, &from_edges[i]) == Expect::Never
+                {
+                    undeclared
+                        .entry((i, j))
+                        .or_default()
+                        .push(format!("{port}/{protocol}"));
                 }
             }
         }
@@ -125,6 +156,111 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
         });
     }
     problems
+}
+
+/// The pairs some edge (or DNS) declares, at the `Must` level for some port.
+fn declared_pairs(actors: &[Actor], edges: &[Edge]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let matching = |end: &Endpoint| -> Vec<usize> {
+        (0..actors.len())
+            .filter(|&k| match end {
+                Endpoint::Addresses { destinations, .. } if !destinations.is_empty() => {
+                    match actors[k].end {
+                        End::Address(ip) => destinations.iter().any(|d| d.cidr.contains(ip)),
+                        End::Pod(_) => false,
+                    }
+                }
+                _ => covers(end, &actors[k]) == Expect::Must,
+            })
+            .collect()
+    };
+    for edge in edges {
+        let tos = matching(&edge.to);
+        for i in matching(&edge.from) {
+            pairs.extend(tos.iter().map(|&j| (i, j)));
+        }
+    }
+    let dns: Vec<usize> = (0..actors.len())
+        .filter(|&k| actors[k].graph_name.as_deref() == Some("kube-dns"))
+        .collect();
+    for (i, actor) in actors.iter().enumerate() {
+        if actor.in_stack {
+            pairs.extend(dns.iter().map(|&j| (i, j)));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// Per actor, whom its policies could let it reach and hear from (`None`: anyone).
+struct Reach {
+    out: Vec<Option<BTreeSet<usize>>>,
+    heard: Vec<Option<BTreeSet<usize>>>,
+    all: Vec<usize>,
+}
+
+impl Reach {
+    fn of(cluster: &Cluster, actors: &[Actor]) -> Reach {
+        let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (k, actor) in actors.iter().enumerate() {
+            if let End::Pod(pod) = &actor.end {
+                by_namespace.entry(&pod.namespace).or_default().push(k);
+            }
+        }
+        let all: Vec<usize> = (0..actors.len()).collect();
+        let set = |actor: &Actor, direction: Direction| -> Option<BTreeSet<usize>> {
+            let End::Pod(pod) = &actor.end else {
+                return None;
+            };
+            let peers = match cluster.reach(pod, direction) {
+                netpol::Reach::Everyone => return None,
+                netpol::Reach::Peers(peers) => peers,
+            };
+            let mut out = BTreeSet::new();
+            for (policy, peer) in peers {
+                let named = peer
+                    .at("/namespaceSelector/matchLabels")
+                    .and_then(|labels| labels.get(NAMESPACE_NAME_LABEL))
+                    .and_then(serde_json::Value::as_str);
+                let candidates: &[usize] = if peer.get("ipBlock").is_some() {
+                    &all
+                } else if let Some(ns) = named {
+                    by_namespace.get(ns).map_or(&[], Vec::as_slice)
+                } else if peer.get("namespaceSelector").is_some() {
+                    &all
+                } else {
+                    let ns = crate::kube::str_at(policy, "/metadata/namespace").unwrap_or("");
+                    by_namespace.get(ns).map_or(&[], Vec::as_slice)
+                };
+                out.extend(
+                    candidates
+                        .iter()
+                        .copied()
+                        .filter(|&k| cluster.peer_matches(policy, peer, actors[k].peer())),
+                );
+            }
+            Some(out)
+        };
+        Reach {
+            out: actors.iter().map(|a| set(a, Direction::Egress)).collect(),
+            heard: actors.iter().map(|a| set(a, Direction::Ingress)).collect(),
+            all,
+        }
+    }
+
+    /// The actors `i` may be able to reach.
+    fn candidates(&self, i: usize) -> Vec<usize> {
+        match &self.out[i] {
+            Some(set) => set.iter().copied().collect(),
+            None => self.all.clone(),
+        }
+    }
+
+    /// Whether `j` may be able to hear from `i`.
+    fn hears(&self, j: usize, i: usize) -> bool {
+        self.heard[j].as_ref().is_none_or(|set| set.contains(&i))
+    }
 }
 
 /// The stack's pods (rendered, or declared by the graph when someone else creates
@@ -308,8 +444,9 @@ fn covers(end: &Endpoint, actor: &Actor) -> Expect {
     }
 }
 
-/// What the graph says about `from` -> `to` on `port`/`protocol`.
-fn expectation(from: &Actor, to: &Actor, port: u16, protocol: &str, edges: &[Edge]) -> Expect {
+/// What the graph says about `from` -> `to` on `port`/`protocol`, given the edges that
+/// may start at `from`.
+fn expectation(from: &Actor, to: &Actor, port: u16, protocol: &str, edges: &[&Edge]) -> Expect {
     let dns = to.graph_name.as_deref() == Some("kube-dns")
         && !matches!(to.end, End::Address(_))
         && from.in_stack
