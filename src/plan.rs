@@ -17,6 +17,94 @@ pub struct Plan {
     pub policy: PolicyPlan,
     /// Where secrets come from (`None` when no component needs one).
     pub secrets: Option<SecretsProvider>,
+    /// The stack's certificate authority and issuers (`None` without `[tls]`).
+    pub tls: Option<TlsPlan>,
+    /// Add-on charts the stack needs, sorted by name (the `controllers` layer).
+    pub controllers: Vec<ControllerPlan>,
+}
+
+/// `[tls]`, resolved: the ClusterIssuers cert-manager signs with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlsPlan {
+    /// Namespace cert-manager runs in; the CA's Secret lives there.
+    pub namespace: String,
+    /// Self-signed ClusterIssuer that signs only the stack's CA certificate.
+    pub root_issuer: String,
+    /// ClusterIssuer of the stack's CA, which signs every in-cluster certificate; its
+    /// Certificate and Secret have the same name.
+    pub internal_issuer: String,
+    /// ACME account for public hosts; `None` when the stack's CA signs them too.
+    pub acme: Option<AcmePlan>,
+}
+
+impl TlsPlan {
+    /// The ClusterIssuer that signs certificates of `issuer`'s kind.
+    pub fn issuer(&self, issuer: Issuer) -> &str {
+        match (issuer, &self.acme) {
+            (Issuer::Public, Some(acme)) => &acme.issuer,
+            _ => &self.internal_issuer,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AcmePlan {
+    /// ClusterIssuer name.
+    pub issuer: String,
+    pub email: String,
+    pub server: String,
+    /// Secret cert-manager keeps the ACME account key in.
+    pub account_secret: String,
+    /// How challenges are solved.
+    pub solver: AcmeSolver,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AcmeSolver {
+    /// HTTP-01 through the ingress class.
+    Http01 { ingress_class: String },
+    /// DNS-01 through Cloudflare; the API token Secret comes from the secret provider.
+    Cloudflare { token: SecretPlan },
+}
+
+/// Which ClusterIssuer signs a certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Issuer {
+    /// The stack's CA: in-cluster service names, client certificates.
+    Internal,
+    /// Public ingress hosts: ACME when configured, else the stack's CA.
+    Public,
+}
+
+/// A cert-manager Certificate a component serves or presents. Its Secret has the
+/// same name and holds `tls.crt`, `tls.key` and `ca.crt` (the issuing CA).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CertificatePlan {
+    pub name: String,
+    pub namespace: String,
+    /// Public hosts and/or in-cluster FQDNs, in order (the first is the common name).
+    pub dns_names: Vec<String>,
+    pub issuer: Issuer,
+    /// A client certificate (usage `client auth`) rather than a server one.
+    pub client: bool,
+    /// Also write PKCS#12 `keystore.p12`/`truststore.p12`, encrypted with the password
+    /// in this (Secret, key).
+    pub pkcs12_password: Option<(String, String)>,
+}
+
+/// A cluster add-on installed by a pinned Flux HelmRelease in the `controllers` layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControllerPlan {
+    /// Release name, also its `[controllers]` key.
+    pub name: String,
+    /// Namespace the chart installs into.
+    pub namespace: String,
+    /// Helm repository URL.
+    pub repository: String,
+    pub chart: String,
+    pub version: String,
+    /// Chart values.
+    pub values: serde_json::Value,
 }
 
 /// Policy settings of one environment.
@@ -88,6 +176,21 @@ impl Component {
             Component::App(c) => c.secrets.iter().collect(),
             Component::Postgres(c) => vec![&c.credentials],
             Component::Coder(c) => c.secrets.iter().collect(),
+        }
+    }
+
+    /// The certificates this component serves (or presents to the services it uses).
+    pub fn certificates(&self) -> Vec<CertificatePlan> {
+        match self {
+            Component::App(_) | Component::Postgres(_) => Vec::new(),
+            Component::Coder(c) => vec![CertificatePlan {
+                name: c.tls_secret.clone(),
+                namespace: c.namespace.clone(),
+                dns_names: vec![c.host.clone(), c.wildcard.clone()],
+                issuer: Issuer::Public,
+                client: false,
+                pkcs12_password: None,
+            }],
         }
     }
 

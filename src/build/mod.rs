@@ -5,13 +5,16 @@
 
 mod app;
 mod coder;
+mod controllers;
 mod flux;
+mod helm;
 mod labels;
 mod namespace;
 mod pod;
 mod postgres;
 mod secrets;
 mod security;
+mod tls;
 
 use std::collections::BTreeSet;
 
@@ -23,6 +26,8 @@ use crate::plan::{Component, Plan};
 /// Every object of one environment, in a defined order.
 pub fn build(plan: &Plan) -> Vec<Object> {
     let mut objects = namespace::build(plan);
+    objects.extend(controllers::build(plan));
+    objects.extend(tls::build(plan));
     for component in &plan.components {
         match component {
             Component::App(a) => objects.extend(app::build(plan, a)),

@@ -5,6 +5,7 @@
 
 mod app;
 mod coder;
+mod controllers;
 mod cron;
 mod exports;
 mod image;
@@ -14,6 +15,7 @@ mod postgres;
 mod quantity;
 mod secrets;
 mod stack;
+mod tls;
 
 pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
@@ -22,6 +24,7 @@ pub use exports::{env_prefix, fqdn};
 pub use policy::parse_date;
 pub use quantity::parse as parse_quantity;
 pub use stack::KUBERNETES;
+pub use tls::{CERT_MANAGER_NAMESPACE, CLOUDFLARE_TOKEN, INGRESS_CLASS};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,6 +44,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     let defaults = stack::defaults(&mut ctx, &env.stack.defaults);
     let policy = policy::policy(&mut ctx, &env.stack.policy);
     let secrets = secrets::provider(&mut ctx, env);
+    let tls = tls::tls(&mut ctx, env.stack.tls.as_ref(), &info.name);
     secrets::plaintext(&mut ctx);
     let kinds = unique_names(&mut ctx, &env.stack);
     let mut apps: Vec<_> = env
@@ -71,8 +75,23 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     let mut components: Vec<Component> = apps.into_iter().map(Component::App).collect();
     components.extend(others);
     components.sort_by(|a, b| (a.kind(), a.name()).cmp(&(b.kind(), b.name())));
+    tls::require_issuers(&mut ctx, &components, tls.as_ref());
     require_provider(&mut ctx, &components, secrets.is_some());
-    secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &env.name);
+    require_provider_for_tls(&mut ctx, tls.as_ref(), secrets.is_some());
+    let controllers = controllers::controllers(
+        &mut ctx,
+        &env.stack.controllers,
+        tls.as_ref(),
+        secrets.as_ref(),
+        &components,
+    );
+    secrets::verify_sops(
+        &mut ctx,
+        secrets.as_ref(),
+        &components,
+        tls.as_ref(),
+        &env.name,
+    );
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);
     }
@@ -92,6 +111,8 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         components,
         policy,
         secrets,
+        tls,
+        controllers,
     })
 }
 
@@ -132,6 +153,19 @@ fn require_provider(ctx: &mut Ctx, components: &[Component], have: bool) {
                 .help("add [secrets] provider = \"external-secrets\" (with a store) or \"infisical\"; stackc never holds secret values"),
         );
     }
+}
+
+/// The DNS-01 API token comes from the secret provider too.
+fn require_provider_for_tls(ctx: &mut Ctx, tls: Option<&crate::plan::TlsPlan>, have: bool) {
+    if have || tls::secrets(tls).is_empty() {
+        return;
+    }
+    let span = ctx.value_span(&["tls", "acme", "dns01"]);
+    ctx.report(
+        Diagnostic::error("missing-secrets-provider", "the DNS-01 solver needs an API token, and the stack has no [secrets] provider")
+            .at(span)
+            .help("add [secrets] provider = \"external-secrets\" (with a store) or \"infisical\"; stackc never holds secret values"),
+    );
 }
 
 /// The name a secret value has in the provider and in the Kubernetes Secret:

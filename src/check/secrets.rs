@@ -199,36 +199,53 @@ pub(super) fn verify_sops(
     ctx: &mut Ctx,
     provider: Option<&SecretsProvider>,
     components: &[crate::plan::Component],
+    tls: Option<&crate::plan::TlsPlan>,
     env: &str,
 ) {
     let Some(SecretsProvider::Sops { files, .. }) = provider else {
         return;
     };
     for component in components {
+        let who = format!("{} `{}`", component.kind(), component.name());
+        let span = ctx.key_span(&[component.kind(), component.name()]);
         for secret in component.secrets() {
-            let expected = format!("{}/{env}/{}.sops.yaml", crate::load::SOPS_DIR, secret.name);
-            let Some((path, text)) = files.get(&secret.name) else {
-                let span = ctx.key_span(&[component.kind(), component.name()]);
-                ctx.report(
-                    Diagnostic::error("missing-secret-file", format!("{} `{}` needs Secret `{}`, and {expected} does not exist", component.kind(), component.name(), secret.name))
-                        .at(span)
-                        .help(format!(
-                            "write a Secret `{}` in namespace `{}` with keys {} and encrypt it: sops --encrypt --encrypted-regex '^(data|stringData)$' --in-place {expected}",
-                            secret.name,
-                            secret.namespace,
-                            secret.keys.join(", ")
-                        )),
-                );
-                continue;
-            };
-            for problem in sops_problems(text, secret) {
-                ctx.report(
-                    Diagnostic::error("invalid-sops-secret", problem)
-                        .in_file(path.clone())
-                        .help("the file must be a Secret encrypted with sops (values ENC[...], a `sops` section with a `mac`)"),
-                );
-            }
+            verify_sops_file(ctx, files, env, (&who, span), secret);
         }
+    }
+    let span = ctx.value_span(&["tls", "acme", "dns01"]);
+    for secret in super::tls::secrets(tls) {
+        verify_sops_file(ctx, files, env, ("the DNS-01 solver", span), secret);
+    }
+}
+
+/// One needed Secret against the committed SOPS files; `who` needs it, written at the span.
+fn verify_sops_file(
+    ctx: &mut Ctx,
+    files: &std::collections::BTreeMap<String, (String, String)>,
+    env: &str,
+    (who, span): (&str, Option<crate::diag::Span>),
+    secret: &crate::plan::SecretPlan,
+) {
+    let expected = format!("{}/{env}/{}.sops.yaml", crate::load::SOPS_DIR, secret.name);
+    let Some((path, text)) = files.get(&secret.name) else {
+        ctx.report(
+            Diagnostic::error("missing-secret-file", format!("{who} needs Secret `{}`, and {expected} does not exist", secret.name))
+                .at(span)
+                .help(format!(
+                    "write a Secret `{}` in namespace `{}` with keys {} and encrypt it: sops --encrypt --encrypted-regex '^(data|stringData)$' --in-place {expected}",
+                    secret.name,
+                    secret.namespace,
+                    secret.keys.join(", ")
+                )),
+        );
+        return;
+    };
+    for problem in sops_problems(text, secret) {
+        ctx.report(
+            Diagnostic::error("invalid-sops-secret", problem)
+                .in_file(path.clone())
+                .help("the file must be a Secret encrypted with sops (values ENC[...], a `sops` section with a `mac`)"),
+        );
     }
 }
 

@@ -8,6 +8,7 @@ mod app;
 pub mod coder;
 pub mod postgres;
 pub mod secrets;
+pub mod tls;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,11 @@ pub struct Stack {
     pub policy: Policy,
     /// Where secret values live.
     pub secrets: Option<secrets::Secrets>,
+    /// Who signs certificates (cert-manager issuers).
+    pub tls: Option<tls::Tls>,
+    /// Version pins of the cluster add-ons.
+    #[serde(default)]
+    pub controllers: tls::Controllers,
     /// Generic workloads: `[app.<name>]`.
     #[serde(default)]
     pub app: BTreeMap<String, App>,
@@ -47,7 +53,16 @@ pub struct Stack {
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
 pub const SECTIONS: &[&str] = &[
-    "stack", "flux", "defaults", "policy", "secrets", "app", "postgres", "coder",
+    "stack",
+    "flux",
+    "defaults",
+    "policy",
+    "secrets",
+    "tls",
+    "controllers",
+    "app",
+    "postgres",
+    "coder",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
