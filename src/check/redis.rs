@@ -91,7 +91,7 @@ pub(super) fn resolve(
         .limits
         .memory
         .as_deref()
-        .and_then(|m| quantity::parse(m).ok());
+        .and_then(|m| quantity::parse(m).ok().map(|bytes| (m, bytes)));
     let maxmemory = redis
         .maxmemory
         .as_deref()
@@ -137,7 +137,7 @@ pub(super) fn resolve(
 
 /// `maxmemory` in bytes: a whole, positive number of bytes below the container's memory
 /// limit (Redis needs headroom above its data for buffers and forks).
-fn maxmemory(ctx: &mut Ctx, name: &str, text: &str, limit: Option<f64>) -> Option<u64> {
+fn maxmemory(ctx: &mut Ctx, name: &str, text: &str, limit: Option<(&str, f64)>) -> Option<u64> {
     let path = ["redis", name, "maxmemory"];
     let bytes = match quantity::parse(text) {
         Ok(v) if v >= 1.0 && v.fract() == 0.0 => v,
@@ -163,12 +163,12 @@ fn maxmemory(ctx: &mut Ctx, name: &str, text: &str, limit: Option<f64>) -> Optio
             return None;
         }
     };
-    if let Some(limit) = limit.filter(|l| bytes >= *l) {
+    if let Some((limit, _)) = limit.filter(|(_, l)| bytes >= *l) {
         let span = ctx.value_span(&path);
         ctx.report(
             Diagnostic::error(
                 "invalid-value",
-                format!("maxmemory `{text}` is not below the memory limit ({limit} bytes)"),
+                format!("maxmemory `{text}` is not below the memory limit `{limit}`"),
             )
             .at(span)
             .label("Redis would be OOM-killed before it evicts")
