@@ -37,7 +37,7 @@ fn cache_workload(env: &str) -> Value {
     yaml(&data.join(format!("{kind}-cache.yaml")))
 }
 
-fn pod_spec<'v>(workload: &'v Value) -> &'v Value {
+fn pod_spec(workload: &Value) -> &Value {
     if workload["kind"] == "CronJob" {
         &workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     } else {
