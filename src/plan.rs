@@ -151,6 +151,8 @@ pub enum Component {
     App(AppPlan),
     Postgres(PostgresPlan),
     Coder(CoderPlan),
+    Redis(RedisPlan),
+    CronJob(CronJobPlan),
 }
 
 impl Component {
@@ -159,6 +161,8 @@ impl Component {
             Component::App(c) => &c.name,
             Component::Postgres(c) => &c.name,
             Component::Coder(c) => &c.name,
+            Component::Redis(c) => &c.name,
+            Component::CronJob(c) => &c.name,
         }
     }
 
@@ -167,6 +171,8 @@ impl Component {
             Component::App(c) => &c.namespace,
             Component::Postgres(c) => &c.namespace,
             Component::Coder(c) => &c.namespace,
+            Component::Redis(c) => &c.namespace,
+            Component::CronJob(c) => &c.namespace,
         }
     }
 
@@ -176,13 +182,18 @@ impl Component {
             Component::App(c) => c.secrets.iter().collect(),
             Component::Postgres(c) => vec![&c.credentials],
             Component::Coder(c) => c.secrets.iter().collect(),
+            Component::Redis(c) => vec![&c.credentials],
+            Component::CronJob(c) => c.secrets.iter().collect(),
         }
     }
 
     /// The certificates this component serves (or presents to the services it uses).
     pub fn certificates(&self) -> Vec<CertificatePlan> {
         match self {
-            Component::App(_) | Component::Postgres(_) => Vec::new(),
+            Component::App(_)
+            | Component::Postgres(_)
+            | Component::Redis(_)
+            | Component::CronJob(_) => Vec::new(),
             Component::Coder(c) => vec![CertificatePlan {
                 name: c.tls_secret.clone(),
                 namespace: c.namespace.clone(),
@@ -199,6 +210,8 @@ impl Component {
             Component::App(_) => "app",
             Component::Postgres(_) => "postgres",
             Component::Coder(_) => "coder",
+            Component::Redis(_) => "redis",
+            Component::CronJob(_) => "cronjob",
         }
     }
 }
@@ -358,6 +371,78 @@ pub struct AppPlan {
     pub uses: Vec<String>,
     pub run_as_user: i64,
     /// Credentials of used components mirrored into the app's namespace.
+    pub secrets: Vec<SecretPlan>,
+}
+
+/// A resolved `[redis.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RedisPlan {
+    pub name: String,
+    pub namespace: String,
+    /// Full image reference, `<repository>:<version>`.
+    pub image: String,
+    pub version: String,
+    /// The metrics exporter sidecar's image (pinned by stackc).
+    pub exporter_image: String,
+    /// Data volume size: `Some` → StatefulSet with append-only persistence; `None` → a
+    /// cache Deployment with an emptyDir.
+    pub storage: Option<String>,
+    pub storage_class: Option<String>,
+    pub resources: ResourcesPlan,
+    /// `maxmemory` in bytes.
+    pub maxmemory: Option<u64>,
+    pub maxmemory_policy: Option<String>,
+    /// The password Secret (key `<NAME>_PASSWORD`).
+    pub credentials: SecretPlan,
+    /// Ports the pods serve, sorted by name: `metrics` (exporter) and `redis`.
+    pub ports: Vec<Port>,
+    /// The exporter's scrape endpoint.
+    pub metrics: MetricsPlan,
+    /// Labels the Services (and monitoring) select the pods by.
+    pub selector: BTreeMap<String, String>,
+}
+
+impl RedisPlan {
+    /// The Secret key holding the password.
+    pub fn password_key(&self) -> String {
+        crate::check::secret_key(&self.name, "password")
+    }
+
+    /// The client Service's in-cluster host name.
+    pub fn host(&self) -> String {
+        crate::check::fqdn(&self.name, &self.namespace)
+    }
+}
+
+/// A resolved `[cronjob.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CronJobPlan {
+    pub name: String,
+    pub namespace: String,
+    pub schedule: String,
+    pub timezone: Option<String>,
+    /// "Forbid", "Allow" or "Replace" (the API's spelling).
+    pub concurrency: String,
+    pub history_successful: u32,
+    pub history_failed: u32,
+    /// startingDeadlineSeconds
+    pub deadline_seconds: Option<u64>,
+    pub backoff_limit: u32,
+    /// activeDeadlineSeconds
+    pub timeout_seconds: Option<u64>,
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    /// Environment, sorted by name: the job's own and those its `uses` edges export.
+    pub env: Vec<EnvVar>,
+    pub config: Option<ConfigPlan>,
+    pub resources: ResourcesPlan,
+    /// Components this job uses, sorted.
+    pub uses: Vec<String>,
+    /// Labels of the job's pods (what NetworkPolicies select them by).
+    pub selector: BTreeMap<String, String>,
+    pub run_as_user: i64,
+    /// `{ provider = ... }` values and credentials of used components mirrored here.
     pub secrets: Vec<SecretPlan>,
 }
 

@@ -178,8 +178,8 @@ fn diff_names_changes_the_cluster_rejects() {
     );
     edit(
         &dir.path().join("stack.toml"),
-        "Deployment/conveyor-pipeline/*",
-        "Deployment/conveyor/*",
+        "*/conveyor-pipeline/*",
+        "*/conveyor/*",
     );
     let out = stackc(dir.path(), &["--format", "json", "diff", "--env", "prod"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");

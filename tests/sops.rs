@@ -59,6 +59,21 @@ fn write_secrets(dir: &std::path::Path, encrypted: bool) {
                 "coder",
                 vec!["ORCHESTRATOR_CODER_TOKEN"],
             ),
+            (
+                "cache-credentials",
+                "conveyor-pipeline",
+                vec!["CACHE_PASSWORD"],
+            ),
+            (
+                "agents-secrets",
+                "conveyor-pipeline",
+                vec!["AGENTS_LLM_API_KEY"],
+            ),
+            (
+                "collector-reddit-secrets",
+                "conveyor-pipeline",
+                vec!["REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"],
+            ),
         ];
         for (name, ns, keys) in files {
             std::fs::write(

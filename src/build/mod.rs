@@ -6,12 +6,14 @@
 mod app;
 mod coder;
 mod controllers;
+mod cronjob;
 mod flux;
 mod helm;
 mod labels;
 mod namespace;
 mod pod;
 mod postgres;
+mod redis;
 mod secrets;
 mod security;
 mod tls;
@@ -33,11 +35,19 @@ pub fn build(plan: &Plan) -> Vec<Object> {
             Component::App(a) => objects.extend(app::build(plan, a)),
             Component::Postgres(p) => objects.extend(postgres::build(plan, p)),
             Component::Coder(c) => objects.extend(coder::build(plan, c)),
+            Component::Redis(r) => objects.extend(redis::build(plan, r)),
+            Component::CronJob(j) => objects.extend(cronjob::build(plan, j)),
         }
     }
     let layers: BTreeSet<Layer> = objects.iter().map(|o| o.layer).collect();
     objects.extend(flux::build(plan, &layers));
     objects
+}
+
+/// The labels a component's pods are selected by (Services, PDBs, monitoring,
+/// NetworkPolicies); check records them in the plan.
+pub fn selector_labels(stack: &str, component: &str) -> std::collections::BTreeMap<String, String> {
+    labels::selector(stack, component)
 }
 
 /// Hex SHA-256 of a value's canonical JSON: the pod-template annotation that rolls a

@@ -8,6 +8,25 @@ pub struct ImageRef<'a> {
     pub digest: Option<&'a str>,
 }
 
+/// Checks that the version of an official image (its tag) is a release number, e.g. "16.4".
+pub(super) fn release(ctx: &mut super::Ctx, version: &str, path: &[&str], help: &str) {
+    let ok = !version.is_empty()
+        && version
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if !ok {
+        let span = ctx.value_span(path);
+        ctx.report(
+            crate::diag::Diagnostic::error(
+                "invalid-value",
+                format!("{} version `{version}` is not a release number", path[0]),
+            )
+            .at(span)
+            .help(help),
+        );
+    }
+}
+
 /// Parses an image reference and requires it to be pinned by tag or digest.
 pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
     if image.is_empty() {

@@ -7,12 +7,14 @@ mod app;
 mod coder;
 mod controllers;
 mod cron;
+mod cronjob;
 mod exports;
 mod image;
 mod names;
 mod policy;
 mod postgres;
 mod quantity;
+mod redis;
 mod secrets;
 mod stack;
 mod tls;
@@ -23,6 +25,7 @@ pub use exports::{env_prefix, fqdn};
 
 pub use policy::parse_date;
 pub use quantity::parse as parse_quantity;
+pub use redis::PORT as REDIS_PORT;
 pub use stack::KUBERNETES;
 pub use tls::{CERT_MANAGER_NAMESPACE, CLOUDFLARE_TOKEN, INGRESS_CLASS};
 
@@ -69,10 +72,37 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
             coder::resolve(&mut ctx, name, c, &defaults, &info.domain, &servers, &kinds)
         })
         .collect();
+    let caches: Vec<_> = env
+        .stack
+        .redis
+        .iter()
+        .filter_map(|(name, r)| redis::resolve(&mut ctx, name, r, &defaults, &info.name))
+        .collect();
+    let mut jobs: Vec<_> = env
+        .stack
+        .cronjob
+        .iter()
+        .filter_map(|(name, j)| cronjob::resolve(&mut ctx, name, j, &defaults, &info.name))
+        .collect();
     let mut others: Vec<Component> = servers.into_values().map(Component::Postgres).collect();
     others.extend(coders.into_iter().map(Component::Coder));
-    exports::wire_uses(&mut ctx, &mut apps, &others);
+    others.extend(caches.into_iter().map(Component::Redis));
+    // Providers are read before wiring: what a component exports never depends on its env.
+    let providers: Vec<Component> = apps
+        .iter()
+        .cloned()
+        .map(Component::App)
+        .chain(jobs.iter().cloned().map(Component::CronJob))
+        .chain(others.iter().cloned())
+        .collect();
+    let consumers = apps
+        .iter_mut()
+        .map(exports::Consumer::app)
+        .chain(jobs.iter_mut().map(exports::Consumer::cronjob))
+        .collect();
+    exports::wire_uses(&mut ctx, consumers, &providers);
     let mut components: Vec<Component> = apps.into_iter().map(Component::App).collect();
+    components.extend(jobs.into_iter().map(Component::CronJob));
     components.extend(others);
     components.sort_by(|a, b| (a.kind(), a.name()).cmp(&(b.kind(), b.name())));
     tls::require_issuers(&mut ctx, &components, tls.as_ref());
@@ -125,7 +155,9 @@ fn unique_names(ctx: &mut Ctx, stack: &crate::model::Stack) -> BTreeMap<String, 
         .keys()
         .map(|n| ("app", n))
         .chain(stack.postgres.keys().map(|n| ("postgres", n)))
-        .chain(stack.coder.keys().map(|n| ("coder", n)));
+        .chain(stack.coder.keys().map(|n| ("coder", n)))
+        .chain(stack.redis.keys().map(|n| ("redis", n)))
+        .chain(stack.cronjob.keys().map(|n| ("cronjob", n)));
     for (kind, name) in names {
         if let Some(first) = kinds.insert(name.clone(), kind) {
             let span = ctx.key_span(&[kind, name]);

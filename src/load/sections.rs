@@ -32,6 +32,8 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         app: components(root, "app", diags),
         postgres: components(root, "postgres", diags),
         coder: components(root, "coder", diags),
+        redis: components(root, "redis", diags),
+        cronjob: components(root, "cronjob", diags),
     };
     debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));
     (diags.len() == before).then_some(stack)

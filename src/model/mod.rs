@@ -6,7 +6,9 @@
 
 mod app;
 pub mod coder;
+pub mod cronjob;
 pub mod postgres;
+pub mod redis;
 pub mod secrets;
 pub mod tls;
 
@@ -49,6 +51,12 @@ pub struct Stack {
     /// Coder control planes: `[coder.<name>]`.
     #[serde(default)]
     pub coder: BTreeMap<String, coder::Coder>,
+    /// Redis servers: `[redis.<name>]`.
+    #[serde(default)]
+    pub redis: BTreeMap<String, redis::Redis>,
+    /// Scheduled jobs: `[cronjob.<name>]`.
+    #[serde(default)]
+    pub cronjob: BTreeMap<String, cronjob::CronJob>,
 }
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
@@ -63,10 +71,12 @@ pub const SECTIONS: &[&str] = &[
     "app",
     "postgres",
     "coder",
+    "redis",
+    "cronjob",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
-pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder"];
+pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder", "redis", "cronjob"];
 
 /// `[stack]`
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
