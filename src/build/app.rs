@@ -11,7 +11,8 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
     EnvVarSource, ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, Probe,
-    SecretKeySelector, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+    SecretKeySelector, SecretVolumeSource, Service, ServicePort, ServiceSpec, TCPSocketAction,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -119,6 +120,23 @@ fn deployment(
             ..VolumeMount::default()
         });
         annotations.insert(format!("checksum/{}", plan.config_map), checksum(&cm.data));
+    }
+    if let Some(cert) = &app.client_tls {
+        volumes.push(Volume {
+            name: "client-tls".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(cert.name.clone()),
+                default_mode: Some(0o440),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: "client-tls".into(),
+            mount_path: crate::check::CLIENT_TLS_DIR.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
     }
     if let Some(m) = &app.metrics {
         annotations.insert("prometheus.io/scrape".into(), "true".into());

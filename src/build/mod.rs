@@ -8,6 +8,8 @@ mod coder;
 mod controllers;
 mod flux;
 mod helm;
+mod influxdb;
+mod kafka;
 mod labels;
 mod namespace;
 mod pod;
@@ -33,6 +35,8 @@ pub fn build(plan: &Plan) -> Vec<Object> {
             Component::App(a) => objects.extend(app::build(plan, a)),
             Component::Postgres(p) => objects.extend(postgres::build(plan, p)),
             Component::Coder(c) => objects.extend(coder::build(plan, c)),
+            Component::Kafka(k) => objects.extend(kafka::build(plan, k)),
+            Component::Influxdb(i) => objects.extend(influxdb::build(plan, i)),
         }
     }
     let layers: BTreeSet<Layer> = objects.iter().map(|o| o.layer).collect();

@@ -86,7 +86,7 @@ pub fn build(plan: &Plan, pg: &PostgresPlan) -> Vec<Object> {
     out
 }
 
-fn json<T: serde::Serialize>(resource: &T) -> serde_json::Value {
+pub(super) fn json<T: serde::Serialize>(resource: &T) -> serde_json::Value {
     serde_json::to_value(resource).expect("Kubernetes types serialize")
 }
 
@@ -124,7 +124,7 @@ fn init_config_map(pg: &PostgresPlan, labels: &BTreeMap<String, String>) -> Conf
     }
 }
 
-fn empty_dir(name: &str) -> Volume {
+pub(super) fn empty_dir(name: &str) -> Volume {
     Volume {
         name: name.into(),
         empty_dir: Some(EmptyDirVolumeSource::default()),
@@ -132,7 +132,7 @@ fn empty_dir(name: &str) -> Volume {
     }
 }
 
-fn mount(name: &str, path: &str) -> VolumeMount {
+pub(super) fn mount(name: &str, path: &str) -> VolumeMount {
     VolumeMount {
         name: name.into(),
         mount_path: path.into(),
@@ -154,7 +154,7 @@ fn pvc(
     }
 }
 
-fn pvc_spec(size: &str, class: Option<&str>) -> PersistentVolumeClaimSpec {
+pub(super) fn pvc_spec(size: &str, class: Option<&str>) -> PersistentVolumeClaimSpec {
     PersistentVolumeClaimSpec {
         access_modes: Some(vec!["ReadWriteOnce".into()]),
         storage_class_name: class.map(str::to_owned),

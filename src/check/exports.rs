@@ -50,6 +50,38 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
             }
             Some(out)
         }
+        Component::Kafka(kafka) => {
+            let mut out = vec![
+                value("BOOTSTRAP_SERVERS", kafka.bootstrap_servers()),
+                value("SECURITY_PROTOCOL", kafka.security_protocol().into()),
+            ];
+            // With one topic the consumer's topic is unambiguous.
+            if let [topic] = kafka.topics.as_slice() {
+                out.push(value("TOPIC", topic.name.clone()));
+            }
+            if kafka.tls.is_some() {
+                out.push(value("CA_FILE", ca_file()));
+            }
+            Some(out)
+        }
+        Component::Influxdb(influx) => {
+            let mut out = vec![
+                value("URL", influx.url()),
+                value("ORG", influx.org.clone()),
+                value("BUCKET", influx.bucket.clone()),
+                EnvVar {
+                    name: format!("{prefix}_TOKEN"),
+                    source: EnvSource::Secret {
+                        name: influx.credentials.name.clone(),
+                        key: influx.key("admin-token"),
+                    },
+                },
+            ];
+            if influx.tls.is_some() {
+                out.push(value("CA_FILE", ca_file()));
+            }
+            Some(out)
+        }
         Component::Coder(coder) => Some(vec![
             value(
                 "URL",
@@ -57,6 +89,37 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
             ),
             value("ACCESS_URL", coder.access_url.clone()),
         ]),
+    }
+}
+
+/// Where a consumer of a TLS service mounts its client certificate Secret (`tls.crt`,
+/// `tls.key` and the stack CA's `ca.crt`), read-only.
+pub const CLIENT_TLS_DIR: &str = "/etc/stackc/tls";
+
+/// The CA bundle consumers verify TLS services with.
+pub fn ca_file() -> String {
+    format!("{CLIENT_TLS_DIR}/ca.crt")
+}
+
+/// Whether consumers must speak TLS to `component` (and so need the stack's CA).
+pub fn serves_tls(component: &Component) -> bool {
+    match component {
+        Component::Kafka(k) => k.tls.is_some(),
+        Component::Influxdb(i) => i.tls.is_some(),
+        Component::App(_) | Component::Postgres(_) | Component::Coder(_) => false,
+    }
+}
+
+/// The client certificate of an app that uses a TLS service: issued by the stack's CA,
+/// its Secret carries the CA (`ca.crt`) the app verifies servers with.
+fn client_certificate(app: &AppPlan) -> crate::plan::CertificatePlan {
+    crate::plan::CertificatePlan {
+        name: format!("{}-client-tls", app.name),
+        namespace: app.namespace.clone(),
+        dns_names: vec![fqdn(&app.name, &app.namespace)],
+        issuer: crate::plan::Issuer::Internal,
+        client: true,
+        pkcs12_password: None,
     }
 }
 
@@ -106,6 +169,11 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component
         .map(|a| Component::App(a.clone()))
         .chain(others.iter().cloned())
         .map(|c| (c.name().to_owned(), (c.namespace().to_owned(), exports(&c))))
+        .collect();
+    let tls_services: Vec<&str> = others
+        .iter()
+        .filter(|c| serves_tls(c))
+        .map(Component::name)
         .collect();
     let known: Vec<String> = crate::model::COMPONENT_KINDS
         .iter()
@@ -207,6 +275,9 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component
                     continue;
                 }
                 app.env.push(var.clone());
+            }
+            if tls_services.contains(&target.as_str()) && app.client_tls.is_none() {
+                app.client_tls = Some(client_certificate(app));
             }
         }
         app.env.sort();

@@ -9,6 +9,8 @@ mod controllers;
 mod cron;
 mod exports;
 mod image;
+mod influxdb;
+mod kafka;
 mod names;
 mod policy;
 mod postgres;
@@ -16,10 +18,13 @@ mod quantity;
 mod secrets;
 mod stack;
 mod tls;
+mod tls_clients;
 
 pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
-pub use exports::{env_prefix, fqdn};
+pub use exports::{CLIENT_TLS_DIR, ca_file, env_prefix, fqdn};
+pub use influxdb::PORT as INFLUXDB_PORT;
+pub use kafka::{cluster_id as kafka_cluster_id, retention_ms, topic_name};
 
 pub use policy::parse_date;
 pub use quantity::parse as parse_quantity;
@@ -71,7 +76,14 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         .collect();
     let mut others: Vec<Component> = servers.into_values().map(Component::Postgres).collect();
     others.extend(coders.into_iter().map(Component::Coder));
+    others.extend(env.stack.kafka.iter().filter_map(|(name, k)| {
+        kafka::resolve(&mut ctx, name, k, &defaults, &info.name).map(Component::Kafka)
+    }));
+    others.extend(env.stack.influxdb.iter().filter_map(|(name, i)| {
+        influxdb::resolve(&mut ctx, name, i, &defaults).map(Component::Influxdb)
+    }));
     exports::wire_uses(&mut ctx, &mut apps, &others);
+    tls_clients::no_plaintext(&mut ctx, &apps, &others);
     let mut components: Vec<Component> = apps.into_iter().map(Component::App).collect();
     components.extend(others);
     components.sort_by(|a, b| (a.kind(), a.name()).cmp(&(b.kind(), b.name())));
@@ -125,7 +137,9 @@ fn unique_names(ctx: &mut Ctx, stack: &crate::model::Stack) -> BTreeMap<String, 
         .keys()
         .map(|n| ("app", n))
         .chain(stack.postgres.keys().map(|n| ("postgres", n)))
-        .chain(stack.coder.keys().map(|n| ("coder", n)));
+        .chain(stack.coder.keys().map(|n| ("coder", n)))
+        .chain(stack.kafka.keys().map(|n| ("kafka", n)))
+        .chain(stack.influxdb.keys().map(|n| ("influxdb", n)));
     for (kind, name) in names {
         if let Some(first) = kinds.insert(name.clone(), kind) {
             let span = ctx.key_span(&[kind, name]);

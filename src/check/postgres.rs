@@ -159,7 +159,7 @@ pub(super) fn resolve(
     })
 }
 
-fn size(ctx: &mut Ctx, value: &str, path: &[&str]) {
+pub(super) fn size(ctx: &mut Ctx, value: &str, path: &[&str]) {
     if !matches!(quantity::parse(value), Ok(v) if v > 0.0) {
         let span = ctx.value_span(path);
         ctx.report(

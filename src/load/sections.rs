@@ -32,6 +32,8 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         app: components(root, "app", diags),
         postgres: components(root, "postgres", diags),
         coder: components(root, "coder", diags),
+        kafka: components(root, "kafka", diags),
+        influxdb: components(root, "influxdb", diags),
     };
     debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));
     (diags.len() == before).then_some(stack)

@@ -6,6 +6,8 @@
 
 mod app;
 pub mod coder;
+pub mod influxdb;
+pub mod kafka;
 pub mod postgres;
 pub mod secrets;
 pub mod tls;
@@ -49,6 +51,12 @@ pub struct Stack {
     /// Coder control planes: `[coder.<name>]`.
     #[serde(default)]
     pub coder: BTreeMap<String, coder::Coder>,
+    /// Kafka clusters (KRaft): `[kafka.<name>]`.
+    #[serde(default)]
+    pub kafka: BTreeMap<String, kafka::Kafka>,
+    /// InfluxDB 2 servers: `[influxdb.<name>]`.
+    #[serde(default)]
+    pub influxdb: BTreeMap<String, influxdb::Influxdb>,
 }
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
@@ -63,10 +71,12 @@ pub const SECTIONS: &[&str] = &[
     "app",
     "postgres",
     "coder",
+    "kafka",
+    "influxdb",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
-pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder"];
+pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder", "kafka", "influxdb"];
 
 /// `[stack]`
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
