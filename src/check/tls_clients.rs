@@ -42,7 +42,11 @@ impl Service<'_> {
 
 /// What is wrong with one value, if anything.
 enum Finding {
+    /// Plaintext to this service.
     Plaintext(String),
+    /// Certificate verification turned off.
+    Insecure(String),
+    /// Addressed without a `uses` edge.
     WithoutCa,
 }
 
@@ -97,15 +101,18 @@ pub(super) fn no_plaintext(ctx: &mut Ctx, apps: &[AppPlan], others: &[Component]
                 let diag = match finding {
                     Finding::Plaintext(what) => Diagnostic::error(
                         "plaintext-to-tls",
-                        format!(
-                            "app `{}` {what}, and `{service}` serves TLS only",
-                            app.name
-                        ),
+                        format!("app `{}` {what}, and `{service}` serves TLS only", app.name),
                     )
                     .at(span)
                     .help(format!(
-                        "remove it: `uses = [\"{service}\"]` derives the TLS settings (see the README's env var convention)"
+                        "remove it: `uses = [\"{service}\"]` derives the address, the protocol and the CA file (see the README's env var convention)"
                     )),
+                    Finding::Insecure(what) => Diagnostic::error(
+                        "plaintext-to-tls",
+                        format!("app `{}` {what}, and it uses TLS services", app.name),
+                    )
+                    .at(span)
+                    .help("remove it: the CA file `uses` derives (<NAME>_CA_FILE) verifies the stack's certificates"),
                     Finding::WithoutCa => Diagnostic::error(
                         "tls-without-ca",
                         format!(
@@ -181,7 +188,7 @@ fn judge<'a>(
         {
             out.push((
                 service.name,
-                Finding::Plaintext(format!(
+                Finding::Insecure(format!(
                     "turns certificate verification off ({var} = \"{value}\")"
                 )),
             ));
