@@ -153,6 +153,8 @@ pub enum Component {
     Coder(CoderPlan),
     Redis(RedisPlan),
     CronJob(CronJobPlan),
+    Kafka(KafkaPlan),
+    Influxdb(InfluxdbPlan),
 }
 
 impl Component {
@@ -163,6 +165,8 @@ impl Component {
             Component::Coder(c) => &c.name,
             Component::Redis(c) => &c.name,
             Component::CronJob(c) => &c.name,
+            Component::Kafka(c) => &c.name,
+            Component::Influxdb(c) => &c.name,
         }
     }
 
@@ -173,6 +177,8 @@ impl Component {
             Component::Coder(c) => &c.namespace,
             Component::Redis(c) => &c.namespace,
             Component::CronJob(c) => &c.namespace,
+            Component::Kafka(c) => &c.namespace,
+            Component::Influxdb(c) => &c.namespace,
         }
     }
 
@@ -184,16 +190,23 @@ impl Component {
             Component::Coder(c) => c.secrets.iter().collect(),
             Component::Redis(c) => vec![&c.credentials],
             Component::CronJob(c) => c.secrets.iter().collect(),
+            Component::Kafka(c) => c.tls.iter().map(|t| &t.password).collect(),
+            Component::Influxdb(c) => vec![&c.credentials],
         }
     }
 
     /// The certificates this component serves (or presents to the services it uses).
     pub fn certificates(&self) -> Vec<CertificatePlan> {
         match self {
-            Component::App(_)
-            | Component::Postgres(_)
-            | Component::Redis(_)
-            | Component::CronJob(_) => Vec::new(),
+            Component::Postgres(_) | Component::Redis(_) => Vec::new(),
+            Component::App(c) => c.client_tls.iter().cloned().collect(),
+            Component::CronJob(c) => c.client_tls.iter().cloned().collect(),
+            Component::Kafka(c) => c
+                .tls
+                .iter()
+                .flat_map(|t| [t.server.clone(), t.client.clone()])
+                .collect(),
+            Component::Influxdb(c) => c.tls.iter().cloned().collect(),
             Component::Coder(c) => vec![CertificatePlan {
                 name: c.tls_secret.clone(),
                 namespace: c.namespace.clone(),
@@ -212,6 +225,8 @@ impl Component {
             Component::Coder(_) => "coder",
             Component::Redis(_) => "redis",
             Component::CronJob(_) => "cronjob",
+            Component::Kafka(_) => "kafka",
+            Component::Influxdb(_) => "influxdb",
         }
     }
 }
@@ -372,6 +387,127 @@ pub struct AppPlan {
     pub run_as_user: i64,
     /// Credentials of used components mirrored into the app's namespace.
     pub secrets: Vec<SecretPlan>,
+    /// The client certificate (its Secret carries the stack CA's `ca.crt`) an app gets
+    /// when it uses a TLS service; mounted read-only at [`crate::check::CLIENT_TLS_DIR`].
+    pub client_tls: Option<CertificatePlan>,
+}
+
+/// A resolved `[kafka.<name>]`: KRaft, every node a broker and a controller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KafkaPlan {
+    pub name: String,
+    pub namespace: String,
+    /// Full image reference, `<repository>:<version>`.
+    pub image: String,
+    pub version: String,
+    pub brokers: u32,
+    /// The fixed KRaft cluster id: 22 characters of base64url, derived from stack and name.
+    pub cluster_id: String,
+    pub storage: String,
+    pub storage_class: Option<String>,
+    /// Topics, sorted by name.
+    pub topics: Vec<TopicPlan>,
+    pub resources: ResourcesPlan,
+    /// `None` with `tls = false` (plaintext listeners).
+    pub tls: Option<KafkaTlsPlan>,
+    /// The kafka-exporter Deployment's image and metrics port (consumer lag).
+    pub exporter_image: String,
+    pub metrics: MetricsPlan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KafkaTlsPlan {
+    /// The brokers' certificate, with a PKCS#12 keystore and truststore.
+    pub server: CertificatePlan,
+    /// A client certificate for the topic Job and the exporter (its Secret carries `ca.crt`).
+    pub client: CertificatePlan,
+    /// The keystore password, from the secret provider.
+    pub password: SecretPlan,
+}
+
+impl KafkaPlan {
+    /// The headless Service giving each broker its DNS name.
+    pub fn headless(&self) -> String {
+        format!("{}-headless", self.name)
+    }
+
+    /// In-cluster DNS name of broker `i`.
+    pub fn broker_host(&self, i: u32) -> String {
+        format!(
+            "{}-{i}.{}",
+            self.name,
+            crate::check::fqdn(&self.headless(), &self.namespace)
+        )
+    }
+
+    /// The client port: 9093 (SSL) with TLS, 9092 (PLAINTEXT) without.
+    pub fn client_port(&self) -> u16 {
+        if self.tls.is_some() { 9093 } else { 9092 }
+    }
+
+    /// `host:port` of every broker, comma-separated: what clients bootstrap from.
+    pub fn bootstrap_servers(&self) -> String {
+        (0..self.brokers)
+            .map(|i| format!("{}:{}", self.broker_host(i), self.client_port()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `security.protocol` of clients.
+    pub fn security_protocol(&self) -> &'static str {
+        if self.tls.is_some() {
+            "SSL"
+        } else {
+            "PLAINTEXT"
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicPlan {
+    pub name: String,
+    pub partitions: u32,
+    pub replication: u32,
+    /// `retention.ms`, when set.
+    pub retention_ms: Option<u64>,
+}
+
+/// A resolved `[influxdb.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InfluxdbPlan {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub version: String,
+    pub storage: String,
+    pub storage_class: Option<String>,
+    pub org: String,
+    pub bucket: String,
+    /// As InfluxDB reads it (e.g. "30d"); `None` keeps data forever.
+    pub retention: Option<String>,
+    pub resources: ResourcesPlan,
+    /// The server certificate; `None` with `tls = false`.
+    pub tls: Option<CertificatePlan>,
+    /// Admin user name, password and token.
+    pub credentials: SecretPlan,
+    /// InfluxDB serves its Prometheus metrics on the API port.
+    pub metrics: MetricsPlan,
+}
+
+impl InfluxdbPlan {
+    pub fn key(&self, purpose: &str) -> String {
+        crate::check::secret_key(&self.name, purpose)
+    }
+
+    /// The URL consumers reach the API at.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!(
+            "{scheme}://{}:{}",
+            crate::check::fqdn(&self.name, &self.namespace),
+            crate::check::INFLUXDB_PORT
+        )
+    }
 }
 
 /// A resolved `[redis.<name>]`.
@@ -444,6 +580,8 @@ pub struct CronJobPlan {
     pub run_as_user: i64,
     /// `{ provider = ... }` values and credentials of used components mirrored here.
     pub secrets: Vec<SecretPlan>,
+    /// Client certificate (with the stack's CA) when it uses a TLS service.
+    pub client_tls: Option<CertificatePlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

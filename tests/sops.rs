@@ -74,8 +74,30 @@ fn write_secrets(dir: &std::path::Path, encrypted: bool) {
                 "conveyor-pipeline",
                 vec!["REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"],
             ),
+            (
+                "influxdb-credentials",
+                "conveyor-pipeline",
+                vec![
+                    "INFLUXDB_ADMIN_PASSWORD",
+                    "INFLUXDB_ADMIN_TOKEN",
+                    "INFLUXDB_ADMIN_USERNAME",
+                ],
+            ),
+            (
+                "kafka-keystore",
+                "conveyor-pipeline",
+                vec!["KAFKA_KEYSTORE_PASSWORD"],
+            ),
         ];
-        for (name, ns, keys) in files {
+        // Only prod solves ACME challenges through Cloudflare.
+        let acme = (env == "prod").then(|| {
+            (
+                "conveyor-acme-cloudflare",
+                "cert-manager",
+                vec!["CLOUDFLARE_API_TOKEN"],
+            )
+        });
+        for (name, ns, keys) in files.into_iter().chain(acme) {
             std::fs::write(
                 secrets.join(format!("{name}.sops.yaml")),
                 sops_secret(name, ns, &keys, encrypted),

@@ -109,6 +109,11 @@ fn deployment(
         mounts.push(mount);
         annotations.insert(format!("checksum/{}", plan.config_map), checksum(&cm.data));
     }
+    if let Some(cert) = &app.client_tls {
+        let (volume, mount) = pod::client_tls_volume(cert);
+        volumes.push(volume);
+        mounts.push(mount);
+    }
     if let Some(m) = &app.metrics {
         annotations.insert("prometheus.io/scrape".into(), "true".into());
         annotations.insert("prometheus.io/port".into(), m.port.to_string());

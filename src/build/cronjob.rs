@@ -75,6 +75,11 @@ fn cron_job(
         mounts.push(mount);
         annotations.insert(format!("checksum/{}", plan.config_map), checksum(&cm.data));
     }
+    if let Some(cert) = &job.client_tls {
+        let (volume, mount) = pod::client_tls_volume(cert);
+        volumes.push(volume);
+        mounts.push(mount);
+    }
     let container = Container {
         name: job.name.clone(),
         image: Some(job.image.clone()),

@@ -9,6 +9,8 @@ mod controllers;
 mod cronjob;
 mod flux;
 mod helm;
+mod influxdb;
+mod kafka;
 mod labels;
 mod namespace;
 mod pod;
@@ -37,6 +39,8 @@ pub fn build(plan: &Plan) -> Vec<Object> {
             Component::Coder(c) => objects.extend(coder::build(plan, c)),
             Component::Redis(r) => objects.extend(redis::build(plan, r)),
             Component::CronJob(j) => objects.extend(cronjob::build(plan, j)),
+            Component::Kafka(k) => objects.extend(kafka::build(plan, k)),
+            Component::Influxdb(i) => objects.extend(influxdb::build(plan, i)),
         }
     }
     let layers: BTreeSet<Layer> = objects.iter().map(|o| o.layer).collect();

@@ -265,3 +265,24 @@ pub fn pvc_spec(size: &str, class: Option<&str>) -> PersistentVolumeClaimSpec {
         ..PersistentVolumeClaimSpec::default()
     }
 }
+
+/// The client certificate Secret of a consumer of TLS services (`tls.crt`, `tls.key`
+/// and the stack CA's `ca.crt`), mounted read-only where the `*_CA_FILE` vars point.
+pub fn client_tls_volume(cert: &crate::plan::CertificatePlan) -> (Volume, VolumeMount) {
+    let volume = Volume {
+        name: "client-tls".into(),
+        secret: Some(k8s_openapi::api::core::v1::SecretVolumeSource {
+            secret_name: Some(cert.name.clone()),
+            default_mode: Some(0o440),
+            ..Default::default()
+        }),
+        ..Volume::default()
+    };
+    let mount = VolumeMount {
+        name: "client-tls".into(),
+        mount_path: crate::check::CLIENT_TLS_DIR.into(),
+        read_only: Some(true),
+        ..VolumeMount::default()
+    };
+    (volume, mount)
+}

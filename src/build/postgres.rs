@@ -84,7 +84,7 @@ pub fn build(plan: &Plan, pg: &PostgresPlan) -> Vec<Object> {
     out
 }
 
-fn json<T: serde::Serialize>(resource: &T) -> serde_json::Value {
+pub(super) fn json<T: serde::Serialize>(resource: &T) -> serde_json::Value {
     serde_json::to_value(resource).expect("Kubernetes types serialize")
 }
 

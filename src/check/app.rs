@@ -82,6 +82,7 @@ pub(super) fn resolve(
         uses,
         run_as_user: defaults.run_as_user,
         secrets,
+        client_tls: None,
     })
 }
 

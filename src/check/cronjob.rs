@@ -72,6 +72,7 @@ pub(super) fn resolve(
     let history = job.history.clone().unwrap_or_default();
     let secrets = app::provider_secrets(name, &namespace, &env);
     (ctx.diags.len() == before).then(|| CronJobPlan {
+        client_tls: None,
         name: name.to_owned(),
         schedule: job.schedule.clone(),
         timezone: job.timezone.clone(),

@@ -51,6 +51,38 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
             }
             Some(out)
         }
+        Component::Kafka(kafka) => {
+            let mut out = vec![
+                value("BOOTSTRAP_SERVERS", kafka.bootstrap_servers()),
+                value("SECURITY_PROTOCOL", kafka.security_protocol().into()),
+            ];
+            // With one topic the consumer's topic is unambiguous.
+            if let [topic] = kafka.topics.as_slice() {
+                out.push(value("TOPIC", topic.name.clone()));
+            }
+            if kafka.tls.is_some() {
+                out.push(value("CA_FILE", ca_file()));
+            }
+            Some(out)
+        }
+        Component::Influxdb(influx) => {
+            let mut out = vec![
+                value("URL", influx.url()),
+                value("ORG", influx.org.clone()),
+                value("BUCKET", influx.bucket.clone()),
+                EnvVar {
+                    name: format!("{prefix}_TOKEN"),
+                    source: EnvSource::Secret {
+                        name: influx.credentials.name.clone(),
+                        key: influx.key("admin-token"),
+                    },
+                },
+            ];
+            if influx.tls.is_some() {
+                out.push(value("CA_FILE", ca_file()));
+            }
+            Some(out)
+        }
         Component::Coder(coder) => Some(vec![
             value(
                 "URL",
@@ -74,6 +106,37 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
     }
 }
 
+/// Where a consumer of a TLS service mounts its client certificate Secret (`tls.crt`,
+/// `tls.key` and the stack CA's `ca.crt`), read-only.
+pub const CLIENT_TLS_DIR: &str = "/etc/stackc/tls";
+
+/// The CA bundle consumers verify TLS services with.
+pub fn ca_file() -> String {
+    format!("{CLIENT_TLS_DIR}/ca.crt")
+}
+
+/// Whether consumers must speak TLS to `component` (and so need the stack's CA).
+pub fn serves_tls(component: &Component) -> bool {
+    match component {
+        Component::Kafka(k) => k.tls.is_some(),
+        Component::Influxdb(i) => i.tls.is_some(),
+        _ => false,
+    }
+}
+
+/// The client certificate of an app that uses a TLS service: issued by the stack's CA,
+/// its Secret carries the CA (`ca.crt`) the app verifies servers with.
+fn client_certificate(name: &str, namespace: &str) -> crate::plan::CertificatePlan {
+    crate::plan::CertificatePlan {
+        name: format!("{name}-client-tls"),
+        namespace: namespace.to_owned(),
+        dns_names: vec![fqdn(name, namespace)],
+        issuer: crate::plan::Issuer::Internal,
+        client: true,
+        pkcs12_password: None,
+    }
+}
+
 /// The in-cluster DNS name of a Service.
 pub fn fqdn(service: &str, namespace: &str) -> String {
     format!("{service}.{namespace}.svc.cluster.local")
@@ -93,6 +156,7 @@ pub(super) struct Consumer<'a> {
     uses: &'a mut Vec<String>,
     env: &'a mut Vec<EnvVar>,
     secrets: &'a mut Vec<SecretPlan>,
+    client_tls: &'a mut Option<crate::plan::CertificatePlan>,
 }
 
 impl<'a> Consumer<'a> {
@@ -104,6 +168,7 @@ impl<'a> Consumer<'a> {
             uses: &mut app.uses,
             env: &mut app.env,
             secrets: &mut app.secrets,
+            client_tls: &mut app.client_tls,
         }
     }
 
@@ -115,6 +180,7 @@ impl<'a> Consumer<'a> {
             uses: &mut job.uses,
             env: &mut job.env,
             secrets: &mut job.secrets,
+            client_tls: &mut job.client_tls,
         }
     }
 }
@@ -158,6 +224,11 @@ pub(super) fn wire_uses(ctx: &mut Ctx, consumers: Vec<Consumer>, providers: &[Co
                 (c.namespace().to_owned(), c.kind(), exports(c)),
             )
         })
+        .collect();
+    let tls_services: Vec<&str> = providers
+        .iter()
+        .filter(|c| serves_tls(c))
+        .map(Component::name)
         .collect();
     let known: Vec<String> = crate::model::COMPONENT_KINDS
         .iter()
@@ -268,6 +339,9 @@ pub(super) fn wire_uses(ctx: &mut Ctx, consumers: Vec<Consumer>, providers: &[Co
                     continue;
                 }
                 c.env.push(var);
+            }
+            if tls_services.contains(&target.as_str()) && c.client_tls.is_none() {
+                *c.client_tls = Some(client_certificate(c.name, c.namespace));
             }
         }
         c.env.sort();

@@ -10,6 +10,8 @@ mod cron;
 mod cronjob;
 mod exports;
 mod image;
+mod influxdb;
+mod kafka;
 mod names;
 mod policy;
 mod postgres;
@@ -18,10 +20,13 @@ mod redis;
 mod secrets;
 mod stack;
 mod tls;
+mod tls_clients;
 
 pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
-pub use exports::{env_prefix, fqdn};
+pub use exports::{CLIENT_TLS_DIR, ca_file, env_prefix, fqdn};
+pub use influxdb::PORT as INFLUXDB_PORT;
+pub use kafka::{cluster_id as kafka_cluster_id, retention_ms, topic_name};
 
 pub use policy::parse_date;
 pub use quantity::parse as parse_quantity;
@@ -87,6 +92,12 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     let mut others: Vec<Component> = servers.into_values().map(Component::Postgres).collect();
     others.extend(coders.into_iter().map(Component::Coder));
     others.extend(caches.into_iter().map(Component::Redis));
+    others.extend(env.stack.kafka.iter().filter_map(|(name, k)| {
+        kafka::resolve(&mut ctx, name, k, &defaults, &info.name).map(Component::Kafka)
+    }));
+    others.extend(env.stack.influxdb.iter().filter_map(|(name, i)| {
+        influxdb::resolve(&mut ctx, name, i, &defaults).map(Component::Influxdb)
+    }));
     // Providers are read before wiring: what a component exports never depends on its env.
     let providers: Vec<Component> = apps
         .iter()
@@ -101,6 +112,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         .chain(jobs.iter_mut().map(exports::Consumer::cronjob))
         .collect();
     exports::wire_uses(&mut ctx, consumers, &providers);
+    tls_clients::no_plaintext(&mut ctx, &apps, &others);
     let mut components: Vec<Component> = apps.into_iter().map(Component::App).collect();
     components.extend(jobs.into_iter().map(Component::CronJob));
     components.extend(others);
@@ -157,7 +169,9 @@ fn unique_names(ctx: &mut Ctx, stack: &crate::model::Stack) -> BTreeMap<String, 
         .chain(stack.postgres.keys().map(|n| ("postgres", n)))
         .chain(stack.coder.keys().map(|n| ("coder", n)))
         .chain(stack.redis.keys().map(|n| ("redis", n)))
-        .chain(stack.cronjob.keys().map(|n| ("cronjob", n)));
+        .chain(stack.cronjob.keys().map(|n| ("cronjob", n)))
+        .chain(stack.kafka.keys().map(|n| ("kafka", n)))
+        .chain(stack.influxdb.keys().map(|n| ("influxdb", n)));
     for (kind, name) in names {
         if let Some(first) = kinds.insert(name.clone(), kind) {
             let span = ctx.key_span(&[kind, name]);

@@ -125,7 +125,8 @@ pub const CLOUDFLARE_TOKEN: &str = "CLOUDFLARE_API_TOKEN";
 pub(super) fn require_issuers(ctx: &mut Ctx, components: &[Component], tls: Option<&TlsPlan>) {
     for component in components {
         let certificates = component.certificates();
-        let Some(first) = certificates.first() else {
+        // A client certificate follows from a `uses` edge: the provider reports it.
+        let Some(first) = certificates.iter().find(|c| !c.client) else {
             continue;
         };
         let Some(tls) = tls else {

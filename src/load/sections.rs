@@ -34,6 +34,8 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         coder: components(root, "coder", diags),
         redis: components(root, "redis", diags),
         cronjob: components(root, "cronjob", diags),
+        kafka: components(root, "kafka", diags),
+        influxdb: components(root, "influxdb", diags),
     };
     debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));
     (diags.len() == before).then_some(stack)

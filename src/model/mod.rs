@@ -7,6 +7,8 @@
 mod app;
 pub mod coder;
 pub mod cronjob;
+pub mod influxdb;
+pub mod kafka;
 pub mod postgres;
 pub mod redis;
 pub mod secrets;
@@ -57,6 +59,12 @@ pub struct Stack {
     /// Scheduled jobs: `[cronjob.<name>]`.
     #[serde(default)]
     pub cronjob: BTreeMap<String, cronjob::CronJob>,
+    /// Kafka clusters (KRaft): `[kafka.<name>]`.
+    #[serde(default)]
+    pub kafka: BTreeMap<String, kafka::Kafka>,
+    /// InfluxDB 2 servers: `[influxdb.<name>]`.
+    #[serde(default)]
+    pub influxdb: BTreeMap<String, influxdb::Influxdb>,
 }
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
@@ -73,10 +81,14 @@ pub const SECTIONS: &[&str] = &[
     "coder",
     "redis",
     "cronjob",
+    "kafka",
+    "influxdb",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
-pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder", "redis", "cronjob"];
+pub const COMPONENT_KINDS: &[&str] = &[
+    "app", "postgres", "coder", "redis", "cronjob", "kafka", "influxdb",
+];
 
 /// `[stack]`
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
