@@ -8,6 +8,7 @@ mod coder;
 mod cron;
 mod exports;
 mod image;
+mod monitoring;
 mod names;
 mod policy;
 mod postgres;
@@ -17,6 +18,7 @@ mod stack;
 
 pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
+pub use monitoring::KUBE_PROMETHEUS_STACK;
 pub use exports::{env_prefix, fqdn};
 
 pub use policy::parse_date;
@@ -73,9 +75,6 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     components.sort_by(|a, b| (a.kind(), a.name()).cmp(&(b.kind(), b.name())));
     require_provider(&mut ctx, &components, secrets.is_some());
     secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &env.name);
-    if ctx.diags.iter().any(Diagnostic::is_error) {
-        return Err(ctx.diags);
-    }
     let mut namespaces: BTreeSet<String> = components
         .iter()
         .map(|c| c.namespace().to_owned())
@@ -84,6 +83,18 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         Component::Coder(coder) => Some(coder.workspace_namespace.clone()),
         _ => None,
     }));
+    let monitoring = env.stack.monitoring.as_ref().and_then(|m| {
+        monitoring::resolve(&mut ctx, m, &namespaces, defaults.run_as_user, secrets.is_some())
+    });
+    if ctx.diags.iter().any(Diagnostic::is_error) {
+        return Err(ctx.diags);
+    }
+    let mut pod_security = BTreeMap::new();
+    if let Some(m) = &monitoring {
+        namespaces.insert(m.namespace.clone());
+        namespaces.insert(m.log_namespace.clone());
+        pod_security.insert(m.log_namespace.clone(), "privileged".to_owned());
+    }
     Ok(Plan {
         env: env.name.clone(),
         stack: info,
@@ -92,6 +103,8 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         components,
         policy,
         secrets,
+        pod_security,
+        monitoring,
     })
 }
 

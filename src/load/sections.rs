@@ -27,6 +27,7 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         defaults: optional(root, "defaults", diags).unwrap_or_default(),
         policy: optional(root, "policy", diags).unwrap_or_default(),
         secrets: optional(root, "secrets", diags),
+        monitoring: optional(root, "monitoring", diags),
         app: components(root, "app", diags),
         postgres: components(root, "postgres", diags),
         coder: components(root, "coder", diags),

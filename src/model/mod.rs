@@ -6,6 +6,7 @@
 
 mod app;
 pub mod coder;
+pub mod monitoring;
 pub mod postgres;
 pub mod secrets;
 
@@ -34,6 +35,8 @@ pub struct Stack {
     pub policy: Policy,
     /// Where secret values live.
     pub secrets: Option<secrets::Secrets>,
+    /// Prometheus, Grafana, Loki, Promtail, Alertmanager for every component.
+    pub monitoring: Option<monitoring::Monitoring>,
     /// Generic workloads: `[app.<name>]`.
     #[serde(default)]
     pub app: BTreeMap<String, App>,
@@ -47,7 +50,15 @@ pub struct Stack {
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
 pub const SECTIONS: &[&str] = &[
-    "stack", "flux", "defaults", "policy", "secrets", "app", "postgres", "coder",
+    "stack",
+    "flux",
+    "defaults",
+    "policy",
+    "secrets",
+    "monitoring",
+    "app",
+    "postgres",
+    "coder",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
