@@ -214,7 +214,7 @@ fn promtail(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         name: name.into(),
         image: Some(PROMTAIL_IMAGE.into()),
         image_pull_policy: Some("IfNotPresent".into()),
-        args: Some(vec!["-config.file=/etc/promtail/promtail.yaml".into()]),
+        args: Some(vec!["-config.file=/etc/promtail/promtail.yaml".into(), "-config.expand-env=true".into()]),
         env: Some(vec![EnvVar {
             name: "HOSTNAME".into(),
             value: None,

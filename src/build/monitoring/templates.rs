@@ -1,7 +1,7 @@
 //! Renders the templates of `modules/monitoring/` with minijinja: strict undefined
 //! behaviour (a misspelt variable is an error, not an empty string), a fuel bound (no
 //! runaway loops), and includes resolved only among the loaded module files (`..` is
-//! refused). Blocks trim their newline and leading spaces (`trim_blocks`,
+//! refused). Only `*.j2` files are templates. Blocks trim their newline and leading spaces (`trim_blocks`,
 //! `lstrip_blocks`). Every error becomes a diagnostic at the template's file and line.
 //!
 //! `.json` and `.yaml` templates auto-escape as JSON: `{{ value }}` writes a JSON literal
@@ -49,7 +49,7 @@ impl<'m> Templates<'m> {
             }
         });
         let mut diags = Vec::new();
-        for (name, file) in &modules.files {
+        for (name, file) in modules.files.iter().filter(|(name, _)| name.ends_with(".j2")) {
             if let Err(e) = env.add_template_owned(name.clone(), file.text.clone()) {
                 diags.push(diagnostic(modules, &e, name));
             }
@@ -66,8 +66,14 @@ impl<'m> Templates<'m> {
         self.modules.files.contains_key(name)
     }
 
-    /// Renders `name` with `ctx`.
+    /// Renders `name` with `ctx`; a file without the `.j2` suffix is not a template and
+    /// comes out as it is (a dashboard exported from Grafana keeps its `{{job}}`).
     pub fn render<S: serde::Serialize>(&self, name: &str, ctx: &S) -> Result<String, Diagnostic> {
+        if !name.ends_with(".j2") {
+            if let Some(file) = self.modules.files.get(name) {
+                return Ok(file.text.clone());
+            }
+        }
         let template = self
             .env
             .get_template(name)
