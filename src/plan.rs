@@ -193,7 +193,9 @@ pub struct MonitoringPlan {
 pub enum MonitoringMode {
     Standalone,
     /// kube-prometheus-stack from a pinned HelmRelease.
-    Operator { chart_version: String },
+    Operator {
+        chart_version: String,
+    },
 }
 
 /// Retention and volume of one monitoring store.

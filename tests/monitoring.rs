@@ -100,7 +100,9 @@ fn monitoring_objects(env: &str) -> Vec<Value> {
 }
 
 fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
-    objects.iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
 }
 
 const ENVS: [&str; 3] = ["dev", "staging", "prod"];
@@ -109,18 +111,32 @@ fn check_rules(file: &RuleFile, what: &str) -> BTreeSet<String> {
     assert!(!file.groups.is_empty(), "{what}: no rule group");
     let mut alerts = BTreeSet::new();
     for g in &file.groups {
-        assert!(!g.name.is_empty() && !g.rules.is_empty(), "{what}: group {}", g.name);
+        assert!(
+            !g.name.is_empty() && !g.rules.is_empty(),
+            "{what}: group {}",
+            g.name
+        );
         let _ = &g.interval;
         for r in &g.rules {
-            assert!(r.alert.is_some() != r.record.is_some(), "{what}: a rule is an alert or a record");
+            assert!(
+                r.alert.is_some() != r.record.is_some(),
+                "{what}: a rule is an alert or a record"
+            );
             assert!(!r.expr.trim().is_empty(), "{what}: empty expr");
             if let Some(f) = &r.for_ {
-                assert!(f.ends_with('m') || f.ends_with('s') || f.ends_with('h'), "{what}: for {f}");
+                assert!(
+                    f.ends_with('m') || f.ends_with('s') || f.ends_with('h'),
+                    "{what}: for {f}"
+                );
             }
             if let Some(a) = &r.alert {
                 let labels = r.labels.as_ref().expect("alerts carry a severity");
                 assert!(["warning", "critical"].contains(&labels["severity"].as_str()));
-                assert!(r.annotations.as_ref().is_some_and(|a| a.contains_key("summary")));
+                assert!(
+                    r.annotations
+                        .as_ref()
+                        .is_some_and(|a| a.contains_key("summary"))
+                );
                 alerts.insert(a.clone());
             }
         }
@@ -131,7 +147,13 @@ fn check_rules(file: &RuleFile, what: &str) -> BTreeSet<String> {
 #[test]
 fn rules_are_prometheus_rule_groups_with_every_required_alert() {
     let required: BTreeSet<String> = [
-        "CPUHigh", "MemoryHigh", "DiskFilling", "TargetDown", "PodRestarting", "HPAAtMaximum", "KafkaConsumerLag",
+        "CPUHigh",
+        "MemoryHigh",
+        "DiskFilling",
+        "TargetDown",
+        "PodRestarting",
+        "HPAAtMaximum",
+        "KafkaConsumerLag",
     ]
     .map(String::from)
     .into();
@@ -144,13 +166,15 @@ fn rules_are_prometheus_rule_groups_with_every_required_alert() {
                 if name == "prometheus.yml" {
                     continue;
                 }
-                let file: RuleFile = serde_saphyr::from_str(text.as_str().expect("text")).expect(name);
+                let file: RuleFile =
+                    serde_saphyr::from_str(text.as_str().expect("text")).expect(name);
                 alerts.extend(check_rules(&file, &format!("{env} {name}")));
                 files += 1;
             }
         }
         for rule in objects.iter().filter(|o| o["kind"] == "PrometheusRule") {
-            let file: RuleFile = serde_json::from_value(rule["spec"].clone()).expect("PrometheusRule spec");
+            let file: RuleFile =
+                serde_json::from_value(rule["spec"].clone()).expect("PrometheusRule spec");
             alerts.extend(check_rules(&file, &format!("{env} PrometheusRule")));
             files += 1;
         }
@@ -165,10 +189,14 @@ fn thresholds_follow_the_environment() {
         let objects = monitoring_objects(env);
         let groups: Vec<Value> = match find(&objects, "ConfigMap", "prometheus") {
             Some(cm) => {
-                let v: Value = serde_saphyr::from_str(cm["data"]["alerts.yaml"].as_str().unwrap()).unwrap();
+                let v: Value =
+                    serde_saphyr::from_str(cm["data"]["alerts.yaml"].as_str().unwrap()).unwrap();
                 v["groups"].as_array().unwrap().clone()
             }
-            None => find(&objects, "PrometheusRule", "alerts").unwrap()["spec"]["groups"].as_array().unwrap().clone(),
+            None => find(&objects, "PrometheusRule", "alerts").unwrap()["spec"]["groups"]
+                .as_array()
+                .unwrap()
+                .clone(),
         };
         groups
             .iter()
@@ -191,40 +219,82 @@ fn dashboards_are_grafana_dashboards() {
         let cm = find(&objects, "ConfigMap", "grafana-dashboards").expect("dashboards");
         let data = cm["data"].as_object().expect("data");
         let names: BTreeSet<&str> = data.keys().map(String::as_str).collect();
-        for required in ["cluster-overview.json", "pods.json", "pipeline.json", "database.json", "coder.json"] {
+        for required in [
+            "cluster-overview.json",
+            "pods.json",
+            "pipeline.json",
+            "database.json",
+            "coder.json",
+        ] {
             assert!(names.contains(required), "{env}: {required} missing");
         }
         let mut uids = BTreeSet::new();
         for (name, text) in data {
-            let d: Dashboard = serde_json::from_str(text.as_str().unwrap()).unwrap_or_else(|e| panic!("{env} {name}: {e}"));
+            let d: Dashboard = serde_json::from_str(text.as_str().unwrap())
+                .unwrap_or_else(|e| panic!("{env} {name}: {e}"));
             assert!(uids.insert(d.uid.clone()), "{env}: duplicate uid {}", d.uid);
             assert!(d.uid.len() <= 40 && !d.title.is_empty() && d.schema_version >= 30);
             assert!(!d.panels.is_empty());
             let mut ids = BTreeSet::new();
             for p in &d.panels {
                 assert!(ids.insert(p.id), "{name}: duplicate panel id");
-                assert!(["timeseries", "logs", "stat"].contains(&p.type_.as_str()), "{name}: {}", p.type_);
-                assert!(!p.title.is_empty() && p.grid_pos.w > 0 && p.grid_pos.h > 0 && p.grid_pos.x + p.grid_pos.w <= 24);
+                assert!(
+                    ["timeseries", "logs", "stat"].contains(&p.type_.as_str()),
+                    "{name}: {}",
+                    p.type_
+                );
+                assert!(
+                    !p.title.is_empty()
+                        && p.grid_pos.w > 0
+                        && p.grid_pos.h > 0
+                        && p.grid_pos.x + p.grid_pos.w <= 24
+                );
                 let _ = p.grid_pos.y;
-                assert!(["prometheus", "loki"].contains(&p.datasource.uid.as_str()) && p.datasource.type_ == p.datasource.uid);
-                assert!(!p.targets.is_empty() && p.targets.iter().all(|t| !t.expr.is_empty() && !t.ref_id.is_empty()));
+                assert!(
+                    ["prometheus", "loki"].contains(&p.datasource.uid.as_str())
+                        && p.datasource.type_ == p.datasource.uid
+                );
+                assert!(
+                    !p.targets.is_empty()
+                        && p.targets
+                            .iter()
+                            .all(|t| !t.expr.is_empty() && !t.ref_id.is_empty())
+                );
             }
         }
-        let pipeline: Dashboard = serde_json::from_str(data["pipeline.json"].as_str().unwrap()).unwrap();
-        let exprs: Vec<&str> = pipeline.panels.iter().flat_map(|p| p.targets.iter().map(|t| t.expr.as_str())).collect();
+        let pipeline: Dashboard =
+            serde_json::from_str(data["pipeline.json"].as_str().unwrap()).unwrap();
+        let exprs: Vec<&str> = pipeline
+            .panels
+            .iter()
+            .flat_map(|p| p.targets.iter().map(|t| t.expr.as_str()))
+            .collect();
         for metric in [
             "rate(producer_messages_sent_total[1m])",
             "rate(processor_messages_consumed_total[1m])",
             "rate(processor_influx_writes_total[1m])",
         ] {
-            assert!(exprs.iter().any(|e| e.contains(metric)), "{env}: pipeline lacks {metric}");
+            assert!(
+                exprs.iter().any(|e| e.contains(metric)),
+                "{env}: pipeline lacks {metric}"
+            );
         }
         let datasources: Value = serde_saphyr::from_str(
-            find(&objects, "ConfigMap", "grafana-datasources").unwrap()["data"]["datasources.yaml"].as_str().unwrap(),
+            find(&objects, "ConfigMap", "grafana-datasources").unwrap()["data"]["datasources.yaml"]
+                .as_str()
+                .unwrap(),
         )
         .unwrap();
-        let types: BTreeSet<&str> = datasources["datasources"].as_array().unwrap().iter().map(|d| d["type"].as_str().unwrap()).collect();
-        assert!(types.contains("prometheus") && types.contains("loki"), "{env}: {types:?}");
+        let types: BTreeSet<&str> = datasources["datasources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["type"].as_str().unwrap())
+            .collect();
+        assert!(
+            types.contains("prometheus") && types.contains("loki"),
+            "{env}: {types:?}"
+        );
     }
 }
 
@@ -233,7 +303,11 @@ type Scrape = (String, String, String, String);
 
 fn endpoints(env: &str) -> BTreeSet<Scrape> {
     let mut sources = stackc::diag::SourceMap::default();
-    let plans = match stackc::pipeline::plans(&stackc::load::Source::Dir(repo()), Some(env), &mut sources) {
+    let plans = match stackc::pipeline::plans(
+        &stackc::load::Source::Dir(repo()),
+        Some(env),
+        &mut sources,
+    ) {
         Ok(p) => p,
         Err(_) => panic!("the reference stack checks"),
     };
@@ -253,7 +327,8 @@ fn scraped(env: &str) -> (BTreeSet<Scrape>, usize) {
     let mut found = BTreeSet::new();
     let mut count = 0;
     if let Some(cm) = find(&objects, "ConfigMap", "prometheus") {
-        let config: Value = serde_saphyr::from_str(cm["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
+        let config: Value =
+            serde_saphyr::from_str(cm["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
         for job in config["scrape_configs"].as_array().unwrap() {
             let name = job["job_name"].as_str().unwrap();
             if name.starts_with("monitoring/") {
@@ -268,9 +343,16 @@ fn scraped(env: &str) -> (BTreeSet<Scrape>, usize) {
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|r| r["action"] == "keep" && r["source_labels"][0] == "__meta_kubernetes_pod_container_port_name")
+                .find(|r| {
+                    r["action"] == "keep"
+                        && r["source_labels"][0] == "__meta_kubernetes_pod_container_port_name"
+                })
                 .expect("a keep on the port name");
-            let mut sel: Vec<&str> = sd["selectors"][0]["label"].as_str().unwrap().split(',').collect();
+            let mut sel: Vec<&str> = sd["selectors"][0]["label"]
+                .as_str()
+                .unwrap()
+                .split(',')
+                .collect();
             sel.sort();
             found.insert((
                 namespaces[0].as_str().unwrap().to_owned(),
@@ -291,7 +373,10 @@ fn scraped(env: &str) -> (BTreeSet<Scrape>, usize) {
             .collect();
         let ep = &spec["podMetricsEndpoints"][0];
         found.insert((
-            spec["namespaceSelector"]["matchNames"][0].as_str().unwrap().to_owned(),
+            spec["namespaceSelector"]["matchNames"][0]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             sel.join(","),
             ep["port"].as_str().unwrap().to_owned(),
             ep["path"].as_str().unwrap().to_owned(),
@@ -308,7 +393,11 @@ fn every_metrics_endpoint_is_scraped_exactly_once() {
         assert_eq!(expected.len(), 4, "{env}: {expected:?}");
         let (found, count) = scraped(env);
         assert_eq!(found, expected, "{env}");
-        assert_eq!(count, expected.len(), "{env}: one job or PodMonitor per endpoint");
+        assert_eq!(
+            count,
+            expected.len(),
+            "{env}: one job or PodMonitor per endpoint"
+        );
     }
     // prod runs the operator, the others standalone: both forms were compared.
     assert!(find(&monitoring_objects("prod"), "ConfigMap", "prometheus").is_none());
@@ -325,14 +414,26 @@ fn a_new_metrics_port_is_scraped_after_render() {
         .expect("append");
     let out = stackc(dir.path(), &["render"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let cm = yaml(&dir.path().join("rendered/dev/monitoring/monitoring/configmap-prometheus.yaml"));
+    let cm = yaml(
+        &dir.path()
+            .join("rendered/dev/monitoring/monitoring/configmap-prometheus.yaml"),
+    );
     let config = cm["data"]["prometheus.yml"].as_str().unwrap();
-    assert!(config.contains("job_name: \"app/conveyor-pipeline/exporter\""), "{config}");
+    assert!(
+        config.contains("job_name: \"app/conveyor-pipeline/exporter\""),
+        "{config}"
+    );
     assert!(config.contains("metrics_path: \"/probe\""));
-    let dashboards = yaml(&dir.path().join("rendered/dev/monitoring/monitoring/configmap-grafana-dashboards.yaml"));
+    let dashboards = yaml(
+        &dir.path()
+            .join("rendered/dev/monitoring/monitoring/configmap-grafana-dashboards.yaml"),
+    );
     assert!(dashboards["data"]["component-app-exporter.json"].is_string());
     let prod = std::fs::read_dir(dir.path().join("rendered/prod/monitoring/monitoring")).unwrap();
-    assert!(prod.filter_map(Result::ok).any(|e| e.file_name() == "podmonitor-app-exporter.yaml"));
+    assert!(
+        prod.filter_map(Result::ok)
+            .any(|e| e.file_name() == "podmonitor-app-exporter.yaml")
+    );
 }
 
 /// Breaks a template, renders, and expects exit 1 at `file:line` with nothing written.
@@ -346,7 +447,11 @@ fn template_error(file: &str, from: &str, to: &str, at: &str, message: &str) {
     assert!(err.contains("template-error"), "{err}");
     assert!(err.contains(at), "expected {at} in:\n{err}");
     assert!(err.contains(message), "expected {message} in:\n{err}");
-    assert_eq!(snapshot(&dir.path().join("rendered")), before, "rendered/ changed");
+    assert_eq!(
+        snapshot(&dir.path().join("rendered")),
+        before,
+        "rendered/ changed"
+    );
 }
 
 #[test]
@@ -387,35 +492,86 @@ fn a_user_dashboard_and_rule_file_are_picked_up_without_recompiling() {
     .unwrap();
     let out = stackc(dir.path(), &["render"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let dashboards = yaml(&dir.path().join("rendered/dev/monitoring/monitoring/configmap-grafana-dashboards.yaml"));
+    let dashboards = yaml(
+        &dir.path()
+            .join("rendered/dev/monitoring/monitoring/configmap-grafana-dashboards.yaml"),
+    );
     // Plain .json files are not templates: Grafana's `{{job}}` arrives unchanged.
-    assert!(dashboards["data"]["team.json"].as_str().unwrap().contains("{{job}}"));
-    let prom = yaml(&dir.path().join("rendered/dev/monitoring/monitoring/configmap-prometheus.yaml"));
+    assert!(
+        dashboards["data"]["team.json"]
+            .as_str()
+            .unwrap()
+            .contains("{{job}}")
+    );
+    let prom = yaml(
+        &dir.path()
+            .join("rendered/dev/monitoring/monitoring/configmap-prometheus.yaml"),
+    );
     assert!(prom["data"]["team.yaml"].is_string());
-    assert!(prom["data"]["prometheus.yml"].as_str().unwrap().contains("/etc/prometheus/team.yaml"));
-    let prod_rule = yaml(&dir.path().join("rendered/prod/monitoring/monitoring/prometheusrule-team.yaml"));
-    assert_eq!(prod_rule["spec"]["groups"][0]["rules"][0]["record"], "team:up:sum");
+    assert!(
+        prom["data"]["prometheus.yml"]
+            .as_str()
+            .unwrap()
+            .contains("/etc/prometheus/team.yaml")
+    );
+    let prod_rule = yaml(
+        &dir.path()
+            .join("rendered/prod/monitoring/monitoring/prometheusrule-team.yaml"),
+    );
+    assert_eq!(
+        prod_rule["spec"]["groups"][0]["rules"][0]["record"],
+        "team:up:sum"
+    );
 }
 
 #[test]
 fn promtail_labels_logs_by_namespace_and_app_and_only_its_namespace_is_privileged() {
     let objects = monitoring_objects("dev");
     let cm = find(&objects, "ConfigMap", "promtail").expect("promtail config");
-    let config: Value = serde_saphyr::from_str(cm["data"]["promtail.yaml"].as_str().unwrap()).unwrap();
-    let relabel = config["scrape_configs"][0]["relabel_configs"].as_array().unwrap();
-    let target = |label: &str| relabel.iter().find(|r| r["target_label"] == label).map(|r| r["source_labels"][0].clone());
+    let config: Value =
+        serde_saphyr::from_str(cm["data"]["promtail.yaml"].as_str().unwrap()).unwrap();
+    let relabel = config["scrape_configs"][0]["relabel_configs"]
+        .as_array()
+        .unwrap();
+    let target = |label: &str| {
+        relabel
+            .iter()
+            .find(|r| r["target_label"] == label)
+            .map(|r| r["source_labels"][0].clone())
+    };
     assert_eq!(target("namespace").unwrap(), "__meta_kubernetes_namespace");
-    assert_eq!(target("app").unwrap(), "__meta_kubernetes_pod_label_app_kubernetes_io_name");
+    assert_eq!(
+        target("app").unwrap(),
+        "__meta_kubernetes_pod_label_app_kubernetes_io_name"
+    );
     let ds = find(&objects, "DaemonSet", "promtail").unwrap();
-    let volumes = ds["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
-    let host: Vec<&Value> = volumes.iter().filter(|v| v.get("hostPath").is_some()).collect();
+    let volumes = ds["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    let host: Vec<&Value> = volumes
+        .iter()
+        .filter(|v| v.get("hostPath").is_some())
+        .collect();
     assert_eq!(host.len(), 1);
     assert_eq!(host[0]["hostPath"]["path"], "/var/log/pods");
-    let mounts = ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"].as_array().unwrap();
-    assert!(mounts.iter().any(|m| m["mountPath"] == "/var/log/pods" && m["readOnly"] == true));
+    let mounts = ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap();
+    assert!(
+        mounts
+            .iter()
+            .any(|m| m["mountPath"] == "/var/log/pods" && m["readOnly"] == true)
+    );
     let infra = repo().join("rendered/dev/infra/_cluster");
-    for (ns, level) in [("monitoring", "restricted"), ("monitoring-logs", "privileged"), ("conveyor-pipeline", "restricted")] {
+    for (ns, level) in [
+        ("monitoring", "restricted"),
+        ("monitoring-logs", "privileged"),
+        ("conveyor-pipeline", "restricted"),
+    ] {
         let n = yaml(&infra.join(format!("namespace-{ns}.yaml")));
-        assert_eq!(n["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], level, "{ns}");
+        assert_eq!(
+            n["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], level,
+            "{ns}"
+        );
     }
 }

@@ -18,8 +18,8 @@ mod stack;
 
 pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
-pub use monitoring::KUBE_PROMETHEUS_STACK;
 pub use exports::{env_prefix, fqdn};
+pub use monitoring::KUBE_PROMETHEUS_STACK;
 
 pub use policy::parse_date;
 pub use quantity::parse as parse_quantity;
@@ -84,7 +84,13 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         _ => None,
     }));
     let monitoring = env.stack.monitoring.as_ref().and_then(|m| {
-        monitoring::resolve(&mut ctx, m, &namespaces, defaults.run_as_user, secrets.is_some())
+        monitoring::resolve(
+            &mut ctx,
+            m,
+            &namespaces,
+            defaults.run_as_user,
+            secrets.is_some(),
+        )
     });
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);

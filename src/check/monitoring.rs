@@ -64,10 +64,13 @@ pub(super) fn resolve(
     if log_namespace == namespace || component_namespaces.contains(&log_namespace) {
         let span = ctx.value_span(&["monitoring", "log_namespace"]);
         ctx.report(
-            Diagnostic::error("invalid-value", format!("the log collector cannot share namespace `{log_namespace}`"))
-                .at(span)
-                .label("Promtail's namespace is Pod Security \"privileged\" (it reads node log files)")
-                .help("give Promtail a namespace of its own, e.g. log_namespace = \"monitoring-logs\""),
+            Diagnostic::error(
+                "invalid-value",
+                format!("the log collector cannot share namespace `{log_namespace}`"),
+            )
+            .at(span)
+            .label("Promtail's namespace is Pod Security \"privileged\" (it reads node log files)")
+            .help("give Promtail a namespace of its own, e.g. log_namespace = \"monitoring-logs\""),
         );
     }
     let scrape_interval = m.scrape_interval.clone().unwrap_or_else(|| "30s".into());
@@ -131,19 +134,29 @@ fn retention(text: &str) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = ["ms", "s", "m", "h", "d", "w", "y"]
             .into_iter()
             .find(|u| rest[digits..].starts_with(u));
         match unit {
             Some(unit) if digits > 0 => rest = &rest[digits + unit.len()..],
-            _ => return Err("expected a number and a unit (s, m, h, d, w, y), e.g. \"15d\"".into()),
+            _ => {
+                return Err("expected a number and a unit (s, m, h, d, w, y), e.g. \"15d\"".into());
+            }
         }
     }
     Ok(())
 }
 
-fn store(ctx: &mut Ctx, given: Option<&Store>, key: &str, retention_default: &str, storage_default: &str) -> StorePlan {
+fn store(
+    ctx: &mut Ctx,
+    given: Option<&Store>,
+    key: &str,
+    retention_default: &str,
+    storage_default: &str,
+) -> StorePlan {
     let plan = StorePlan {
         retention: given
             .and_then(|s| s.retention.clone())
@@ -163,9 +176,12 @@ fn store(ctx: &mut Ctx, given: Option<&Store>, key: &str, retention_default: &st
     if !matches!(quantity::parse(&plan.storage), Ok(v) if v > 0.0) {
         let span = ctx.value_span(&["monitoring", key, "storage"]);
         ctx.report(
-            Diagnostic::error("invalid-quantity", format!("size `{}` is not a storage quantity", plan.storage))
-                .at(span)
-                .help("e.g. \"20Gi\""),
+            Diagnostic::error(
+                "invalid-quantity",
+                format!("size `{}` is not a storage quantity", plan.storage),
+            )
+            .at(span)
+            .help("e.g. \"20Gi\""),
         );
     }
     plan
@@ -177,18 +193,27 @@ fn alerts(ctx: &mut Ctx, m: &Monitoring) -> AlertsPlan {
         let port_ok = email
             .smarthost
             .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+            .is_some_and(|(host, port)| {
+                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
         if !port_ok {
             let span = ctx.value_span(&["monitoring", "alerts", "email", "smarthost"]);
             ctx.report(
-                Diagnostic::error("invalid-value", format!("smarthost `{}` is not host:port", email.smarthost))
-                    .at(span)
-                    .help("e.g. smarthost = \"smtp.example.org:587\""),
+                Diagnostic::error(
+                    "invalid-value",
+                    format!("smarthost `{}` is not host:port", email.smarthost),
+                )
+                .at(span)
+                .help("e.g. smarthost = \"smtp.example.org:587\""),
             );
         }
     }
     for key in ["group_wait", "repeat_interval"] {
-        let value = if key == "group_wait" { &given.group_wait } else { &given.repeat_interval };
+        let value = if key == "group_wait" {
+            &given.group_wait
+        } else {
+            &given.repeat_interval
+        };
         if let Some(v) = value {
             ctx.rule(
                 names::go_duration(v),

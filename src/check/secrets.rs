@@ -115,6 +115,8 @@ const SECRET_WORDS: &[&str] = &[
     "_secret_key_",
     "_client_secret_",
     "_access_key_",
+    "_webhook_",
+    "_webhook_url_",
 ];
 
 /// Key names whose string values are secrets.
@@ -168,8 +170,12 @@ fn walk(node: &Node, path: &mut Vec<String>, found: &mut Vec<(crate::diag::Span,
     }
 }
 
-/// The user of a `scheme://user:password@host` URL.
+/// The user of a `scheme://user:password@host` URL; a Slack webhook URL (its path is the
+/// credential) counts as `slack`.
 fn url_with_password(text: &str) -> Option<&str> {
+    if text.contains("hooks.slack.com/services/") {
+        return Some("slack");
+    }
     let rest = &text[text.find("://")? + 3..];
     let authority = &rest[..rest.find(['/', '?', ' ']).unwrap_or(rest.len())];
     let (userinfo, _) = authority.rsplit_once('@')?;

@@ -31,7 +31,10 @@ pub struct Modules {
 
 impl Modules {
     /// The files directly inside `dir` (relative to `modules/`), sorted by name.
-    pub fn in_dir<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a String, &'a ModuleFile)> {
+    pub fn in_dir<'a>(
+        &'a self,
+        dir: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a ModuleFile)> {
         self.files.iter().filter(move |(path, _)| {
             path.strip_prefix(dir)
                 .and_then(|rest| rest.strip_prefix('/'))
@@ -44,7 +47,8 @@ impl Modules {
 pub fn read(root: &Source, sources: &mut SourceMap) -> Result<Modules, LoadError> {
     let mut modules = Modules::default();
     for dir in MODULE_DIRS {
-        let io = |e: std::io::Error| LoadError::Io(format!("cannot read {}: {e}", root.display(dir)));
+        let io =
+            |e: std::io::Error| LoadError::Io(format!("cannot read {}: {e}", root.display(dir)));
         for name in root.list(dir).map_err(io)? {
             if name.eq_ignore_ascii_case("README.md") || name.starts_with('.') {
                 continue;

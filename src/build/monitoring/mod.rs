@@ -53,7 +53,11 @@ pub(crate) fn object<T: serde::Serialize>(layer: Layer, resource: &T) -> Object 
 }
 
 /// Every monitoring object, or the template errors.
-pub fn build(plan: &Plan, m: &MonitoringPlan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnostic>> {
+pub fn build(
+    plan: &Plan,
+    m: &MonitoringPlan,
+    modules: &Modules,
+) -> Result<Vec<Object>, Vec<Diagnostic>> {
     let payloads = render(plan, m, modules)?;
     let mut out = Vec::new();
     if let Some(provider) = &plan.secrets {
@@ -76,12 +80,20 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, modules: &Modules) -> Result<Vec<O
 }
 
 /// Renders every template; all errors at once.
-pub fn render(plan: &Plan, m: &MonitoringPlan, modules: &Modules) -> Result<Payloads, Vec<Diagnostic>> {
+pub fn render(
+    plan: &Plan,
+    m: &MonitoringPlan,
+    modules: &Modules,
+) -> Result<Payloads, Vec<Diagnostic>> {
     let t = Templates::new(modules)?;
     let mut diags = Vec::new();
     let rule_sources: Vec<(&String, String)> = modules
         .in_dir("monitoring/rules")
-        .filter(|(name, _)| [".yaml", ".yml", ".yaml.j2", ".yml.j2"].iter().any(|e| name.ends_with(e)))
+        .filter(|(name, _)| {
+            [".yaml", ".yml", ".yaml.j2", ".yml.j2"]
+                .iter()
+                .any(|e| name.ends_with(e))
+        })
         .map(|(name, _)| (name, output_name(name)))
         .collect();
     let rule_files: Vec<String> = rule_sources.iter().map(|(_, out)| out.clone()).collect();
@@ -91,15 +103,19 @@ pub fn render(plan: &Plan, m: &MonitoringPlan, modules: &Modules) -> Result<Payl
             diags.push(missing(name));
             return String::new();
         }
-        match t.render(name, &ctx).and_then(|text| check_output(&t, modules, name, &text, parse).map(|_| text)) {
+        match t
+            .render(name, &ctx)
+            .and_then(|text| check_output(&t, modules, name, &text, parse).map(|_| text))
+        {
             Ok(text) => text,
             Err(d) => {
-                diags.push(d);
+                diags.push(*d);
                 String::new()
             }
         }
     };
-    let prometheus = matches!(m.mode, MonitoringMode::Standalone).then(|| one(PROMETHEUS, Format::Yaml));
+    let prometheus =
+        matches!(m.mode, MonitoringMode::Standalone).then(|| one(PROMETHEUS, Format::Yaml));
     let alertmanager = one(ALERTMANAGER, Format::Yaml);
     let loki = one(LOKI, Format::Yaml);
     let promtail = one(PROMTAIL, Format::Yaml);
@@ -107,14 +123,13 @@ pub fn render(plan: &Plan, m: &MonitoringPlan, modules: &Modules) -> Result<Payl
     let dashboard_providers = one(DASHBOARD_PROVIDERS, Format::Yaml);
     let mut rules = BTreeMap::new();
     for (name, out) in &rule_sources {
-        match t
-            .render(name, &ctx)
-            .and_then(|text| check_output(&t, modules, name, &text, Format::Yaml).map(|v| (text, v)))
-        {
+        match t.render(name, &ctx).and_then(|text| {
+            check_output(&t, modules, name, &text, Format::Yaml).map(|v| (text, v))
+        }) {
             Ok((text, value)) => {
                 rules.insert(out.clone(), (text, value));
             }
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
     let mut dashboards = BTreeMap::new();
@@ -125,11 +140,14 @@ pub fn render(plan: &Plan, m: &MonitoringPlan, modules: &Modules) -> Result<Payl
         .collect();
     for name in sources {
         let file = output_name(name);
-        match t.render(name, &ctx).and_then(|text| check_output(&t, modules, name, &text, Format::Json).map(|_| text)) {
+        match t
+            .render(name, &ctx)
+            .and_then(|text| check_output(&t, modules, name, &text, Format::Json).map(|_| text))
+        {
             Ok(text) => {
                 dashboards.insert(file, text);
             }
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
     if t.has(COMPONENT_DASHBOARD) {
@@ -137,14 +155,13 @@ pub fn render(plan: &Plan, m: &MonitoringPlan, modules: &Modules) -> Result<Payl
             let mut one_ctx = ctx.clone();
             one_ctx.component = Some(target.clone());
             let file = format!("component-{}-{}.json", target.kind, target.name);
-            match t
-                .render(COMPONENT_DASHBOARD, &one_ctx)
-                .and_then(|text| check_output(&t, modules, COMPONENT_DASHBOARD, &text, Format::Json).map(|_| text))
-            {
+            match t.render(COMPONENT_DASHBOARD, &one_ctx).and_then(|text| {
+                check_output(&t, modules, COMPONENT_DASHBOARD, &text, Format::Json).map(|_| text)
+            }) {
                 Ok(text) => {
                     dashboards.insert(file, text);
                 }
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             }
         }
     }
@@ -176,24 +193,35 @@ fn check_output(
     name: &str,
     text: &str,
     format: Format,
-) -> Result<serde_json::Value, Diagnostic> {
+) -> Result<serde_json::Value, Box<Diagnostic>> {
     let _ = t;
     let parsed = match format {
-        Format::Yaml => serde_saphyr::from_str::<serde_json::Value>(text).map_err(|e| e.to_string()),
+        Format::Yaml => {
+            serde_saphyr::from_str::<serde_json::Value>(text).map_err(|e| e.to_string())
+        }
         Format::Json => serde_json::from_str::<serde_json::Value>(text).map_err(|e| e.to_string()),
     };
-    parsed.map_err(|reason| {
+    parsed.map_err(|reason| -> Box<Diagnostic> {
         let what = match format {
             Format::Yaml => "YAML",
             Format::Json => "JSON",
         };
-        let diag = Diagnostic::error("template-output", format!("template `{name}` does not render to valid {what}"))
-            .label(reason.lines().next().unwrap_or_default().to_owned())
-            .help(format!("fix the template so that its output is {what} (values are written as JSON literals)"));
-        match modules.files.get(name) {
-            Some(file) => diag.at(Some(crate::diag::Span { file: file.file, start: 0, end: 0 })),
+        let diag = Diagnostic::error(
+            "template-output",
+            format!("template `{name}` does not render to valid {what}"),
+        )
+        .label(reason.lines().next().unwrap_or_default().to_owned())
+        .help(format!(
+            "fix the template so that its output is {what} (values are written as JSON literals)"
+        ));
+        Box::new(match modules.files.get(name) {
+            Some(file) => diag.at(Some(crate::diag::Span {
+                file: file.file,
+                start: 0,
+                end: 0,
+            })),
             None => diag.in_file(format!("modules/{name}")),
-        }
+        })
     })
 }
 

@@ -18,7 +18,8 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads, chart_version: &str)
     let stack = &plan.stack.name;
     let labels = labels::labels(stack, RELEASE, "monitoring");
     let flux_ns = &plan.flux.namespace;
-    let object = |layer: Layer, body: Value| Object::new(layer, Some(super::COMPONENT.to_owned()), &body);
+    let object =
+        |layer: Layer, body: Value| Object::new(layer, Some(super::COMPONENT.to_owned()), &body);
     let mut out = vec![
         object(
             Layer::Controllers,
@@ -29,7 +30,10 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads, chart_version: &str)
                 "spec": { "interval": "1h", "url": CHART_REPOSITORY },
             }),
         ),
-        object(Layer::Controllers, helm_release(m, &labels, flux_ns, chart_version)),
+        object(
+            Layer::Controllers,
+            helm_release(m, &labels, flux_ns, chart_version),
+        ),
     ];
     let endpoints: Vec<_> = plan
         .components

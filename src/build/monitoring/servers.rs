@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, HostPathVolumeSource,
-    ObjectFieldSelector, PodSecurityContext, PodSpec, Probe, SeccompProfile, SecurityContext,
-    Toleration, Volume, VolumeMount,
+    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction,
+    HostPathVolumeSource, ObjectFieldSelector, PodSecurityContext, PodSpec, Probe, SeccompProfile,
+    SecurityContext, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -40,7 +40,12 @@ fn one_file(name: &str, text: &str) -> BTreeMap<String, String> {
 
 fn alertmanager(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     let ns = m.namespace.as_str();
-    let mut keys: Vec<String> = m.alerts.slack.iter().map(|s| s.webhook_key.clone()).collect();
+    let mut keys: Vec<String> = m
+        .alerts
+        .slack
+        .iter()
+        .map(|s| s.webhook_key.clone())
+        .collect();
     keys.extend(m.alerts.email.iter().map(|e| e.password_key.clone()));
     let server = Server {
         stack: &plan.stack.name,
@@ -59,17 +64,32 @@ fn alertmanager(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         liveness: "/-/healthy",
         readiness: "/-/ready",
         configs: Vec::new(),
-        secret_files: (!keys.is_empty()).then(|| (m.credentials.name.as_str(), keys, SECRETS_DIR)),
+        secret_files: (!keys.is_empty()).then_some((
+            m.credentials.name.as_str(),
+            keys,
+            SECRETS_DIR,
+        )),
         data: Some((&m.alertmanager_storage, "/alertmanager")),
         uid: 65534,
         resources: ("50m", "64Mi", "256Mi"),
         service_account: None,
     };
     let labels = server.labels();
-    let cm = config_map("alertmanager", ns, &labels, one_file("alertmanager.yml", &p.alertmanager));
-    let server = Server { configs: vec![(&cm, "/etc/alertmanager")], ..server };
+    let cm = config_map(
+        "alertmanager",
+        ns,
+        &labels,
+        one_file("alertmanager.yml", &p.alertmanager),
+    );
+    let server = Server {
+        configs: vec![(&cm, "/etc/alertmanager")],
+        ..server
+    };
     vec![
-        object(Layer::Monitoring, &pod::service_account("alertmanager", ns, &labels, false)),
+        object(
+            Layer::Monitoring,
+            &pod::service_account("alertmanager", ns, &labels, false),
+        ),
         object(Layer::Monitoring, &cm),
         object(Layer::Monitoring, &server.statefulset()),
         object(Layer::Monitoring, &server.service()),
@@ -81,12 +101,19 @@ fn grafana(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     let secret = m.credentials.name.as_str();
     let env = vec![
         pod::secret_env("GF_SECURITY_ADMIN_USER", secret, &m.grafana_admin_user_key),
-        pod::secret_env("GF_SECURITY_ADMIN_PASSWORD", secret, &m.grafana_admin_password_key),
+        pod::secret_env(
+            "GF_SECURITY_ADMIN_PASSWORD",
+            secret,
+            &m.grafana_admin_password_key,
+        ),
         pod::env("GF_PATHS_DATA", "/var/lib/grafana"),
         pod::env("GF_PATHS_LOGS", "/var/lib/grafana/log"),
         pod::env("GF_PATHS_PLUGINS", "/var/lib/grafana/plugins"),
         pod::env("GF_PATHS_PROVISIONING", "/etc/grafana/provisioning"),
-        pod::env("GF_SERVER_ROOT_URL", format!("https://grafana.{}", plan.stack.domain)),
+        pod::env(
+            "GF_SERVER_ROOT_URL",
+            format!("https://grafana.{}", plan.stack.domain),
+        ),
         pod::env("GF_ANALYTICS_REPORTING_ENABLED", "false"),
         pod::env("GF_ANALYTICS_CHECK_FOR_UPDATES", "false"),
     ];
@@ -108,8 +135,18 @@ fn grafana(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         service_account: None,
     };
     let labels = server.labels();
-    let datasources = config_map("grafana-datasources", ns, &labels, one_file("datasources.yaml", &p.datasources));
-    let providers = config_map("grafana-dashboard-providers", ns, &labels, one_file("dashboards.yaml", &p.dashboard_providers));
+    let datasources = config_map(
+        "grafana-datasources",
+        ns,
+        &labels,
+        one_file("datasources.yaml", &p.datasources),
+    );
+    let providers = config_map(
+        "grafana-dashboard-providers",
+        ns,
+        &labels,
+        one_file("dashboards.yaml", &p.dashboard_providers),
+    );
     let dashboards = config_map("grafana-dashboards", ns, &labels, p.dashboards.clone());
     let server = Server {
         configs: vec![
@@ -121,7 +158,10 @@ fn grafana(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     };
     let (deployment, claim) = server.deployment_with_claim();
     let mut out = vec![
-        object(Layer::Monitoring, &pod::service_account("grafana", ns, &labels, false)),
+        object(
+            Layer::Monitoring,
+            &pod::service_account("grafana", ns, &labels, false),
+        ),
         object(Layer::Monitoring, &datasources),
         object(Layer::Monitoring, &providers),
         object(Layer::Monitoring, &dashboards),
@@ -139,7 +179,10 @@ fn loki(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         name: "loki",
         namespace: ns,
         image: LOKI_IMAGE,
-        args: vec!["-config.file=/etc/loki/loki.yaml".into(), "-target=all".into()],
+        args: vec![
+            "-config.file=/etc/loki/loki.yaml".into(),
+            "-target=all".into(),
+        ],
         env: Vec::new(),
         port: ("http", 3100),
         liveness: "/ready",
@@ -153,9 +196,15 @@ fn loki(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     };
     let labels = server.labels();
     let cm = config_map("loki", ns, &labels, one_file("loki.yaml", &p.loki));
-    let server = Server { configs: vec![(&cm, "/etc/loki")], ..server };
+    let server = Server {
+        configs: vec![(&cm, "/etc/loki")],
+        ..server
+    };
     vec![
-        object(Layer::Monitoring, &pod::service_account("loki", ns, &labels, false)),
+        object(
+            Layer::Monitoring,
+            &pod::service_account("loki", ns, &labels, false),
+        ),
         object(Layer::Monitoring, &cm),
         object(Layer::Monitoring, &server.statefulset()),
         object(Layer::Monitoring, &server.service()),
@@ -214,7 +263,10 @@ fn promtail(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         name: name.into(),
         image: Some(PROMTAIL_IMAGE.into()),
         image_pull_policy: Some("IfNotPresent".into()),
-        args: Some(vec!["-config.file=/etc/promtail/promtail.yaml".into(), "-config.expand-env=true".into()]),
+        args: Some(vec![
+            "-config.file=/etc/promtail/promtail.yaml".into(),
+            "-config.expand-env=true".into(),
+        ]),
         env: Some(vec![EnvVar {
             name: "HOSTNAME".into(),
             value: None,
@@ -233,8 +285,14 @@ fn promtail(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
             ..ContainerPort::default()
         }]),
         resources: Some(crate::build::pod::resources(&crate::plan::ResourcesPlan {
-            requests: crate::plan::Quantities { cpu: Some("50m".into()), memory: Some("64Mi".into()) },
-            limits: crate::plan::Quantities { cpu: None, memory: Some("256Mi".into()) },
+            requests: crate::plan::Quantities {
+                cpu: Some("50m".into()),
+                memory: Some("64Mi".into()),
+            },
+            limits: crate::plan::Quantities {
+                cpu: None,
+                memory: Some("256Mi".into()),
+            },
         })),
         liveness_probe: Some(probe(30)),
         readiness_probe: Some(probe(5)),
@@ -244,8 +302,14 @@ fn promtail(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
             read_only_root_filesystem: Some(true),
             run_as_non_root: Some(false),
             run_as_user: Some(0),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
-            seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: None,
+            }),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                localhost_profile: None,
+            }),
             ..SecurityContext::default()
         }),
         volume_mounts: Some(vec![
@@ -268,7 +332,10 @@ fn promtail(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
                     automount_service_account_token: Some(true),
                     enable_service_links: Some(false),
                     security_context: Some(PodSecurityContext {
-                        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".into(),
+                            localhost_profile: None,
+                        }),
                         ..PodSecurityContext::default()
                     }),
                     // Every node's logs, control-plane nodes included.
@@ -298,9 +365,22 @@ fn promtail(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         ..DaemonSet::default()
     };
     vec![
-        object(Layer::Monitoring, &pod::service_account(name, ns, &labels, true)),
-        object(Layer::Monitoring, &cluster_role("monitoring-promtail", &labels, vec![read(&[""], &["nodes", "pods"])])),
-        object(Layer::Monitoring, &binding("monitoring-promtail", name, ns, &labels)),
+        object(
+            Layer::Monitoring,
+            &pod::service_account(name, ns, &labels, true),
+        ),
+        object(
+            Layer::Monitoring,
+            &cluster_role(
+                "monitoring-promtail",
+                &labels,
+                vec![read(&[""], &["nodes", "pods"])],
+            ),
+        ),
+        object(
+            Layer::Monitoring,
+            &binding("monitoring-promtail", name, ns, &labels),
+        ),
         object(Layer::Monitoring, &cm),
         object(Layer::Monitoring, &daemonset),
     ]

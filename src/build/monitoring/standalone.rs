@@ -20,7 +20,10 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     let stack = &plan.stack.name;
     let ns = m.namespace.as_str();
     let mut files = std::collections::BTreeMap::new();
-    files.insert("prometheus.yml".to_owned(), p.prometheus.clone().unwrap_or_default());
+    files.insert(
+        "prometheus.yml".to_owned(),
+        p.prometheus.clone().unwrap_or_default(),
+    );
     for (name, (text, _)) in &p.rules {
         files.insert(name.clone(), text.clone());
     }
@@ -49,7 +52,10 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     };
     let labels = server.labels();
     let cm = config_map("prometheus", ns, &labels, files);
-    let server = Server { configs: vec![(&cm, "/etc/prometheus")], ..server };
+    let server = Server {
+        configs: vec![(&cm, "/etc/prometheus")],
+        ..server
+    };
     let read = |groups: &[&str], resources: &[&str]| PolicyRule {
         api_groups: Some(groups.iter().map(|s| (*s).to_owned()).collect()),
         resources: Some(resources.iter().map(|s| (*s).to_owned()).collect()),
@@ -57,7 +63,17 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         ..PolicyRule::default()
     };
     let prometheus_rules = vec![
-        read(&[""], &["endpoints", "nodes", "nodes/metrics", "nodes/proxy", "pods", "services"]),
+        read(
+            &[""],
+            &[
+                "endpoints",
+                "nodes",
+                "nodes/metrics",
+                "nodes/proxy",
+                "pods",
+                "services",
+            ],
+        ),
         read(&["discovery.k8s.io"], &["endpointslices"]),
         PolicyRule {
             non_resource_urls: Some(vec!["/metrics".into()]),
@@ -66,9 +82,18 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         },
     ];
     let mut out = vec![
-        object(Layer::Monitoring, &pod::service_account("prometheus", ns, &labels, true)),
-        object(Layer::Monitoring, &cluster_role("monitoring-prometheus", &labels, prometheus_rules)),
-        object(Layer::Monitoring, &binding("monitoring-prometheus", "prometheus", ns, &labels)),
+        object(
+            Layer::Monitoring,
+            &pod::service_account("prometheus", ns, &labels, true),
+        ),
+        object(
+            Layer::Monitoring,
+            &cluster_role("monitoring-prometheus", &labels, prometheus_rules),
+        ),
+        object(
+            Layer::Monitoring,
+            &binding("monitoring-prometheus", "prometheus", ns, &labels),
+        ),
         object(Layer::Monitoring, &cm),
         object(Layer::Monitoring, &server.statefulset()),
         object(Layer::Monitoring, &server.service()),
@@ -104,24 +129,53 @@ fn kube_state_metrics(
         read(
             &[""],
             &[
-                "configmaps", "endpoints", "limitranges", "namespaces", "nodes",
-                "persistentvolumeclaims", "persistentvolumes", "pods", "replicationcontrollers",
-                "resourcequotas", "secrets", "services",
+                "configmaps",
+                "endpoints",
+                "limitranges",
+                "namespaces",
+                "nodes",
+                "persistentvolumeclaims",
+                "persistentvolumes",
+                "pods",
+                "replicationcontrollers",
+                "resourcequotas",
+                "secrets",
+                "services",
             ],
         ),
-        read(&["apps"], &["daemonsets", "deployments", "replicasets", "statefulsets"]),
+        read(
+            &["apps"],
+            &["daemonsets", "deployments", "replicasets", "statefulsets"],
+        ),
         read(&["autoscaling"], &["horizontalpodautoscalers"]),
         read(&["batch"], &["cronjobs", "jobs"]),
         read(&["policy"], &["poddisruptionbudgets"]),
-        read(&["storage.k8s.io"], &["storageclasses", "volumeattachments"]),
+        read(
+            &["storage.k8s.io"],
+            &["storageclasses", "volumeattachments"],
+        ),
         read(&["discovery.k8s.io"], &["endpointslices"]),
         read(&["networking.k8s.io"], &["ingresses", "networkpolicies"]),
     ];
     let (deployment, _) = server.deployment_with_claim();
     vec![
-        object(Layer::Monitoring, &pod::service_account("kube-state-metrics", ns, &labels, true)),
-        object(Layer::Monitoring, &cluster_role("monitoring-kube-state-metrics", &labels, rules)),
-        object(Layer::Monitoring, &binding("monitoring-kube-state-metrics", "kube-state-metrics", ns, &labels)),
+        object(
+            Layer::Monitoring,
+            &pod::service_account("kube-state-metrics", ns, &labels, true),
+        ),
+        object(
+            Layer::Monitoring,
+            &cluster_role("monitoring-kube-state-metrics", &labels, rules),
+        ),
+        object(
+            Layer::Monitoring,
+            &binding(
+                "monitoring-kube-state-metrics",
+                "kube-state-metrics",
+                ns,
+                &labels,
+            ),
+        ),
         object(Layer::Monitoring, &deployment),
         object(Layer::Monitoring, &server.service()),
     ]

@@ -49,7 +49,11 @@ impl<'m> Templates<'m> {
             }
         });
         let mut diags = Vec::new();
-        for (name, file) in modules.files.iter().filter(|(name, _)| name.ends_with(".j2")) {
+        for (name, file) in modules
+            .files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".j2"))
+        {
             if let Err(e) = env.add_template_owned(name.clone(), file.text.clone()) {
                 diags.push(diagnostic(modules, &e, name));
             }
@@ -68,7 +72,11 @@ impl<'m> Templates<'m> {
 
     /// Renders `name` with `ctx`; a file without the `.j2` suffix is not a template and
     /// comes out as it is (a dashboard exported from Grafana keeps its `{{job}}`).
-    pub fn render<S: serde::Serialize>(&self, name: &str, ctx: &S) -> Result<String, Diagnostic> {
+    pub fn render<S: serde::Serialize>(
+        &self,
+        name: &str,
+        ctx: &S,
+    ) -> Result<String, Box<Diagnostic>> {
         if !name.ends_with(".j2") {
             if let Some(file) = self.modules.files.get(name) {
                 return Ok(file.text.clone());
@@ -77,17 +85,19 @@ impl<'m> Templates<'m> {
         let template = self
             .env
             .get_template(name)
-            .map_err(|e| diagnostic(self.modules, &e, name))?;
+            .map_err(|e| Box::new(diagnostic(self.modules, &e, name)))?;
         template
             .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(|e| diagnostic(self.modules, &e, name))
+            .map_err(|e| Box::new(diagnostic(self.modules, &e, name)))
     }
 }
 
 /// A template error at its file and line (the innermost template, for includes).
 fn diagnostic(modules: &Modules, e: &minijinja::Error, fallback: &str) -> Diagnostic {
     let name = e.name().unwrap_or(fallback);
-    let message = e.detail().map_or_else(|| e.kind().to_string(), str::to_owned);
+    let message = e
+        .detail()
+        .map_or_else(|| e.kind().to_string(), str::to_owned);
     let diag = Diagnostic::error("template-error", format!("template `{name}`: {message}"))
         .label(e.kind().to_string())
         .help("fix the template in modules/ (minijinja syntax; every variable must exist: see the README for what templates see)");
@@ -129,7 +139,13 @@ mod tests {
         let mut m = Modules::default();
         for (name, text) in files {
             let file = sources.add(format!("modules/{name}"), (*text).to_owned());
-            m.files.insert((*name).to_owned(), ModuleFile { file, text: (*text).to_owned() });
+            m.files.insert(
+                (*name).to_owned(),
+                ModuleFile {
+                    file,
+                    text: (*text).to_owned(),
+                },
+            );
         }
         (m, sources)
     }
@@ -144,7 +160,9 @@ mod tests {
     fn strict_undefined_is_an_error_at_its_line() {
         let (m, sources) = modules(&[("monitoring/a.yaml.j2", "a: 1\nb: {{ nope }}\n")]);
         let t = Templates::new(&m).expect("compiles");
-        let err = t.render("monitoring/a.yaml.j2", &serde_json::json!({})).unwrap_err();
+        let err = t
+            .render("monitoring/a.yaml.j2", &serde_json::json!({}))
+            .unwrap_err();
         assert_eq!(err.code, "template-error");
         assert_eq!(line_of(&sources, &err), 2);
     }
@@ -152,7 +170,9 @@ mod tests {
     #[test]
     fn syntax_error_points_at_the_line() {
         let (m, sources) = modules(&[("monitoring/b.json.j2", "{\n\n  \"x\": {% if %}\n}\n")]);
-        let Err(errs) = Templates::new(&m) else { panic!("must not compile") };
+        let Err(errs) = Templates::new(&m) else {
+            panic!("must not compile")
+        };
         assert_eq!(line_of(&sources, &errs[0]), 3);
     }
 
@@ -160,21 +180,38 @@ mod tests {
     fn yaml_values_are_json_escaped() {
         let (m, _) = modules(&[("monitoring/c.yaml.j2", "v: {{ s }}\n")]);
         let t = Templates::new(&m).expect("compiles");
-        let out = t.render("monitoring/c.yaml.j2", &serde_json::json!({"s": "a: \"b\"\nc"})).unwrap();
+        let out = t
+            .render(
+                "monitoring/c.yaml.j2",
+                &serde_json::json!({"s": "a: \"b\"\nc"}),
+            )
+            .unwrap();
         assert_eq!(out, "v: \"a: \\\"b\\\"\\nc\"\n");
     }
 
     #[test]
     fn includes_cannot_leave_modules() {
-        let (m, _) = modules(&[("monitoring/d.yaml.j2", "{% include \"../../etc/passwd\" %}\n")]);
+        let (m, _) = modules(&[(
+            "monitoring/d.yaml.j2",
+            "{% include \"../../etc/passwd\" %}\n",
+        )]);
         let t = Templates::new(&m).expect("compiles");
-        assert!(t.render("monitoring/d.yaml.j2", &serde_json::json!({})).is_err());
+        assert!(
+            t.render("monitoring/d.yaml.j2", &serde_json::json!({}))
+                .is_err()
+        );
     }
 
     #[test]
     fn fuel_bounds_loops() {
-        let (m, _) = modules(&[("monitoring/e.yaml.j2", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n")]);
+        let (m, _) = modules(&[(
+            "monitoring/e.yaml.j2",
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
+        )]);
         let t = Templates::new(&m).expect("compiles");
-        assert!(t.render("monitoring/e.yaml.j2", &serde_json::json!({})).is_err());
+        assert!(
+            t.render("monitoring/e.yaml.j2", &serde_json::json!({}))
+                .is_err()
+        );
     }
 }

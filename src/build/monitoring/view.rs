@@ -67,7 +67,8 @@ pub fn prometheus_service(m: &MonitoringPlan) -> &'static str {
 }
 
 pub fn view<'a>(plan: &'a Plan, m: &'a MonitoringPlan, rule_files: Vec<String>) -> View<'a> {
-    let svc = |name: &str, port: u16| format!("http://{}:{port}", crate::check::fqdn(name, &m.namespace));
+    let svc =
+        |name: &str, port: u16| format!("http://{}:{port}", crate::check::fqdn(name, &m.namespace));
     let urls = Urls {
         prometheus: svc(prometheus_service(m), 9090),
         alertmanager: svc("alertmanager", 9093),

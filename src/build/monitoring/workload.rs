@@ -119,7 +119,10 @@ impl Server<'_> {
                     ("cpu".to_owned(), Quantity(cpu.to_owned())),
                     ("memory".to_owned(), Quantity(memory.to_owned())),
                 ])),
-                limits: Some(BTreeMap::from([("memory".to_owned(), Quantity(limit.to_owned()))])),
+                limits: Some(BTreeMap::from([(
+                    "memory".to_owned(),
+                    Quantity(limit.to_owned()),
+                )])),
                 ..ResourceRequirements::default()
             }),
             liveness_probe: Some(http(self.liveness, 30)),
@@ -165,7 +168,11 @@ impl Server<'_> {
                 replicas: Some(1),
                 service_name: Some(self.name.to_owned()),
                 selector: pod::selector(self.stack, self.name),
-                template: pod::template(&labels, self.annotations(), self.pod_spec(container, volumes)),
+                template: pod::template(
+                    &labels,
+                    self.annotations(),
+                    self.pod_spec(container, volumes),
+                ),
                 volume_claim_templates: self.data.map(|(store, _)| {
                     vec![PersistentVolumeClaim {
                         metadata: ObjectMeta {
@@ -212,7 +219,11 @@ impl Server<'_> {
                     rolling_update: None,
                 }),
                 selector: pod::selector(self.stack, self.name),
-                template: pod::template(&labels, self.annotations(), self.pod_spec(container, volumes)),
+                template: pod::template(
+                    &labels,
+                    self.annotations(),
+                    self.pod_spec(container, volumes),
+                ),
                 ..DeploymentSpec::default()
             }),
             ..Deployment::default()
