@@ -288,6 +288,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn slack_webhooks_are_secrets() {
+        assert!(secret_key_name("SLACK_WEBHOOK_URL"));
+        assert!(secret_key_name("webhook"));
+        assert_eq!(
+            url_with_password("https://hooks.slack.com/services/T000/B000/XXXXXXXX"),
+            Some("slack")
+        );
+        assert_eq!(url_with_password("https://hooks.example.org/x"), None);
+    }
+
+    #[test]
     fn secret_names() {
         for yes in [
             "password",
