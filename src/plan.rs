@@ -21,6 +21,11 @@ pub struct Plan {
     pub tls: Option<TlsPlan>,
     /// Add-on charts the stack needs, sorted by name (the `controllers` layer).
     pub controllers: Vec<ControllerPlan>,
+    /// Namespaces whose Pod Security level is not "restricted", with the level
+    /// (e.g. the log collector's namespace: Promtail reads node log files).
+    pub pod_security: BTreeMap<String, String>,
+    /// `[monitoring]`, resolved; `None` when the stack has none.
+    pub monitoring: Option<MonitoringPlan>,
 }
 
 /// `[tls]`, resolved: the ClusterIssuers cert-manager signs with.
@@ -229,6 +234,173 @@ impl Component {
             Component::Influxdb(_) => "influxdb",
         }
     }
+
+    /// The Prometheus endpoints this component's pods serve: what monitoring scrapes.
+    /// Every kind answers here; a kind without metrics returns none.
+    pub fn metrics(&self, stack: &str) -> Vec<MetricsEndpoint> {
+        let endpoint = |port_name: &str, port: u16, path: &str, selector| MetricsEndpoint {
+            component: format!("{}.{}", self.kind(), self.name()),
+            kind: self.kind(),
+            name: self.name().to_owned(),
+            namespace: self.namespace().to_owned(),
+            port_name: port_name.to_owned(),
+            port,
+            path: path.to_owned(),
+            selector,
+        };
+        let own = || crate::build::labels::selector(stack, self.name());
+        match self {
+            Component::App(a) => a
+                .metrics
+                .iter()
+                .map(|m| endpoint(&m.port_name, m.port, &m.path, own()))
+                .collect(),
+            // The official image serves no metrics (no exporter sidecar yet); a cronjob
+            // runs to completion.
+            Component::Postgres(_) | Component::CronJob(_) => Vec::new(),
+            Component::Redis(r) => vec![endpoint(
+                &r.metrics.port_name,
+                r.metrics.port,
+                &r.metrics.path,
+                r.selector.clone(),
+            )],
+            Component::Influxdb(i) => vec![endpoint(
+                &i.metrics.port_name,
+                i.metrics.port,
+                &i.metrics.path,
+                own(),
+            )],
+            // Consumer lag comes from the exporter Deployment, not the brokers.
+            Component::Kafka(k) => vec![endpoint(
+                &k.metrics.port_name,
+                k.metrics.port,
+                &k.metrics.path,
+                crate::build::labels::selector(stack, &format!("{}-exporter", k.name)),
+            )],
+            Component::Coder(c) => match &c.mode {
+                Mode::Manifests => vec![endpoint("metrics", CODER_METRICS_PORT, "/metrics", own())],
+                // The upstream chart labels its pods with its own names and calls the
+                // port `prometheus-http` when CODER_PROMETHEUS_ENABLE is set.
+                Mode::Helm { .. } => vec![endpoint(
+                    "prometheus-http",
+                    CODER_METRICS_PORT,
+                    "/metrics",
+                    BTreeMap::from([
+                        ("app.kubernetes.io/instance".to_owned(), c.name.clone()),
+                        ("app.kubernetes.io/name".to_owned(), "coder".to_owned()),
+                    ]),
+                )],
+            },
+        }
+    }
+}
+
+/// Port of Coder's Prometheus endpoint (`CODER_PROMETHEUS_ADDRESS`).
+pub const CODER_METRICS_PORT: u16 = 2112;
+
+/// One metrics endpoint of a component: which pods (namespace + labels), which named
+/// container port, which path. Monitoring derives scrape configs and Pod/ServiceMonitors
+/// from these, so every kind is scraped the same way.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct MetricsEndpoint {
+    /// `<kind>.<name>`, as in stack.toml.
+    pub component: String,
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: String,
+    /// The named container port (`ports` of the pod template).
+    pub port_name: String,
+    pub port: u16,
+    pub path: String,
+    /// Labels selecting the component's pods.
+    pub selector: BTreeMap<String, String>,
+}
+
+/// A resolved `[monitoring]`. Serializable: it is (part of) what the templates in
+/// `modules/monitoring/` see.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MonitoringPlan {
+    /// "standalone" (stackc renders Prometheus) or "operator" (Prometheus Operator objects).
+    pub mode: MonitoringMode,
+    pub namespace: String,
+    /// Namespace of the Promtail DaemonSet (Pod Security "privileged": hostPath).
+    pub log_namespace: String,
+    pub scrape_interval: String,
+    pub prometheus: StorePlan,
+    pub alertmanager_storage: StorePlan,
+    pub grafana: StorePlan,
+    pub loki: StorePlan,
+    pub alerts: AlertsPlan,
+    pub thresholds: ThresholdsPlan,
+    /// Grafana admin credentials and the receivers' secrets, from the provider.
+    pub credentials: SecretPlan,
+    pub grafana_admin_user_key: String,
+    pub grafana_admin_password_key: String,
+    pub run_as_user: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase", tag = "name")]
+pub enum MonitoringMode {
+    Standalone,
+    /// kube-prometheus-stack from a pinned HelmRelease.
+    Operator {
+        chart_version: String,
+    },
+}
+
+/// Retention and volume of one monitoring store.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StorePlan {
+    /// Go/Prometheus duration, e.g. "15d" (Loki: hours, e.g. "168h").
+    pub retention: String,
+    pub storage: String,
+    pub storage_class: Option<String>,
+}
+
+/// Where Alertmanager sends alerts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AlertsPlan {
+    pub slack: Option<SlackPlan>,
+    pub email: Option<EmailPlan>,
+    /// How long an alert waits for others of its group, and repeats.
+    pub group_wait: String,
+    pub repeat_interval: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SlackPlan {
+    pub channel: String,
+    /// Secret key holding the webhook URL (mounted as a file).
+    pub webhook_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EmailPlan {
+    pub to: String,
+    pub from: String,
+    /// `host:port` of the SMTP relay.
+    pub smarthost: String,
+    pub username: String,
+    /// Secret key holding the SMTP password (mounted as a file).
+    pub password_key: String,
+}
+
+/// Alert thresholds of one environment.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ThresholdsPlan {
+    /// CPU use, percent of the request.
+    pub cpu_percent: u32,
+    /// Memory working set, percent of the limit.
+    pub memory_percent: u32,
+    /// Volume use, percent.
+    pub disk_percent: u32,
+    /// Container restarts within an hour.
+    pub restarts_per_hour: u32,
+    /// Kafka consumer-group lag, in messages.
+    pub consumer_lag: u64,
+    /// How long a condition holds before it fires, e.g. "10m".
+    pub for_duration: String,
 }
 
 /// Where secret values come from: the operator stackc emits objects for.
@@ -257,7 +429,7 @@ pub enum SecretsProvider {
 
 /// A Kubernetes Secret the provider's operator creates for a component. Its keys are
 /// the provider's names for the values (e.g. `CODER_DB_ADMIN_PASSWORD`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SecretPlan {
     pub name: String,
     pub namespace: String,

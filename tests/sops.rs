@@ -84,6 +84,17 @@ fn write_secrets(dir: &std::path::Path, encrypted: bool) {
                 ],
             ),
             (
+                "monitoring-credentials",
+                "monitoring",
+                vec![
+                    "MONITORING_GRAFANA_ADMIN_PASSWORD",
+                    "MONITORING_GRAFANA_ADMIN_USER",
+                    "MONITORING_SLACK_WEBHOOK_URL",
+                    // prod also mails; a key nobody reads is harmless elsewhere
+                    "MONITORING_SMTP_PASSWORD",
+                ],
+            ),
+            (
                 "kafka-keystore",
                 "conveyor-pipeline",
                 vec!["KAFKA_KEYSTORE_PASSWORD"],

@@ -1,7 +1,8 @@
 //! build: Plan → Kubernetes objects. One file per component kind, plus the objects
 //! every stack has (namespaces, the Flux entry point). Typed with k8s-openapi (and
 //! small typed structs for CRDs), so a misspelt field does not compile.
-//! build never touches the filesystem and never fails: check already said no.
+//! build never touches the filesystem and never fails (check already said no), except
+//! for a template error in the payloads rendered from `modules/`.
 
 mod app;
 mod coder;
@@ -11,7 +12,8 @@ mod flux;
 mod helm;
 mod influxdb;
 mod kafka;
-mod labels;
+pub mod labels;
+pub mod monitoring;
 mod namespace;
 mod pod;
 mod postgres;
@@ -24,11 +26,14 @@ use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
+use crate::diag::Diagnostic;
+use crate::load::modules::Modules;
 use crate::object::{Layer, Object};
 use crate::plan::{Component, Plan};
 
-/// Every object of one environment, in a defined order.
-pub fn build(plan: &Plan) -> Vec<Object> {
+/// Every object of one environment, in a defined order. The only failure is a template
+/// error in `modules/` (the payloads of `[monitoring]`), reported at the template's line.
+pub fn build(plan: &Plan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnostic>> {
     let mut objects = namespace::build(plan);
     objects.extend(controllers::build(plan));
     objects.extend(tls::build(plan));
@@ -43,9 +48,12 @@ pub fn build(plan: &Plan) -> Vec<Object> {
             Component::Influxdb(i) => objects.extend(influxdb::build(plan, i)),
         }
     }
+    if let Some(m) = &plan.monitoring {
+        objects.extend(monitoring::build(plan, m, modules)?);
+    }
     let layers: BTreeSet<Layer> = objects.iter().map(|o| o.layer).collect();
     objects.extend(flux::build(plan, &layers));
-    objects
+    Ok(objects)
 }
 
 /// The labels a component's pods are selected by (Services, PDBs, monitoring,

@@ -12,6 +12,7 @@ mod exports;
 mod image;
 mod influxdb;
 mod kafka;
+mod monitoring;
 mod names;
 mod policy;
 mod postgres;
@@ -27,6 +28,7 @@ pub use cron::schedule as check_schedule;
 pub use exports::{CLIENT_TLS_DIR, ca_file, env_prefix, fqdn};
 pub use influxdb::PORT as INFLUXDB_PORT;
 pub use kafka::{cluster_id as kafka_cluster_id, retention_ms, topic_name};
+pub use monitoring::KUBE_PROMETHEUS_STACK;
 
 pub use policy::parse_date;
 pub use quantity::parse as parse_quantity;
@@ -127,16 +129,6 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         secrets.as_ref(),
         &components,
     );
-    secrets::verify_sops(
-        &mut ctx,
-        secrets.as_ref(),
-        &components,
-        tls.as_ref(),
-        &env.name,
-    );
-    if ctx.diags.iter().any(Diagnostic::is_error) {
-        return Err(ctx.diags);
-    }
     let mut namespaces: BTreeSet<String> = components
         .iter()
         .map(|c| c.namespace().to_owned())
@@ -145,6 +137,32 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         Component::Coder(coder) => Some(coder.workspace_namespace.clone()),
         _ => None,
     }));
+    let monitoring = env.stack.monitoring.as_ref().and_then(|m| {
+        monitoring::resolve(
+            &mut ctx,
+            m,
+            &namespaces,
+            defaults.run_as_user,
+            secrets.is_some(),
+        )
+    });
+    let mut others: Vec<(&str, &[&str], &crate::plan::SecretPlan)> = tls::secrets(tls.as_ref())
+        .into_iter()
+        .map(|s| ("the DNS-01 solver", &["tls", "acme", "dns01"][..], s))
+        .collect();
+    if let Some(m) = &monitoring {
+        others.push(("[monitoring]", &["monitoring"][..], &m.credentials));
+    }
+    secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &others, &env.name);
+    if ctx.diags.iter().any(Diagnostic::is_error) {
+        return Err(ctx.diags);
+    }
+    let mut pod_security = BTreeMap::new();
+    if let Some(m) = &monitoring {
+        namespaces.insert(m.namespace.clone());
+        namespaces.insert(m.log_namespace.clone());
+        pod_security.insert(m.log_namespace.clone(), "privileged".to_owned());
+    }
     Ok(Plan {
         env: env.name.clone(),
         stack: info,
@@ -155,6 +173,8 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         secrets,
         tls,
         controllers,
+        pod_security,
+        monitoring,
     })
 }
 

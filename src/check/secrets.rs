@@ -115,6 +115,8 @@ const SECRET_WORDS: &[&str] = &[
     "_secret_key_",
     "_client_secret_",
     "_access_key_",
+    "_webhook_",
+    "_webhook_url_",
 ];
 
 /// Key names whose string values are secrets.
@@ -168,8 +170,12 @@ fn walk(node: &Node, path: &mut Vec<String>, found: &mut Vec<(crate::diag::Span,
     }
 }
 
-/// The user of a `scheme://user:password@host` URL.
+/// The user of a `scheme://user:password@host` URL; a Slack webhook URL (its path is the
+/// credential) counts as `slack`.
 fn url_with_password(text: &str) -> Option<&str> {
+    if text.contains("hooks.slack.com/services/") {
+        return Some("slack");
+    }
     let rest = &text[text.find("://")? + 3..];
     let authority = &rest[..rest.find(['/', '?', ' ']).unwrap_or(rest.len())];
     let (userinfo, _) = authority.rsplit_once('@')?;
@@ -192,14 +198,15 @@ fn assigned_secret(text: &str) -> Option<String> {
     })
 }
 
-/// With SOPS, every Secret a component needs must be committed, encrypted, as
+/// With SOPS, every Secret a component (or a stack-wide section, `others`: who needs
+/// it, where it is written, the Secret) needs must be committed, encrypted, as
 /// `secrets/<env>/<name>.sops.yaml`: a Secret of that name and namespace holding every
 /// key, each value encrypted (`ENC[...]`), with SOPS metadata.
 pub(super) fn verify_sops(
     ctx: &mut Ctx,
     provider: Option<&SecretsProvider>,
     components: &[crate::plan::Component],
-    tls: Option<&crate::plan::TlsPlan>,
+    others: &[(&str, &[&str], &crate::plan::SecretPlan)],
     env: &str,
 ) {
     let Some(SecretsProvider::Sops { files, .. }) = provider else {
@@ -212,9 +219,9 @@ pub(super) fn verify_sops(
             verify_sops_file(ctx, files, env, (&who, span), secret);
         }
     }
-    let span = ctx.value_span(&["tls", "acme", "dns01"]);
-    for secret in super::tls::secrets(tls) {
-        verify_sops_file(ctx, files, env, ("the DNS-01 solver", span), secret);
+    for (who, path, secret) in others {
+        let span = ctx.key_span(path);
+        verify_sops_file(ctx, files, env, (who, span), secret);
     }
 }
 
@@ -297,6 +304,17 @@ fn sops_problems(text: &str, secret: &crate::plan::SecretPlan) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slack_webhooks_are_secrets() {
+        assert!(secret_key_name("SLACK_WEBHOOK_URL"));
+        assert!(secret_key_name("webhook"));
+        assert_eq!(
+            url_with_password("https://hooks.slack.com/services/T000/B000/XXXXXXXX"),
+            Some("slack")
+        );
+        assert_eq!(url_with_password("https://hooks.example.org/x"), None);
+    }
 
     #[test]
     fn secret_names() {

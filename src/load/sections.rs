@@ -29,6 +29,7 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         secrets: optional(root, "secrets", diags),
         tls: optional(root, "tls", diags),
         controllers: optional(root, "controllers", diags).unwrap_or_default(),
+        monitoring: optional(root, "monitoring", diags),
         app: components(root, "app", diags),
         postgres: components(root, "postgres", diags),
         coder: components(root, "coder", diags),

@@ -9,6 +9,7 @@ pub mod coder;
 pub mod cronjob;
 pub mod influxdb;
 pub mod kafka;
+pub mod monitoring;
 pub mod postgres;
 pub mod redis;
 pub mod secrets;
@@ -44,6 +45,8 @@ pub struct Stack {
     /// Version pins of the cluster add-ons.
     #[serde(default)]
     pub controllers: tls::Controllers,
+    /// Prometheus, Grafana, Loki, Promtail, Alertmanager for every component.
+    pub monitoring: Option<monitoring::Monitoring>,
     /// Generic workloads: `[app.<name>]`.
     #[serde(default)]
     pub app: BTreeMap<String, App>,
@@ -83,6 +86,10 @@ pub const SECTIONS: &[&str] = &[
     "cronjob",
     "kafka",
     "influxdb",
+    "monitoring",
+    "app",
+    "postgres",
+    "coder",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
