@@ -142,7 +142,9 @@ fn in_cluster_names_are_signed_by_the_stack_ca_and_public_hosts_by_acme_in_prod(
                 .map(|n| n.as_str().unwrap())
                 .collect();
             let public = names.iter().all(|n| n.ends_with(&format!(".{domain}")));
-            let internal = names.iter().all(|n| n.ends_with(".svc.cluster.local"));
+            let internal = names
+                .iter()
+                .all(|n| n.ends_with(".svc.cluster.local") || n.ends_with(".svc"));
             assert!(
                 public || internal,
                 "{env}: {names:?} mixes public and in-cluster names"
