@@ -11,13 +11,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, HTTPGetAction, PersistentVolumeClaim, PodSpec, Probe,
-    SecretVolumeSource, Volume, VolumeMount,
+    Container, ContainerPort, HTTPGetAction, PodSpec, Probe, SecretVolumeSource, Volume,
+    VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::pod::{empty_dir, mount, pvc_spec};
+use super::pod::{empty_dir, mount};
 use super::postgres::json;
 use super::{checksum, labels, pod, secrets, security};
 use crate::check::INFLUXDB_PORT as PORT;
@@ -211,15 +210,11 @@ fn stateful_set(
                     ..PodSpec::default()
                 },
             ),
-            volume_claim_templates: Some(vec![PersistentVolumeClaim {
-                metadata: ObjectMeta {
-                    name: Some("data".into()),
-                    labels: Some(labels.clone()),
-                    ..ObjectMeta::default()
-                },
-                spec: Some(pvc_spec(&influx.storage, influx.storage_class.as_deref())),
-                ..PersistentVolumeClaim::default()
-            }]),
+            volume_claim_templates: Some(vec![pod::data_claim(
+                labels,
+                &influx.storage,
+                influx.storage_class.as_deref(),
+            )]),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()

@@ -13,15 +13,13 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector,
-    PersistentVolumeClaim, PodSpec, Probe, ProjectedVolumeSource, SecretProjection,
-    SecretVolumeSource, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount,
-    VolumeProjection,
+    Container, ContainerPort, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector, PodSpec, Probe,
+    ProjectedVolumeSource, SecretProjection, SecretVolumeSource, TCPSocketAction,
+    TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::pod::{empty_dir, mount, pvc_spec};
+use super::pod::{empty_dir, mount};
 use super::postgres::json;
 use super::{checksum, labels, pod, secrets, security};
 use crate::object::{Layer, Object};
@@ -412,15 +410,11 @@ fn stateful_set(
                     ..PodSpec::default()
                 },
             ),
-            volume_claim_templates: Some(vec![PersistentVolumeClaim {
-                metadata: ObjectMeta {
-                    name: Some("data".into()),
-                    labels: Some(labels.clone()),
-                    ..ObjectMeta::default()
-                },
-                spec: Some(pvc_spec(&kafka.storage, kafka.storage_class.as_deref())),
-                ..PersistentVolumeClaim::default()
-            }]),
+            volume_claim_templates: Some(vec![pod::data_claim(
+                labels,
+                &kafka.storage,
+                kafka.storage_class.as_deref(),
+            )]),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()

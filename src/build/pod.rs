@@ -286,3 +286,20 @@ pub fn client_tls_volume(cert: &crate::plan::CertificatePlan) -> (Volume, Volume
     };
     (volume, mount)
 }
+
+/// The `data` volume claim template of a stateful workload.
+pub fn data_claim(
+    labels: &BTreeMap<String, String>,
+    size: &str,
+    class: Option<&str>,
+) -> k8s_openapi::api::core::v1::PersistentVolumeClaim {
+    k8s_openapi::api::core::v1::PersistentVolumeClaim {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some("data".into()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        },
+        spec: Some(pvc_spec(size, class)),
+        ..Default::default()
+    }
+}

@@ -222,15 +222,11 @@ fn stateful_set(
                     ..PodSpec::default()
                 },
             ),
-            volume_claim_templates: Some(vec![PersistentVolumeClaim {
-                metadata: ObjectMeta {
-                    name: Some("data".into()),
-                    labels: Some(labels.clone()),
-                    ..ObjectMeta::default()
-                },
-                spec: Some(pod::pvc_spec(&pg.storage, pg.storage_class.as_deref())),
-                ..PersistentVolumeClaim::default()
-            }]),
+            volume_claim_templates: Some(vec![pod::data_claim(
+                labels,
+                &pg.storage,
+                pg.storage_class.as_deref(),
+            )]),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()

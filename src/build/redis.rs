@@ -13,10 +13,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, HTTPGetAction, PersistentVolumeClaim, PodSpec, Probe,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::api::core::v1::{Container, ContainerPort, EnvVar, HTTPGetAction, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{labels, pod, secrets, security};
@@ -243,15 +240,11 @@ fn stateful_set(stack: &str, redis: &RedisPlan, labels: &BTreeMap<String, String
             service_name: Some(headless(redis)),
             selector: pod::selector(stack, &redis.name),
             template: pod::template(labels, annotations(redis), pod_spec(redis, false)),
-            volume_claim_templates: Some(vec![PersistentVolumeClaim {
-                metadata: ObjectMeta {
-                    name: Some("data".into()),
-                    labels: Some(labels.clone()),
-                    ..ObjectMeta::default()
-                },
-                spec: Some(pod::pvc_spec(size, redis.storage_class.as_deref())),
-                ..PersistentVolumeClaim::default()
-            }]),
+            volume_claim_templates: Some(vec![pod::data_claim(
+                labels,
+                size,
+                redis.storage_class.as_deref(),
+            )]),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()
