@@ -27,6 +27,38 @@ pub(super) fn release(ctx: &mut super::Ctx, version: &str, path: &[&str], help: 
     }
 }
 
+/// `<repository>:<version>` of a pinned official image: the version must be a release
+/// number (at `path` + `version`) and the result a valid image reference (a repository
+/// override at `path` + `image` must carry no tag). `default` is the official repository.
+pub(super) fn pinned(
+    ctx: &mut super::Ctx,
+    path: &[&str],
+    own: Option<&str>,
+    default: &str,
+    version: &str,
+    example: &str,
+) -> String {
+    release(
+        ctx,
+        version,
+        &[path, &["version"]].concat(),
+        &format!("pin a release of the official image, e.g. version = \"{example}\""),
+    );
+    let image = format!("{}:{version}", own.unwrap_or(default));
+    if let Err(reason) = parse(&image) {
+        let span = ctx.value_span(&[path, &["image"]].concat());
+        ctx.report(
+            crate::diag::Diagnostic::error("invalid-image", format!("image `{image}` {reason}"))
+                .at(span)
+                .help(format!(
+                    "give a repository without a tag, e.g. \"registry.example.org/{}\"",
+                    default.trim_start_matches("docker.io/")
+                )),
+        );
+    }
+    image
+}
+
 /// Parses an image reference and requires it to be pinned by tag or digest.
 pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
     if image.is_empty() {

@@ -24,12 +24,13 @@ pub(super) fn resolve(
     let namespace =
         super::app::namespace(ctx, "influxdb", name, influx.namespace.as_deref(), defaults);
     let version = influx.version.clone().unwrap_or_else(|| VERSION.into());
-    let image = super::kafka::pinned_image(
+    let image = super::image::pinned(
         ctx,
         &["influxdb", name],
-        influx.image.as_deref().unwrap_or(IMAGE),
+        influx.image.as_deref(),
+        IMAGE,
         &version,
-        "\"2.7.12\"",
+        VERSION,
     );
     if !version.starts_with("2.") {
         let span = ctx.value_span(&["influxdb", name, "version"]);

@@ -31,12 +31,13 @@ pub(super) fn resolve(
     let before = ctx.diags.len();
     let namespace = super::app::namespace(ctx, "kafka", name, kafka.namespace.as_deref(), defaults);
     let version = kafka.version.clone().unwrap_or_else(|| VERSION.into());
-    let image = pinned_image(
+    let image = super::image::pinned(
         ctx,
         &["kafka", name],
-        kafka.image.as_deref().unwrap_or(IMAGE),
+        kafka.image.as_deref(),
+        IMAGE,
         &version,
-        "\"4.1.0\"",
+        VERSION,
     );
     let brokers = kafka.brokers.unwrap_or(3);
     if brokers == 0 {
@@ -106,46 +107,6 @@ fn default_resources() -> ResourcesPlan {
             memory: Some("2Gi".into()),
         },
     }
-}
-
-/// `<repository>:<version>`, checked: the version is a release number and the whole
-/// reference parses. Reported at `<path>.version` / `<path>.image`.
-pub(super) fn pinned_image(
-    ctx: &mut Ctx,
-    path: &[&str],
-    repository: &str,
-    version: &str,
-    example: &str,
-) -> String {
-    let release = !version.is_empty()
-        && version
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    if !release {
-        let span = ctx.value_span(&[path, &["version"]].concat());
-        ctx.report(
-            Diagnostic::error(
-                "invalid-value",
-                format!("version `{version}` is not a release number"),
-            )
-            .at(span)
-            .help(format!(
-                "pin a release of the official image, e.g. version = {example}"
-            )),
-        );
-    }
-    let image = format!("{repository}:{version}");
-    if let Err(reason) = super::image::parse(&image) {
-        let span = ctx.value_span(&[path, &["image"]].concat());
-        ctx.report(
-            Diagnostic::error("invalid-image", format!("image `{image}` {reason}"))
-                .at(span)
-                .help(
-                    "give a repository without a tag, e.g. \"registry.example.org/apache/kafka\"",
-                ),
-        );
-    }
-    image
 }
 
 fn topic(ctx: &mut Ctx, kafka: &str, topic: &str, spec: &Topic, brokers: u32) -> Option<TopicPlan> {

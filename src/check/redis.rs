@@ -40,24 +40,14 @@ pub(super) fn resolve(
     let before = ctx.diags.len();
     let namespace = super::app::namespace(ctx, "redis", name, redis.namespace.as_deref(), defaults);
     let version = redis.version.clone().unwrap_or_else(|| VERSION.into());
-    super::image::release(
+    let image = super::image::pinned(
         ctx,
+        &["redis", name],
+        redis.image.as_deref(),
+        IMAGE,
         &version,
-        &["redis", name, "version"],
-        &format!("pin a release of the official image, e.g. version = \"{VERSION}\""),
+        VERSION,
     );
-    let repository = redis.image.clone().unwrap_or_else(|| IMAGE.into());
-    let image = format!("{repository}:{version}");
-    if let Err(reason) = super::image::parse(&image) {
-        let span = ctx.value_span(&["redis", name, "image"]);
-        ctx.report(
-            Diagnostic::error("invalid-image", format!("image `{image}` {reason}"))
-                .at(span)
-                .help(
-                    "give a repository without a tag, e.g. \"registry.example.org/library/redis\"",
-                ),
-        );
-    }
     if let Some(storage) = &redis.storage {
         super::postgres::size(ctx, storage, &["redis", name, "storage"]);
     }
