@@ -20,20 +20,25 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads, chart_version: &str)
     let flux_ns = &plan.flux.namespace;
     let object =
         |layer: Layer, body: Value| Object::new(layer, Some(super::COMPONENT.to_owned()), &body);
+    // The same pinned HelmRepository + HelmRelease as every other add-on.
+    let release = crate::build::helm::Release {
+        name: RELEASE,
+        namespace: flux_ns,
+        labels: &labels,
+        chart: RELEASE,
+        version: chart_version,
+        values: values(m),
+        target: Some(&m.namespace),
+    };
+    let mut helm_release = crate::build::helm::release(&release);
+    // Helm's release records live beside the release, not in the Flux namespace.
+    helm_release["spec"]["storageNamespace"] = json!(m.namespace);
     let mut out = vec![
         object(
             Layer::Controllers,
-            json!({
-                "apiVersion": "source.toolkit.fluxcd.io/v1",
-                "kind": "HelmRepository",
-                "metadata": { "name": "prometheus-community", "namespace": flux_ns, "labels": labels },
-                "spec": { "interval": "1h", "url": CHART_REPOSITORY },
-            }),
+            crate::build::helm::repository(&release, CHART_REPOSITORY),
         ),
-        object(
-            Layer::Controllers,
-            helm_release(m, &labels, flux_ns, chart_version),
-        ),
+        object(Layer::Controllers, helm_release),
     ];
     let endpoints: Vec<_> = plan
         .components
@@ -71,49 +76,28 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads, chart_version: &str)
     out
 }
 
-fn helm_release(
-    m: &MonitoringPlan,
-    labels: &std::collections::BTreeMap<String, String>,
-    flux_ns: &str,
-    version: &str,
-) -> Value {
+/// The chart's values: only the operator and Prometheus; stackc renders Grafana and
+/// Alertmanager itself.
+fn values(m: &MonitoringPlan) -> Value {
     let storage = json!({ "volumeClaimTemplate": { "spec": {
         "accessModes": ["ReadWriteOnce"],
         "storageClassName": m.prometheus.storage_class,
         "resources": { "requests": { "storage": m.prometheus.storage } },
     }}});
     json!({
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": { "name": RELEASE, "namespace": flux_ns, "labels": labels },
-        "spec": {
-            "interval": "30m",
-            "timeout": "10m",
-            "targetNamespace": m.namespace,
-            "storageNamespace": m.namespace,
-            "install": { "createNamespace": true, "crds": "CreateReplace", "remediation": { "retries": 3 } },
-            "upgrade": { "crds": "CreateReplace", "remediation": { "retries": 3 } },
-            "chart": { "spec": {
-                "chart": RELEASE,
-                "version": version,
-                "sourceRef": { "kind": "HelmRepository", "name": "prometheus-community", "namespace": flux_ns },
-            }},
-            "values": {
-                // Service names `kps-*`: Grafana's datasource URL depends on it.
-                "fullnameOverride": "kps",
-                "defaultRules": { "create": false },
-                "grafana": { "enabled": false },
-                "alertmanager": { "enabled": false },
-                "prometheus": { "prometheusSpec": {
-                    "retention": m.prometheus.retention,
-                    "scrapeInterval": m.scrape_interval,
-                    "storageSpec": storage,
-                    "podMonitorSelectorNilUsesHelmValues": false,
-                    "serviceMonitorSelectorNilUsesHelmValues": false,
-                    "ruleSelectorNilUsesHelmValues": false,
-                    "alertingEndpoints": [{ "name": "alertmanager", "namespace": m.namespace, "port": "http", "apiVersion": "v2" }],
-                }},
-            },
-        },
+        // Service names `kps-*`: Grafana's datasource URL depends on it.
+        "fullnameOverride": "kps",
+        "defaultRules": { "create": false },
+        "grafana": { "enabled": false },
+        "alertmanager": { "enabled": false },
+        "prometheus": { "prometheusSpec": {
+            "retention": m.prometheus.retention,
+            "scrapeInterval": m.scrape_interval,
+            "storageSpec": storage,
+            "podMonitorSelectorNilUsesHelmValues": false,
+            "serviceMonitorSelectorNilUsesHelmValues": false,
+            "ruleSelectorNilUsesHelmValues": false,
+            "alertingEndpoints": [{ "name": "alertmanager", "namespace": m.namespace, "port": "http", "apiVersion": "v2" }],
+        }},
     })
 }
