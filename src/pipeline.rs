@@ -71,13 +71,19 @@ pub struct Checked {
 
 /// build → validate → policy for one environment.
 pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
-    let objects = crate::build::build(plan);
+    let (objects, template_errors) = match crate::build::build(plan, &env.modules) {
+        Ok(objects) => (objects, Vec::new()),
+        Err(diags) => (Vec::new(), diags),
+    };
     let locate = |component: &str| {
         let path: Vec<&str> = component.split('.').collect();
         env.tree.entry(&path).map(|e| e.key_span)
     };
     let graph = crate::graph::graph(plan);
-    let validation = crate::validate::validate(&plan.env, &objects, &graph, &locate);
+    let mut validation = template_errors;
+    validation.extend(crate::validate::validate(
+        &plan.env, &objects, &graph, &locate,
+    ));
     let subjects: Vec<Subject> = objects
         .iter()
         .map(|o| {

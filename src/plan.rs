@@ -18,6 +18,15 @@ pub struct Plan {
     /// Where secrets come from (`None` when no component needs one).
     pub secrets: Option<SecretsProvider>,
     pub network: NetworkPlan,
+    /// The stack's certificate authority and issuers (`None` without `[tls]`).
+    pub tls: Option<TlsPlan>,
+    /// Add-on charts the stack needs, sorted by name (the `controllers` layer).
+    pub controllers: Vec<ControllerPlan>,
+    /// Namespaces whose Pod Security level is not "restricted", with the level
+    /// (e.g. the log collector's namespace: Promtail reads node log files).
+    pub pod_security: BTreeMap<String, String>,
+    /// `[monitoring]`, resolved; `None` when the stack has none.
+    pub monitoring: Option<MonitoringPlan>,
 }
 
 /// The cluster services outside the stack that NetworkPolicies admit.
@@ -25,9 +34,95 @@ pub struct Plan {
 pub struct NetworkPlan {
     /// Where the Kubernetes API server is reached.
     pub api: Vec<crate::cidr::Destination>,
+    /// Where the nodes' kubelet and node-exporter are reached (operator-mode scrapes).
+    pub nodes: Vec<crate::cidr::Destination>,
     pub ingress_namespace: String,
     /// Labels of the ingress controller's pods.
     pub ingress_pods: BTreeMap<String, String>,
+}
+
+/// `[tls]`, resolved: the ClusterIssuers cert-manager signs with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlsPlan {
+    /// Namespace cert-manager runs in; the CA's Secret lives there.
+    pub namespace: String,
+    /// Self-signed ClusterIssuer that signs only the stack's CA certificate.
+    pub root_issuer: String,
+    /// ClusterIssuer of the stack's CA, which signs every in-cluster certificate; its
+    /// Certificate and Secret have the same name.
+    pub internal_issuer: String,
+    /// ACME account for public hosts; `None` when the stack's CA signs them too.
+    pub acme: Option<AcmePlan>,
+}
+
+impl TlsPlan {
+    /// The ClusterIssuer that signs certificates of `issuer`'s kind.
+    pub fn issuer(&self, issuer: Issuer) -> &str {
+        match (issuer, &self.acme) {
+            (Issuer::Public, Some(acme)) => &acme.issuer,
+            _ => &self.internal_issuer,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AcmePlan {
+    /// ClusterIssuer name.
+    pub issuer: String,
+    pub email: String,
+    pub server: String,
+    /// Secret cert-manager keeps the ACME account key in.
+    pub account_secret: String,
+    /// How challenges are solved.
+    pub solver: AcmeSolver,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AcmeSolver {
+    /// HTTP-01 through the ingress class.
+    Http01 { ingress_class: String },
+    /// DNS-01 through Cloudflare; the API token Secret comes from the secret provider.
+    Cloudflare { token: SecretPlan },
+}
+
+/// Which ClusterIssuer signs a certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Issuer {
+    /// The stack's CA: in-cluster service names, client certificates.
+    Internal,
+    /// Public ingress hosts: ACME when configured, else the stack's CA.
+    Public,
+}
+
+/// A cert-manager Certificate a component serves or presents. Its Secret has the
+/// same name and holds `tls.crt`, `tls.key` and `ca.crt` (the issuing CA).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CertificatePlan {
+    pub name: String,
+    pub namespace: String,
+    /// Public hosts and/or in-cluster FQDNs, in order (the first is the common name).
+    pub dns_names: Vec<String>,
+    pub issuer: Issuer,
+    /// A client certificate (usage `client auth`) rather than a server one.
+    pub client: bool,
+    /// Also write PKCS#12 `keystore.p12`/`truststore.p12`, encrypted with the password
+    /// in this (Secret, key).
+    pub pkcs12_password: Option<(String, String)>,
+}
+
+/// A cluster add-on installed by a pinned Flux HelmRelease in the `controllers` layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControllerPlan {
+    /// Release name, also its `[controllers]` key.
+    pub name: String,
+    /// Namespace the chart installs into.
+    pub namespace: String,
+    /// Helm repository URL.
+    pub repository: String,
+    pub chart: String,
+    pub version: String,
+    /// Chart values.
+    pub values: serde_json::Value,
 }
 
 /// Policy settings of one environment.
@@ -74,6 +169,10 @@ pub enum Component {
     App(AppPlan),
     Postgres(PostgresPlan),
     Coder(CoderPlan),
+    Redis(RedisPlan),
+    CronJob(CronJobPlan),
+    Kafka(KafkaPlan),
+    Influxdb(InfluxdbPlan),
 }
 
 impl Component {
@@ -82,6 +181,10 @@ impl Component {
             Component::App(c) => &c.name,
             Component::Postgres(c) => &c.name,
             Component::Coder(c) => &c.name,
+            Component::Redis(c) => &c.name,
+            Component::CronJob(c) => &c.name,
+            Component::Kafka(c) => &c.name,
+            Component::Influxdb(c) => &c.name,
         }
     }
 
@@ -90,6 +193,10 @@ impl Component {
             Component::App(c) => &c.namespace,
             Component::Postgres(c) => &c.namespace,
             Component::Coder(c) => &c.namespace,
+            Component::Redis(c) => &c.namespace,
+            Component::CronJob(c) => &c.namespace,
+            Component::Kafka(c) => &c.namespace,
+            Component::Influxdb(c) => &c.namespace,
         }
     }
 
@@ -99,6 +206,33 @@ impl Component {
             Component::App(c) => c.secrets.iter().collect(),
             Component::Postgres(c) => vec![&c.credentials],
             Component::Coder(c) => c.secrets.iter().collect(),
+            Component::Redis(c) => vec![&c.credentials],
+            Component::CronJob(c) => c.secrets.iter().collect(),
+            Component::Kafka(c) => c.tls.iter().map(|t| &t.password).collect(),
+            Component::Influxdb(c) => vec![&c.credentials],
+        }
+    }
+
+    /// The certificates this component serves (or presents to the services it uses).
+    pub fn certificates(&self) -> Vec<CertificatePlan> {
+        match self {
+            Component::Postgres(_) | Component::Redis(_) => Vec::new(),
+            Component::App(c) => c.client_tls.iter().cloned().collect(),
+            Component::CronJob(c) => c.client_tls.iter().cloned().collect(),
+            Component::Kafka(c) => c
+                .tls
+                .iter()
+                .flat_map(|t| [t.server.clone(), t.client.clone()])
+                .collect(),
+            Component::Influxdb(c) => c.tls.iter().cloned().collect(),
+            Component::Coder(c) => vec![CertificatePlan {
+                name: c.tls_secret.clone(),
+                namespace: c.namespace.clone(),
+                dns_names: vec![c.host.clone(), c.wildcard.clone()],
+                issuer: Issuer::Public,
+                client: false,
+                pkcs12_password: None,
+            }],
         }
     }
 
@@ -107,8 +241,179 @@ impl Component {
             Component::App(_) => "app",
             Component::Postgres(_) => "postgres",
             Component::Coder(_) => "coder",
+            Component::Redis(_) => "redis",
+            Component::CronJob(_) => "cronjob",
+            Component::Kafka(_) => "kafka",
+            Component::Influxdb(_) => "influxdb",
         }
     }
+
+    /// The Prometheus endpoints this component's pods serve: what monitoring scrapes.
+    /// Every kind answers here; a kind without metrics returns none.
+    pub fn metrics(&self, stack: &str) -> Vec<MetricsEndpoint> {
+        let endpoint = |port_name: &str, port: u16, path: &str, selector| MetricsEndpoint {
+            component: format!("{}.{}", self.kind(), self.name()),
+            kind: self.kind(),
+            name: self.name().to_owned(),
+            namespace: self.namespace().to_owned(),
+            port_name: port_name.to_owned(),
+            port,
+            path: path.to_owned(),
+            selector,
+        };
+        let own = || crate::build::labels::selector(stack, self.name());
+        match self {
+            Component::App(a) => a
+                .metrics
+                .iter()
+                .map(|m| endpoint(&m.port_name, m.port, &m.path, own()))
+                .collect(),
+            // The official image serves no metrics (no exporter sidecar yet); a cronjob
+            // runs to completion.
+            Component::Postgres(_) | Component::CronJob(_) => Vec::new(),
+            Component::Redis(r) => vec![endpoint(
+                &r.metrics.port_name,
+                r.metrics.port,
+                &r.metrics.path,
+                r.selector.clone(),
+            )],
+            Component::Influxdb(i) => vec![endpoint(
+                &i.metrics.port_name,
+                i.metrics.port,
+                &i.metrics.path,
+                own(),
+            )],
+            // Consumer lag comes from the exporter Deployment, not the brokers.
+            Component::Kafka(k) => vec![endpoint(
+                &k.metrics.port_name,
+                k.metrics.port,
+                &k.metrics.path,
+                crate::build::labels::selector(stack, &format!("{}-exporter", k.name)),
+            )],
+            Component::Coder(c) => match &c.mode {
+                Mode::Manifests => vec![endpoint("metrics", CODER_METRICS_PORT, "/metrics", own())],
+                // The upstream chart labels its pods with its own names and calls the
+                // port `prometheus-http` when CODER_PROMETHEUS_ENABLE is set.
+                Mode::Helm { .. } => vec![endpoint(
+                    "prometheus-http",
+                    CODER_METRICS_PORT,
+                    "/metrics",
+                    BTreeMap::from([
+                        ("app.kubernetes.io/instance".to_owned(), c.name.clone()),
+                        ("app.kubernetes.io/name".to_owned(), "coder".to_owned()),
+                    ]),
+                )],
+            },
+        }
+    }
+}
+
+/// Port of Coder's Prometheus endpoint (`CODER_PROMETHEUS_ADDRESS`).
+pub const CODER_METRICS_PORT: u16 = 2112;
+
+/// One metrics endpoint of a component: which pods (namespace + labels), which named
+/// container port, which path. Monitoring derives scrape configs and Pod/ServiceMonitors
+/// from these, so every kind is scraped the same way.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct MetricsEndpoint {
+    /// `<kind>.<name>`, as in stack.toml.
+    pub component: String,
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: String,
+    /// The named container port (`ports` of the pod template).
+    pub port_name: String,
+    pub port: u16,
+    pub path: String,
+    /// Labels selecting the component's pods.
+    pub selector: BTreeMap<String, String>,
+}
+
+/// A resolved `[monitoring]`. Serializable: it is (part of) what the templates in
+/// `modules/monitoring/` see.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MonitoringPlan {
+    /// "standalone" (stackc renders Prometheus) or "operator" (Prometheus Operator objects).
+    pub mode: MonitoringMode,
+    pub namespace: String,
+    /// Namespace of the Promtail DaemonSet (Pod Security "privileged": hostPath).
+    pub log_namespace: String,
+    pub scrape_interval: String,
+    pub prometheus: StorePlan,
+    pub alertmanager_storage: StorePlan,
+    pub grafana: StorePlan,
+    pub loki: StorePlan,
+    pub alerts: AlertsPlan,
+    pub thresholds: ThresholdsPlan,
+    /// Grafana admin credentials and the receivers' secrets, from the provider.
+    pub credentials: SecretPlan,
+    pub grafana_admin_user_key: String,
+    pub grafana_admin_password_key: String,
+    pub run_as_user: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase", tag = "name")]
+pub enum MonitoringMode {
+    Standalone,
+    /// kube-prometheus-stack from a pinned HelmRelease.
+    Operator {
+        chart_version: String,
+    },
+}
+
+/// Retention and volume of one monitoring store.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StorePlan {
+    /// Go/Prometheus duration, e.g. "15d" (Loki: hours, e.g. "168h").
+    pub retention: String,
+    pub storage: String,
+    pub storage_class: Option<String>,
+}
+
+/// Where Alertmanager sends alerts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AlertsPlan {
+    pub slack: Option<SlackPlan>,
+    pub email: Option<EmailPlan>,
+    /// How long an alert waits for others of its group, and repeats.
+    pub group_wait: String,
+    pub repeat_interval: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SlackPlan {
+    pub channel: String,
+    /// Secret key holding the webhook URL (mounted as a file).
+    pub webhook_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EmailPlan {
+    pub to: String,
+    pub from: String,
+    /// `host:port` of the SMTP relay.
+    pub smarthost: String,
+    pub username: String,
+    /// Secret key holding the SMTP password (mounted as a file).
+    pub password_key: String,
+}
+
+/// Alert thresholds of one environment.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ThresholdsPlan {
+    /// CPU use, percent of the request.
+    pub cpu_percent: u32,
+    /// Memory working set, percent of the limit.
+    pub memory_percent: u32,
+    /// Volume use, percent.
+    pub disk_percent: u32,
+    /// Container restarts within an hour.
+    pub restarts_per_hour: u32,
+    /// Kafka consumer-group lag, in messages.
+    pub consumer_lag: u64,
+    /// How long a condition holds before it fires, e.g. "10m".
+    pub for_duration: String,
 }
 
 /// Where secret values come from: the operator stackc emits objects for.
@@ -137,7 +442,7 @@ pub enum SecretsProvider {
 
 /// A Kubernetes Secret the provider's operator creates for a component. Its keys are
 /// the provider's names for the values (e.g. `CODER_DB_ADMIN_PASSWORD`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SecretPlan {
     pub name: String,
     pub namespace: String,
@@ -243,6 +548,8 @@ pub struct CoderPlan {
     pub run_as_user: i64,
     /// Credentials mirrored into Coder's namespace (when the database lives elsewhere).
     pub secrets: Vec<SecretPlan>,
+    /// Declared destinations outside the cluster (the server only), sorted.
+    pub egress: Vec<crate::cidr::Destination>,
 }
 
 impl CoderPlan {
@@ -279,6 +586,211 @@ pub struct AppPlan {
     pub run_as_user: i64,
     /// Credentials of used components mirrored into the app's namespace.
     pub secrets: Vec<SecretPlan>,
+    /// The client certificate (its Secret carries the stack CA's `ca.crt`) an app gets
+    /// when it uses a TLS service; mounted read-only at [`crate::check::CLIENT_TLS_DIR`].
+    pub client_tls: Option<CertificatePlan>,
+    /// Declared destinations outside the cluster, sorted.
+    pub egress: Vec<crate::cidr::Destination>,
+}
+
+/// A resolved `[kafka.<name>]`: KRaft, every node a broker and a controller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KafkaPlan {
+    pub name: String,
+    pub namespace: String,
+    /// Full image reference, `<repository>:<version>`.
+    pub image: String,
+    pub version: String,
+    pub brokers: u32,
+    /// The fixed KRaft cluster id: 22 characters of base64url, derived from stack and name.
+    pub cluster_id: String,
+    pub storage: String,
+    pub storage_class: Option<String>,
+    /// Topics, sorted by name.
+    pub topics: Vec<TopicPlan>,
+    pub resources: ResourcesPlan,
+    /// `None` with `tls = false` (plaintext listeners).
+    pub tls: Option<KafkaTlsPlan>,
+    /// The kafka-exporter Deployment's image and metrics port (consumer lag).
+    pub exporter_image: String,
+    pub metrics: MetricsPlan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KafkaTlsPlan {
+    /// The brokers' certificate, with a PKCS#12 keystore and truststore.
+    pub server: CertificatePlan,
+    /// A client certificate for the topic Job and the exporter (its Secret carries `ca.crt`).
+    pub client: CertificatePlan,
+    /// The keystore password, from the secret provider.
+    pub password: SecretPlan,
+}
+
+impl KafkaPlan {
+    /// The headless Service giving each broker its DNS name.
+    pub fn headless(&self) -> String {
+        format!("{}-headless", self.name)
+    }
+
+    /// In-cluster DNS name of broker `i`.
+    pub fn broker_host(&self, i: u32) -> String {
+        format!(
+            "{}-{i}.{}",
+            self.name,
+            crate::check::fqdn(&self.headless(), &self.namespace)
+        )
+    }
+
+    /// The client port: 9093 (SSL) with TLS, 9092 (PLAINTEXT) without.
+    pub fn client_port(&self) -> u16 {
+        if self.tls.is_some() { 9093 } else { 9092 }
+    }
+
+    /// The inter-broker port: 19093 (SSL) with TLS, 19092 (PLAINTEXT) without.
+    pub fn internal_port(&self) -> u16 {
+        if self.tls.is_some() { 19093 } else { 19092 }
+    }
+
+    /// The KRaft controller port (SSL with TLS).
+    pub const CONTROLLER_PORT: u16 = 9094;
+
+    /// `host:port` of every broker, comma-separated: what clients bootstrap from.
+    pub fn bootstrap_servers(&self) -> String {
+        (0..self.brokers)
+            .map(|i| format!("{}:{}", self.broker_host(i), self.client_port()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `security.protocol` of clients.
+    pub fn security_protocol(&self) -> &'static str {
+        if self.tls.is_some() {
+            "SSL"
+        } else {
+            "PLAINTEXT"
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicPlan {
+    pub name: String,
+    pub partitions: u32,
+    pub replication: u32,
+    /// `retention.ms`, when set.
+    pub retention_ms: Option<u64>,
+}
+
+/// A resolved `[influxdb.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InfluxdbPlan {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub version: String,
+    pub storage: String,
+    pub storage_class: Option<String>,
+    pub org: String,
+    pub bucket: String,
+    /// As InfluxDB reads it (e.g. "30d"); `None` keeps data forever.
+    pub retention: Option<String>,
+    pub resources: ResourcesPlan,
+    /// The server certificate; `None` with `tls = false`.
+    pub tls: Option<CertificatePlan>,
+    /// Admin user name, password and token.
+    pub credentials: SecretPlan,
+    /// InfluxDB serves its Prometheus metrics on the API port.
+    pub metrics: MetricsPlan,
+}
+
+impl InfluxdbPlan {
+    pub fn key(&self, purpose: &str) -> String {
+        crate::check::secret_key(&self.name, purpose)
+    }
+
+    /// The URL consumers reach the API at.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!(
+            "{scheme}://{}:{}",
+            crate::check::fqdn(&self.name, &self.namespace),
+            crate::check::INFLUXDB_PORT
+        )
+    }
+}
+
+/// A resolved `[redis.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RedisPlan {
+    pub name: String,
+    pub namespace: String,
+    /// Full image reference, `<repository>:<version>`.
+    pub image: String,
+    pub version: String,
+    /// The metrics exporter sidecar's image (pinned by stackc).
+    pub exporter_image: String,
+    /// Data volume size: `Some` → StatefulSet with append-only persistence; `None` → a
+    /// cache Deployment with an emptyDir.
+    pub storage: Option<String>,
+    pub storage_class: Option<String>,
+    pub resources: ResourcesPlan,
+    /// `maxmemory` in bytes.
+    pub maxmemory: Option<u64>,
+    pub maxmemory_policy: Option<String>,
+    /// The password Secret (key `<NAME>_PASSWORD`).
+    pub credentials: SecretPlan,
+    /// Ports the pods serve, sorted by name: `metrics` (exporter) and `redis`.
+    pub ports: Vec<Port>,
+    /// The exporter's scrape endpoint.
+    pub metrics: MetricsPlan,
+    /// Labels the Services (and monitoring) select the pods by.
+    pub selector: BTreeMap<String, String>,
+}
+
+impl RedisPlan {
+    /// The Secret key holding the password.
+    pub fn password_key(&self) -> String {
+        crate::check::secret_key(&self.name, "password")
+    }
+
+    /// The client Service's in-cluster host name.
+    pub fn host(&self) -> String {
+        crate::check::fqdn(&self.name, &self.namespace)
+    }
+}
+
+/// A resolved `[cronjob.<name>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CronJobPlan {
+    pub name: String,
+    pub namespace: String,
+    pub schedule: String,
+    pub timezone: Option<String>,
+    /// "Forbid", "Allow" or "Replace" (the API's spelling).
+    pub concurrency: String,
+    pub history_successful: u32,
+    pub history_failed: u32,
+    /// startingDeadlineSeconds
+    pub deadline_seconds: Option<u64>,
+    pub backoff_limit: u32,
+    /// activeDeadlineSeconds
+    pub timeout_seconds: Option<u64>,
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    /// Environment, sorted by name: the job's own and those its `uses` edges export.
+    pub env: Vec<EnvVar>,
+    pub config: Option<ConfigPlan>,
+    pub resources: ResourcesPlan,
+    /// Components this job uses, sorted.
+    pub uses: Vec<String>,
+    /// Labels of the job's pods (what NetworkPolicies select them by).
+    pub selector: BTreeMap<String, String>,
+    pub run_as_user: i64,
+    /// `{ provider = ... }` values and credentials of used components mirrored here.
+    pub secrets: Vec<SecretPlan>,
+    /// Client certificate (with the stack's CA) when it uses a TLS service.
+    pub client_tls: Option<CertificatePlan>,
     /// Declared destinations outside the cluster, sorted.
     pub egress: Vec<crate::cidr::Destination>,
 }

@@ -15,6 +15,8 @@ pub const PINS: &[(&str, &[&str])] = &[
     ("app", &["image"]),
     ("postgres", &["version"]),
     ("coder", &["version"]),
+    ("redis", &["version"]),
+    ("cronjob", &["image"]),
 ];
 
 /// One pin to move.

@@ -59,8 +59,56 @@ fn write_secrets(dir: &std::path::Path, encrypted: bool) {
                 "coder",
                 vec!["ORCHESTRATOR_CODER_TOKEN"],
             ),
+            (
+                "cache-credentials",
+                "conveyor-pipeline",
+                vec!["CACHE_PASSWORD"],
+            ),
+            (
+                "agents-secrets",
+                "conveyor-pipeline",
+                vec!["AGENTS_LLM_API_KEY"],
+            ),
+            (
+                "collector-reddit-secrets",
+                "conveyor-pipeline",
+                vec!["REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"],
+            ),
+            (
+                "influxdb-credentials",
+                "conveyor-pipeline",
+                vec![
+                    "INFLUXDB_ADMIN_PASSWORD",
+                    "INFLUXDB_ADMIN_TOKEN",
+                    "INFLUXDB_ADMIN_USERNAME",
+                ],
+            ),
+            (
+                "monitoring-credentials",
+                "monitoring",
+                vec![
+                    "MONITORING_GRAFANA_ADMIN_PASSWORD",
+                    "MONITORING_GRAFANA_ADMIN_USER",
+                    "MONITORING_SLACK_WEBHOOK_URL",
+                    // prod also mails; a key nobody reads is harmless elsewhere
+                    "MONITORING_SMTP_PASSWORD",
+                ],
+            ),
+            (
+                "kafka-keystore",
+                "conveyor-pipeline",
+                vec!["KAFKA_KEYSTORE_PASSWORD"],
+            ),
         ];
-        for (name, ns, keys) in files {
+        // Only prod solves ACME challenges through Cloudflare.
+        let acme = (env == "prod").then(|| {
+            (
+                "conveyor-acme-cloudflare",
+                "cert-manager",
+                vec!["CLOUDFLARE_API_TOKEN"],
+            )
+        });
+        for (name, ns, keys) in files.into_iter().chain(acme) {
             std::fs::write(
                 secrets.join(format!("{name}.sops.yaml")),
                 sops_secret(name, ns, &keys, encrypted),

@@ -9,15 +9,15 @@ use k8s_openapi::api::autoscaling::v2::{
     MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort, EnvVar,
-    EnvVarSource, ExecAction, HTTPGetAction, ObjectFieldSelector, PodSpec, Probe,
-    SecretKeySelector, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+    ConfigMap, Container, ContainerPort, ExecAction, HTTPGetAction, PodSpec, Probe, Service,
+    ServicePort, ServiceSpec, TCPSocketAction,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::pod::non_empty;
 use super::{checksum, labels, pod, security};
 use crate::object::{Layer, Object};
-use crate::plan::{AppPlan, EnvSource, Plan, ProbeAction, ProbePlan};
+use crate::plan::{AppPlan, Plan, ProbeAction, ProbePlan};
 
 /// All objects of one app.
 pub fn build(plan: &Plan, app: &AppPlan) -> Vec<Object> {
@@ -104,21 +104,15 @@ fn deployment(
     let mut mounts = vec![tmp_mount];
     let mut annotations = BTreeMap::new();
     if let (Some(plan), Some(cm)) = (&app.config, config) {
-        volumes.push(Volume {
-            name: "config".into(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: plan.config_map.clone(),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
-        mounts.push(VolumeMount {
-            name: "config".into(),
-            mount_path: plan.mount.clone(),
-            read_only: Some(true),
-            ..VolumeMount::default()
-        });
+        let (volume, mount) = pod::config_volume(plan);
+        volumes.push(volume);
+        mounts.push(mount);
         annotations.insert(format!("checksum/{}", plan.config_map), checksum(&cm.data));
+    }
+    if let Some(cert) = &app.client_tls {
+        let (volume, mount) = pod::client_tls_volume(cert);
+        volumes.push(volume);
+        mounts.push(mount);
     }
     if let Some(m) = &app.metrics {
         annotations.insert("prometheus.io/scrape".into(), "true".into());
@@ -142,7 +136,7 @@ fn deployment(
                 })
                 .collect::<Vec<_>>(),
         ),
-        env: non_empty(&app.env.iter().map(env_var).collect::<Vec<_>>()),
+        env: non_empty(&app.env.iter().map(pod::env_var).collect::<Vec<_>>()),
         resources: Some(pod::resources(&app.resources)),
         liveness_probe: app.probes.liveness.as_ref().map(probe),
         readiness_probe: app.probes.readiness.as_ref().map(probe),
@@ -178,53 +172,6 @@ fn deployment(
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
-    }
-}
-
-fn non_empty<T: Clone>(items: &[T]) -> Option<Vec<T>> {
-    (!items.is_empty()).then(|| items.to_vec())
-}
-
-fn env_var(var: &crate::plan::EnvVar) -> EnvVar {
-    let (value, value_from) = match &var.source {
-        EnvSource::Value(v) => (Some(v.clone()), None),
-        EnvSource::Secret { name, key } => (
-            None,
-            Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: name.clone(),
-                    key: key.clone(),
-                    optional: None,
-                }),
-                ..EnvVarSource::default()
-            }),
-        ),
-        EnvSource::ConfigMap { name, key } => (
-            None,
-            Some(EnvVarSource {
-                config_map_key_ref: Some(ConfigMapKeySelector {
-                    name: name.clone(),
-                    key: key.clone(),
-                    optional: None,
-                }),
-                ..EnvVarSource::default()
-            }),
-        ),
-        EnvSource::Field(path) => (
-            None,
-            Some(EnvVarSource {
-                field_ref: Some(ObjectFieldSelector {
-                    field_path: path.clone(),
-                    api_version: None,
-                }),
-                ..EnvVarSource::default()
-            }),
-        ),
-    };
-    EnvVar {
-        name: var.name.clone(),
-        value,
-        value_from,
     }
 }
 

@@ -21,7 +21,7 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
-use super::{labels, pod, secrets, security};
+use super::{helm, labels, pod, secrets, security};
 use crate::object::{Layer, Object};
 use crate::plan::{CoderPlan, Mode, Plan};
 use crate::policy::rules::ALLOW_LOAD_BALANCER;
@@ -87,8 +87,17 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
             chart,
             version,
         } => {
-            out.push(object(helm_repository(coder, &labels, repository)));
-            out.push(object(helm_release(coder, &labels, chart, version)));
+            let release = helm::Release {
+                name: &coder.name,
+                namespace: &coder.namespace,
+                labels: &labels,
+                chart,
+                version,
+                values: helm_values(coder),
+                target: None,
+            };
+            out.push(object(helm::repository(&release, repository)));
+            out.push(object(helm::release(&release)));
         }
     }
     if let (Some(ip), Mode::Manifests) = (&coder.load_balancer_ip, &coder.mode) {
@@ -386,42 +395,14 @@ fn load_balancer(
     }
 }
 
-fn helm_repository(coder: &CoderPlan, labels: &BTreeMap<String, String>, url: &str) -> Value {
-    json!({
-        "apiVersion": "source.toolkit.fluxcd.io/v1",
-        "kind": "HelmRepository",
-        "metadata": { "name": coder.name, "namespace": coder.namespace, "labels": labels },
-        "spec": { "interval": "1h", "url": url },
-    })
-}
-
-/// The upstream chart with values generated from the Plan (the same env, RBAC, ingress).
-fn helm_release(
-    coder: &CoderPlan,
-    labels: &BTreeMap<String, String>,
-    chart: &str,
-    version: &str,
-) -> Value {
+/// Values of the upstream chart, generated from the Plan (the same env, RBAC, ingress).
+fn helm_values(coder: &CoderPlan) -> Value {
     let extra_rules: Vec<Value> = coder
         .rules
         .iter()
         .map(|r| json!({ "apiGroups": [r.api_group], "resources": r.resources, "verbs": r.verbs }))
         .collect();
-    json!({
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": { "name": coder.name, "namespace": coder.namespace, "labels": labels },
-        "spec": {
-            "interval": "30m",
-            "timeout": "10m",
-            "chart": { "spec": {
-                "chart": chart,
-                "version": version,
-                "sourceRef": { "kind": "HelmRepository", "name": coder.name, "namespace": coder.namespace },
-            }},
-            "install": { "remediation": { "retries": 3 } },
-            "upgrade": { "remediation": { "retries": 3 } },
-            "values": { "coder": {
+    json!({ "coder": {
                 "image": { "repo": crate::check::CODER_IMAGE, "tag": format!("v{}", coder.version) },
                 "replicaCount": coder.replicas,
                 "env": json(&env(coder)),
@@ -440,7 +421,5 @@ fn helm_release(
                     "annotations": ingress_annotations(coder),
                     "tls": { "enable": true, "secretName": coder.tls_secret, "wildcardSecretName": coder.tls_secret },
                 },
-            }},
-        },
-    })
+    }})
 }

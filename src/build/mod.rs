@@ -1,40 +1,67 @@
 //! build: Plan → Kubernetes objects. One file per component kind, plus the objects
 //! every stack has (namespaces, the Flux entry point). Typed with k8s-openapi (and
 //! small typed structs for CRDs), so a misspelt field does not compile.
-//! build never touches the filesystem and never fails: check already said no.
+//! build never touches the filesystem and never fails (check already said no), except
+//! for a template error in the payloads rendered from `modules/`.
 
 mod app;
 mod coder;
+mod controllers;
+mod cronjob;
 mod flux;
-mod labels;
+mod helm;
+mod influxdb;
+mod kafka;
+pub mod labels;
+pub mod monitoring;
 mod namespace;
 pub mod network;
 mod pod;
 mod postgres;
+mod redis;
 mod secrets;
 mod security;
+mod tls;
 
 use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
+use crate::diag::Diagnostic;
+use crate::load::modules::Modules;
 use crate::object::{Layer, Object};
 use crate::plan::{Component, Plan};
 
-/// Every object of one environment, in a defined order.
-pub fn build(plan: &Plan) -> Vec<Object> {
+/// Every object of one environment, in a defined order. The only failure is a template
+/// error in `modules/` (the payloads of `[monitoring]`), reported at the template's line.
+pub fn build(plan: &Plan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnostic>> {
     let mut objects = namespace::build(plan);
+    objects.extend(controllers::build(plan));
+    objects.extend(tls::build(plan));
     objects.extend(network::build(plan));
     for component in &plan.components {
         match component {
             Component::App(a) => objects.extend(app::build(plan, a)),
             Component::Postgres(p) => objects.extend(postgres::build(plan, p)),
             Component::Coder(c) => objects.extend(coder::build(plan, c)),
+            Component::Redis(r) => objects.extend(redis::build(plan, r)),
+            Component::CronJob(j) => objects.extend(cronjob::build(plan, j)),
+            Component::Kafka(k) => objects.extend(kafka::build(plan, k)),
+            Component::Influxdb(i) => objects.extend(influxdb::build(plan, i)),
         }
+    }
+    if let Some(m) = &plan.monitoring {
+        objects.extend(monitoring::build(plan, m, modules)?);
     }
     let layers: BTreeSet<Layer> = objects.iter().map(|o| o.layer).collect();
     objects.extend(flux::build(plan, &layers));
-    objects
+    Ok(objects)
+}
+
+/// The labels a component's pods are selected by (Services, PDBs, monitoring,
+/// NetworkPolicies); check records them in the plan.
+pub fn selector_labels(stack: &str, component: &str) -> std::collections::BTreeMap<String, String> {
+    labels::selector(stack, component)
 }
 
 /// Hex SHA-256 of a value's canonical JSON: the pod-template annotation that rolls a

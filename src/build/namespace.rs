@@ -1,5 +1,5 @@
 //! The Namespace of every namespace a component lives in, enforcing Pod Security
-//! "restricted" (infra layer, cluster-scoped).
+//! "restricted" unless the Plan says otherwise for it (infra layer, cluster-scoped).
 
 use std::collections::BTreeMap;
 
@@ -23,11 +23,12 @@ pub fn build(plan: &Plan) -> Vec<Object> {
                     plan.stack.name.clone(),
                 ),
             ]);
+            let level = plan
+                .pod_security
+                .get(ns)
+                .map_or("restricted", String::as_str);
             for mode in ["enforce", "audit", "warn"] {
-                labels.insert(
-                    format!("pod-security.kubernetes.io/{mode}"),
-                    "restricted".into(),
-                );
+                labels.insert(format!("pod-security.kubernetes.io/{mode}"), level.into());
             }
             let namespace = Namespace {
                 metadata: ObjectMeta {

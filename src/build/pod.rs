@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    EnvVar, EnvVarSource, ExecAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SecretKeySelector, Service, ServiceAccount, ServicePort, ServiceSpec,
+    ConfigMapKeySelector, ConfigMapVolumeSource, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    ExecAction, ObjectFieldSelector, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SecretKeySelector, Service, ServiceAccount, ServicePort, ServiceSpec,
+    Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -13,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::labels;
-use crate::plan::{Quantities, ResourcesPlan};
+use crate::plan::{ConfigPlan, EnvSource, Quantities, ResourcesPlan};
 
 pub fn resources(r: &ResourcesPlan) -> ResourceRequirements {
     ResourceRequirements {
@@ -158,5 +160,146 @@ pub fn template(
             ..ObjectMeta::default()
         }),
         spec: Some(spec),
+    }
+}
+
+/// `None` for an empty list (the API omits empty lists).
+pub fn non_empty<T: Clone>(items: &[T]) -> Option<Vec<T>> {
+    (!items.is_empty()).then(|| items.to_vec())
+}
+
+/// A container env var from a plan env var.
+pub fn env_var(var: &crate::plan::EnvVar) -> EnvVar {
+    let (value, value_from) = match &var.source {
+        EnvSource::Value(v) => (Some(v.clone()), None),
+        EnvSource::Secret { name, key } => (
+            None,
+            Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: name.clone(),
+                    key: key.clone(),
+                    optional: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+        ),
+        EnvSource::ConfigMap { name, key } => (
+            None,
+            Some(EnvVarSource {
+                config_map_key_ref: Some(ConfigMapKeySelector {
+                    name: name.clone(),
+                    key: key.clone(),
+                    optional: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+        ),
+        EnvSource::Field(path) => (
+            None,
+            Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: path.clone(),
+                    api_version: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+        ),
+    };
+    EnvVar {
+        name: var.name.clone(),
+        value,
+        value_from,
+    }
+}
+
+/// The read-only mount of a workload's config files.
+pub fn config_volume(plan: &ConfigPlan) -> (Volume, VolumeMount) {
+    (
+        Volume {
+            name: "config".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: plan.config_map.clone(),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        VolumeMount {
+            name: "config".into(),
+            mount_path: plan.mount.clone(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+    )
+}
+
+/// An emptyDir volume.
+pub fn empty_dir(name: &str) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    }
+}
+
+/// A read-write mount of a volume.
+pub fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        ..VolumeMount::default()
+    }
+}
+
+/// A ReadWriteOnce claim of `size` (in `class`, else the cluster's default class).
+pub fn pvc_spec(size: &str, class: Option<&str>) -> PersistentVolumeClaimSpec {
+    PersistentVolumeClaimSpec {
+        access_modes: Some(vec!["ReadWriteOnce".into()]),
+        storage_class_name: class.map(str::to_owned),
+        resources: Some(VolumeResourceRequirements {
+            requests: Some(BTreeMap::from([(
+                "storage".to_owned(),
+                Quantity(size.to_owned()),
+            )])),
+            ..VolumeResourceRequirements::default()
+        }),
+        ..PersistentVolumeClaimSpec::default()
+    }
+}
+
+/// The client certificate Secret of a consumer of TLS services (`tls.crt`, `tls.key`
+/// and the stack CA's `ca.crt`), mounted read-only where the `*_CA_FILE` vars point.
+pub fn client_tls_volume(cert: &crate::plan::CertificatePlan) -> (Volume, VolumeMount) {
+    let volume = Volume {
+        name: "client-tls".into(),
+        secret: Some(k8s_openapi::api::core::v1::SecretVolumeSource {
+            secret_name: Some(cert.name.clone()),
+            default_mode: Some(0o440),
+            ..Default::default()
+        }),
+        ..Volume::default()
+    };
+    let mount = VolumeMount {
+        name: "client-tls".into(),
+        mount_path: crate::check::CLIENT_TLS_DIR.into(),
+        read_only: Some(true),
+        ..VolumeMount::default()
+    };
+    (volume, mount)
+}
+
+/// The `data` volume claim template of a stateful workload.
+pub fn data_claim(
+    labels: &BTreeMap<String, String>,
+    size: &str,
+    class: Option<&str>,
+) -> k8s_openapi::api::core::v1::PersistentVolumeClaim {
+    k8s_openapi::api::core::v1::PersistentVolumeClaim {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some("data".into()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        },
+        spec: Some(pvc_spec(size, class)),
+        ..Default::default()
     }
 }

@@ -10,11 +10,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec,
-    PodTemplateSpec, Volume, VolumeMount, VolumeResourceRequirements,
+    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, PersistentVolumeClaim,
+    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{checksum, labels, pod, secrets, security};
@@ -86,7 +84,7 @@ pub fn build(plan: &Plan, pg: &PostgresPlan) -> Vec<Object> {
     out
 }
 
-fn json<T: serde::Serialize>(resource: &T) -> serde_json::Value {
+pub(super) fn json<T: serde::Serialize>(resource: &T) -> serde_json::Value {
     serde_json::to_value(resource).expect("Kubernetes types serialize")
 }
 
@@ -124,22 +122,6 @@ fn init_config_map(pg: &PostgresPlan, labels: &BTreeMap<String, String>) -> Conf
     }
 }
 
-fn empty_dir(name: &str) -> Volume {
-    Volume {
-        name: name.into(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
-        ..Volume::default()
-    }
-}
-
-fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.into(),
-        mount_path: path.into(),
-        ..VolumeMount::default()
-    }
-}
-
 fn pvc(
     name: &str,
     namespace: &str,
@@ -149,23 +131,8 @@ fn pvc(
 ) -> PersistentVolumeClaim {
     PersistentVolumeClaim {
         metadata: labels::meta(name, namespace, labels),
-        spec: Some(pvc_spec(size, class)),
+        spec: Some(pod::pvc_spec(size, class)),
         ..PersistentVolumeClaim::default()
-    }
-}
-
-fn pvc_spec(size: &str, class: Option<&str>) -> PersistentVolumeClaimSpec {
-    PersistentVolumeClaimSpec {
-        access_modes: Some(vec!["ReadWriteOnce".into()]),
-        storage_class_name: class.map(str::to_owned),
-        resources: Some(VolumeResourceRequirements {
-            requests: Some(BTreeMap::from([(
-                "storage".to_owned(),
-                Quantity(size.to_owned()),
-            )])),
-            ..VolumeResourceRequirements::default()
-        }),
-        ..PersistentVolumeClaimSpec::default()
     }
 }
 
@@ -215,10 +182,10 @@ fn stateful_set(
         readiness_probe: Some(pod::exec_probe(&ready, 5, 5)),
         security_context: Some(security::container()),
         volume_mounts: Some(vec![
-            mount("data", DATA),
-            mount("init", "/docker-entrypoint-initdb.d"),
-            mount("run", "/var/run/postgresql"),
-            mount("tmp", "/tmp"),
+            pod::mount("data", DATA),
+            pod::mount("init", "/docker-entrypoint-initdb.d"),
+            pod::mount("run", "/var/run/postgresql"),
+            pod::mount("tmp", "/tmp"),
         ]),
         ..Container::default()
     };
@@ -249,21 +216,17 @@ fn stateful_set(
                             }),
                             ..Volume::default()
                         },
-                        empty_dir("run"),
-                        empty_dir("tmp"),
+                        pod::empty_dir("run"),
+                        pod::empty_dir("tmp"),
                     ]),
                     ..PodSpec::default()
                 },
             ),
-            volume_claim_templates: Some(vec![PersistentVolumeClaim {
-                metadata: ObjectMeta {
-                    name: Some("data".into()),
-                    labels: Some(labels.clone()),
-                    ..ObjectMeta::default()
-                },
-                spec: Some(pvc_spec(&pg.storage, pg.storage_class.as_deref())),
-                ..PersistentVolumeClaim::default()
-            }]),
+            volume_claim_templates: Some(vec![pod::data_claim(
+                labels,
+                &pg.storage,
+                pg.storage_class.as_deref(),
+            )]),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()
@@ -301,7 +264,10 @@ fn backup_job(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String>)
         ]),
         resources: Some(pod::resources(&pg.resources)),
         security_context: Some(security::container()),
-        volume_mounts: Some(vec![mount("backup", "/backup"), mount("tmp", "/tmp")]),
+        volume_mounts: Some(vec![
+            pod::mount("backup", "/backup"),
+            pod::mount("tmp", "/tmp"),
+        ]),
         ..Container::default()
     };
     CronJob {
@@ -337,7 +303,7 @@ fn backup_job(stack: &str, pg: &PostgresPlan, labels: &BTreeMap<String, String>)
                                     ),
                                     ..Volume::default()
                                 },
-                                empty_dir("tmp"),
+                                pod::empty_dir("tmp"),
                             ]),
                             ..PodSpec::default()
                         }),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::stack::{ResolvedDefaults, resources};
 use super::{Ctx, image, names, quantity};
 use crate::diag::Diagnostic;
-use crate::model::{App, EnvRef, EnvValue, Probe};
+use crate::model::{App, ConfigFiles, EnvRef, EnvValue, Probe};
 use crate::plan::{
     AppPlan, AutoscalePlan, ConfigPlan, EnvSource, EnvVar, MetricsPlan, Port, ProbeAction,
     ProbePlan, ProbesPlan, SecretPlan,
@@ -24,14 +24,7 @@ pub(super) fn resolve(
     let before = ctx.diags.len();
 
     let namespace = namespace(ctx, "app", name, app.namespace.as_deref(), defaults);
-    if let Err(reason) = image::parse(&app.image) {
-        let span = ctx.value_span(&["app", name, "image"]);
-        ctx.report(
-            Diagnostic::error("invalid-image", format!("image `{}` {reason}", app.image))
-                .at(span)
-                .help("write registry/repository:tag, e.g. \"ghcr.io/acme/producer:1.4.0\""),
-        );
-    }
+    check_image(ctx, "app", name, &app.image);
 
     let ports = ports(ctx, name, app);
     let metrics = app.metrics.as_ref().and_then(|m| {
@@ -42,8 +35,8 @@ pub(super) fn resolve(
             path: m.path.clone().unwrap_or_else(|| "/metrics".into()),
         })
     });
-    let env = env(ctx, name, &app.env);
-    let config = config(ctx, name, app);
+    let env = env(ctx, "app", name, &app.env);
+    let config = config(ctx, "app", name, app.config.as_ref());
     let resources = resources(
         ctx,
         app.resources.as_ref(),
@@ -90,8 +83,21 @@ pub(super) fn resolve(
         uses,
         run_as_user: defaults.run_as_user,
         secrets,
+        client_tls: None,
         egress,
     })
+}
+
+/// Checks the `image` of a `[<kind>.<name>]` workload.
+pub(super) fn check_image(ctx: &mut Ctx, kind: &str, name: &str, reference: &str) {
+    if let Err(reason) = image::parse(reference) {
+        let span = ctx.value_span(&[kind, name, "image"]);
+        ctx.report(
+            Diagnostic::error("invalid-image", format!("image `{reference}` {reason}"))
+                .at(span)
+                .help("write registry/repository:tag, e.g. \"ghcr.io/acme/producer:1.4.0\""),
+        );
+    }
 }
 
 /// Checks a component's name and resolves its namespace (its own, else `[defaults]`).
@@ -217,10 +223,17 @@ fn ports(ctx: &mut Ctx, name: &str, app: &App) -> Vec<Port> {
     out
 }
 
-fn env(ctx: &mut Ctx, name: &str, env: &BTreeMap<String, EnvValue>) -> Vec<EnvVar> {
+/// The `env` table of a `[<kind>.<name>]` workload; `{ provider = ... }` values point
+/// into the `<name>-secrets` Secret.
+pub(super) fn env(
+    ctx: &mut Ctx,
+    kind: &str,
+    name: &str,
+    env: &BTreeMap<String, EnvValue>,
+) -> Vec<EnvVar> {
     let mut out = Vec::new();
     for (var, value) in env {
-        let path = ["app", name, "env", var.as_str()];
+        let path = [kind, name, "env", var.as_str()];
         if let Err(reason) = names::env_var_name(var) {
             let span = ctx.key_span(&path);
             ctx.report(
@@ -266,9 +279,9 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
             )));
             return None;
         }
-        let app = path[1];
+        let component = path[1];
         return Some(EnvSource::Secret {
-            name: format!("{app}-secrets"),
+            name: format!("{component}-secrets"),
             key: value.clone(),
         });
     }
@@ -297,8 +310,8 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
     }
 }
 
-/// The `<app>-secrets` Secret holding every `{ provider = ... }` value of the app.
-fn provider_secrets(name: &str, namespace: &str, env: &[EnvVar]) -> Vec<SecretPlan> {
+/// The `<name>-secrets` Secret holding every `{ provider = ... }` value of a workload.
+pub(super) fn provider_secrets(name: &str, namespace: &str, env: &[EnvVar]) -> Vec<SecretPlan> {
     let secret = format!("{name}-secrets");
     let mut keys: Vec<String> = env
         .iter()
@@ -319,14 +332,20 @@ fn provider_secrets(name: &str, namespace: &str, env: &[EnvVar]) -> Vec<SecretPl
     }]
 }
 
-fn config(ctx: &mut Ctx, name: &str, app: &App) -> Option<ConfigPlan> {
-    let config = app.config.as_ref()?;
+/// The `config` files of a `[<kind>.<name>]` workload, mounted at `/etc/<name>` by default.
+pub(super) fn config(
+    ctx: &mut Ctx,
+    kind: &str,
+    name: &str,
+    config: Option<&ConfigFiles>,
+) -> Option<ConfigPlan> {
+    let config = config?;
     for file in config.files.keys() {
         ctx.rule(
             names::config_key(file),
             "invalid-name",
             &format!("config file name `{file}`"),
-            &["app", name, "config", "files", file],
+            &[kind, name, "config", "files", file],
             "use a plain file name such as \"app.yaml\"",
         );
     }
@@ -339,7 +358,7 @@ fn config(ctx: &mut Ctx, name: &str, app: &App) -> Option<ConfigPlan> {
         || mount.split('/').any(|p| p == "..")
         || mount == "/tmp"
     {
-        let span = ctx.value_span(&["app", name, "config", "mount"]);
+        let span = ctx.value_span(&[kind, name, "config", "mount"]);
         ctx.report(
             Diagnostic::error(
                 "invalid-value",

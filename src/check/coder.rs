@@ -158,7 +158,9 @@ pub(super) fn resolve(
         });
         db.password.0 = mirrored;
     }
+    let egress = super::network::destinations(ctx, &coder.egress, &["coder", name, "egress"]);
     (ctx.diags.len() == before).then(|| CoderPlan {
+        egress,
         secrets,
         name: name.to_owned(),
         image: format!("{IMAGE}:v{version}"),

@@ -1,13 +1,14 @@
 //! `uses` edges: each reference must name another component, and what the provider
-//! exports (its in-cluster FQDN and ports) becomes env vars of the consumer. This is
-//! the one place a reference is given meaning; build only sees the resulting env vars.
+//! exports (its in-cluster FQDN and ports) becomes env vars of the consumer (an app or
+//! a cronjob). This is the one place a reference is given meaning; build only sees the
+//! resulting env vars.
 
 use std::collections::BTreeMap;
 
 use super::Ctx;
 use crate::diag::Diagnostic;
 use crate::load::closest;
-use crate::plan::{AppPlan, Component, EnvSource, EnvVar};
+use crate::plan::{AppPlan, Component, CronJobPlan, EnvSource, EnvVar, SecretPlan};
 
 /// What a component offers its consumers, as env vars; `None` when there is nothing
 /// to connect to (an app without ports).
@@ -50,6 +51,38 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
             }
             Some(out)
         }
+        Component::Kafka(kafka) => {
+            let mut out = vec![
+                value("BOOTSTRAP_SERVERS", kafka.bootstrap_servers()),
+                value("SECURITY_PROTOCOL", kafka.security_protocol().into()),
+            ];
+            // With one topic the consumer's topic is unambiguous.
+            if let [topic] = kafka.topics.as_slice() {
+                out.push(value("TOPIC", topic.name.clone()));
+            }
+            if kafka.tls.is_some() {
+                out.push(value("CA_FILE", ca_file()));
+            }
+            Some(out)
+        }
+        Component::Influxdb(influx) => {
+            let mut out = vec![
+                value("URL", influx.url()),
+                value("ORG", influx.org.clone()),
+                value("BUCKET", influx.bucket.clone()),
+                EnvVar {
+                    name: format!("{prefix}_TOKEN"),
+                    source: EnvSource::Secret {
+                        name: influx.credentials.name.clone(),
+                        key: influx.key("admin-token"),
+                    },
+                },
+            ];
+            if influx.tls.is_some() {
+                out.push(value("CA_FILE", ca_file()));
+            }
+            Some(out)
+        }
         Component::Coder(coder) => Some(vec![
             value(
                 "URL",
@@ -57,6 +90,50 @@ pub fn exports(component: &Component) -> Option<Vec<EnvVar>> {
             ),
             value("ACCESS_URL", coder.access_url.clone()),
         ]),
+        Component::Redis(redis) => Some(vec![
+            value("HOST", redis.host()),
+            value("PORT", super::redis::PORT.to_string()),
+            EnvVar {
+                name: format!("{prefix}_PASSWORD"),
+                source: EnvSource::Secret {
+                    name: redis.credentials.name.clone(),
+                    key: redis.password_key(),
+                },
+            },
+        ]),
+        // A scheduled job serves nothing.
+        Component::CronJob(_) => None,
+    }
+}
+
+/// Where a consumer of a TLS service mounts its client certificate Secret (`tls.crt`,
+/// `tls.key` and the stack CA's `ca.crt`), read-only.
+pub const CLIENT_TLS_DIR: &str = "/etc/stackc/tls";
+
+/// The CA bundle consumers verify TLS services with.
+pub fn ca_file() -> String {
+    format!("{CLIENT_TLS_DIR}/ca.crt")
+}
+
+/// Whether consumers must speak TLS to `component` (and so need the stack's CA).
+pub fn serves_tls(component: &Component) -> bool {
+    match component {
+        Component::Kafka(k) => k.tls.is_some(),
+        Component::Influxdb(i) => i.tls.is_some(),
+        _ => false,
+    }
+}
+
+/// The client certificate of an app that uses a TLS service: issued by the stack's CA,
+/// its Secret carries the CA (`ca.crt`) the app verifies servers with.
+fn client_certificate(name: &str, namespace: &str) -> crate::plan::CertificatePlan {
+    crate::plan::CertificatePlan {
+        name: format!("{name}-client-tls"),
+        namespace: namespace.to_owned(),
+        dns_names: vec![fqdn(name, namespace)],
+        issuer: crate::plan::Issuer::Internal,
+        client: true,
+        pkcs12_password: None,
     }
 }
 
@@ -70,22 +147,60 @@ pub fn env_prefix(name: &str) -> String {
     name.to_ascii_uppercase().replace(['-', '.'], "_")
 }
 
+/// A component whose `uses` are wired: the parts of its plan the wiring reads and fills.
+pub(super) struct Consumer<'a> {
+    kind: &'static str,
+    name: &'a str,
+    namespace: &'a str,
+    /// In written order until wired (diagnostics point at the n-th item), then sorted.
+    uses: &'a mut Vec<String>,
+    env: &'a mut Vec<EnvVar>,
+    secrets: &'a mut Vec<SecretPlan>,
+    client_tls: &'a mut Option<crate::plan::CertificatePlan>,
+}
+
+impl<'a> Consumer<'a> {
+    pub(super) fn app(app: &'a mut AppPlan) -> Self {
+        Consumer {
+            kind: "app",
+            name: &app.name,
+            namespace: &app.namespace,
+            uses: &mut app.uses,
+            env: &mut app.env,
+            secrets: &mut app.secrets,
+            client_tls: &mut app.client_tls,
+        }
+    }
+
+    pub(super) fn cronjob(job: &'a mut CronJobPlan) -> Self {
+        Consumer {
+            kind: "cronjob",
+            name: &job.name,
+            namespace: &job.namespace,
+            uses: &mut job.uses,
+            env: &mut job.env,
+            secrets: &mut job.secrets,
+            client_tls: &mut job.client_tls,
+        }
+    }
+}
+
 /// A Secret is visible in its own namespace only: a reference to a provider's Secret
 /// from another namespace is redirected to a copy the provider's operator creates next
 /// to the consumer (recorded in the consumer's `secrets`).
-fn mirror_secret(app: &mut AppPlan, provider_ns: &str, provider: &str, var: &EnvVar) -> EnvVar {
+fn mirror_secret(c: &mut Consumer, provider_ns: &str, provider: &str, var: &EnvVar) -> EnvVar {
     let EnvSource::Secret { key, .. } = &var.source else {
         return var.clone();
     };
-    if provider_ns == app.namespace {
+    if provider_ns == c.namespace {
         return var.clone();
     }
-    let name = format!("{}-{provider}-credentials", app.name);
-    match app.secrets.iter_mut().find(|s| s.name == name) {
+    let name = format!("{}-{provider}-credentials", c.name);
+    match c.secrets.iter_mut().find(|s| s.name == name) {
         Some(secret) => secret.keys.push(key.clone()),
-        None => app.secrets.push(crate::plan::SecretPlan {
+        None => c.secrets.push(SecretPlan {
             name: name.clone(),
-            namespace: app.namespace.clone(),
+            namespace: c.namespace.to_owned(),
             keys: vec![key.clone()],
         }),
     }
@@ -98,34 +213,43 @@ fn mirror_secret(app: &mut AppPlan, provider_ns: &str, provider: &str, var: &Env
     }
 }
 
-/// Resolves every app's `uses` and adds the providers' exports to its env. `others`
-/// are the resolved components of every other kind.
-pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component]) {
-    let exported: BTreeMap<String, (String, Option<Vec<EnvVar>>)> = apps
+/// Resolves every consumer's `uses` and adds the providers' exports to its env.
+/// `providers` are the resolved components of every kind (before wiring).
+pub(super) fn wire_uses(ctx: &mut Ctx, consumers: Vec<Consumer>, providers: &[Component]) {
+    let exported: BTreeMap<String, (String, &'static str, Option<Vec<EnvVar>>)> = providers
         .iter()
-        .map(|a| Component::App(a.clone()))
-        .chain(others.iter().cloned())
-        .map(|c| (c.name().to_owned(), (c.namespace().to_owned(), exports(&c))))
+        .map(|c| {
+            (
+                c.name().to_owned(),
+                (c.namespace().to_owned(), c.kind(), exports(c)),
+            )
+        })
+        .collect();
+    let tls_services: Vec<&str> = providers
+        .iter()
+        .filter(|c| serves_tls(c))
+        .map(Component::name)
         .collect();
     let known: Vec<String> = crate::model::COMPONENT_KINDS
         .iter()
         .filter_map(|kind| ctx.tree.get(&[kind]).and_then(|n| n.as_table()))
         .flat_map(|t| t.keys().cloned())
         .collect();
-    for app in apps.iter_mut() {
+    for mut c in consumers {
+        let (kind, name) = (c.kind, c.name);
         let mut seen = Vec::new();
-        let item_spans: Vec<_> = match ctx.tree.get(&["app", &app.name, "uses"]).map(|n| &n.value) {
+        let item_spans: Vec<_> = match ctx.tree.get(&[kind, name, "uses"]).map(|n| &n.value) {
             Some(crate::load::tree::Value::Array(items)) => {
                 items.iter().map(|i| Some(i.span)).collect()
             }
             _ => Vec::new(),
         };
-        for (i, target) in app.uses.clone().iter().enumerate() {
+        for (i, target) in c.uses.clone().iter().enumerate() {
             let span = item_spans
                 .get(i)
                 .copied()
                 .flatten()
-                .or_else(|| ctx.value_span(&["app", &app.name, "uses"]));
+                .or_else(|| ctx.value_span(&[kind, name, "uses"]));
             if seen.contains(target) {
                 ctx.report(
                     Diagnostic::error(
@@ -138,15 +262,15 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component
                 continue;
             }
             seen.push(target.clone());
-            if target == &app.name {
+            if target == name {
                 ctx.report(
-                    Diagnostic::error("self-reference", format!("app `{target}` uses itself"))
+                    Diagnostic::error("self-reference", format!("{kind} `{target}` uses itself"))
                         .at(span)
                         .help("remove it from `uses`"),
                 );
                 continue;
             }
-            let Some((provider_ns, vars)) = exported.get(target) else {
+            let Some((provider_ns, provider_kind, vars)) = exported.get(target) else {
                 if known.contains(target) {
                     // The provider has errors of its own; they are reported already.
                     continue;
@@ -166,8 +290,7 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component
                     Diagnostic::error(
                         "dangling-reference",
                         format!(
-                            "app `{}` uses `{target}`, which is not a component of this stack",
-                            app.name
+                            "{kind} `{name}` uses `{target}`, which is not a component of this stack"
                         ),
                     )
                     .at(span)
@@ -177,28 +300,37 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component
                 continue;
             };
             let Some(vars) = vars else {
+                let (what, help) = if *provider_kind == "app" {
+                    (
+                        "exposes no ports",
+                        format!("declare `ports` on `{target}`, or remove it from `uses`"),
+                    )
+                } else {
+                    (
+                        "is a scheduled job",
+                        format!("a {provider_kind} serves nothing: remove `{target}` from `uses`"),
+                    )
+                };
                 ctx.report(
                     Diagnostic::error(
                         "nothing-to-use",
-                        format!("`{target}` exposes no ports, so there is nothing to connect to"),
+                        format!("`{target}` {what}, so there is nothing to connect to"),
                     )
                     .at(span)
-                    .help(format!(
-                        "declare `ports` on `{target}`, or remove it from `uses`"
-                    )),
+                    .help(help),
                 );
                 continue;
             };
             for var in vars {
-                let var = mirror_secret(app, provider_ns, target, var);
-                let name = &var.name;
-                if let Some(existing) = app.env.iter().find(|e| &e.name == name) {
-                    let span = ctx.key_span(&["app", &app.name, "env", &existing.name]);
+                let var = mirror_secret(&mut c, provider_ns, target, var);
+                if let Some(existing) = c.env.iter().find(|e| e.name == var.name) {
+                    let span = ctx.key_span(&[kind, name, "env", &existing.name]);
                     ctx.report(
                         Diagnostic::error(
                             "env-conflict",
                             format!(
-                                "env var `{name}` is set both here and by `uses = [\"{target}\"]`"
+                                "env var `{}` is set both here and by `uses = [\"{target}\"]`",
+                                var.name
                             ),
                         )
                         .at(span)
@@ -206,10 +338,13 @@ pub(super) fn wire_uses(ctx: &mut Ctx, apps: &mut [AppPlan], others: &[Component
                     );
                     continue;
                 }
-                app.env.push(var.clone());
+                c.env.push(var);
+            }
+            if tls_services.contains(&target.as_str()) && c.client_tls.is_none() {
+                *c.client_tls = Some(client_certificate(c.name, c.namespace));
             }
         }
-        app.env.sort();
-        app.uses.sort();
+        c.env.sort();
+        c.uses.sort();
     }
 }

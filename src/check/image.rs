@@ -8,6 +8,57 @@ pub struct ImageRef<'a> {
     pub digest: Option<&'a str>,
 }
 
+/// Checks that the version of an official image (its tag) is a release number, e.g. "16.4".
+pub(super) fn release(ctx: &mut super::Ctx, version: &str, path: &[&str], help: &str) {
+    let ok = !version.is_empty()
+        && version
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if !ok {
+        let span = ctx.value_span(path);
+        ctx.report(
+            crate::diag::Diagnostic::error(
+                "invalid-value",
+                format!("{} version `{version}` is not a release number", path[0]),
+            )
+            .at(span)
+            .help(help),
+        );
+    }
+}
+
+/// `<repository>:<version>` of a pinned official image: the version must be a release
+/// number (at `path` + `version`) and the result a valid image reference (a repository
+/// override at `path` + `image` must carry no tag). `default` is the official repository.
+pub(super) fn pinned(
+    ctx: &mut super::Ctx,
+    path: &[&str],
+    own: Option<&str>,
+    default: &str,
+    version: &str,
+    example: &str,
+) -> String {
+    release(
+        ctx,
+        version,
+        &[path, &["version"]].concat(),
+        &format!("pin a release of the official image, e.g. version = \"{example}\""),
+    );
+    let image = format!("{}:{version}", own.unwrap_or(default));
+    if let Err(reason) = parse(&image) {
+        let span = ctx.value_span(&[path, &["image"]].concat());
+        ctx.report(
+            crate::diag::Diagnostic::error("invalid-image", format!("image `{image}` {reason}"))
+                .at(span)
+                .help(format!(
+                    "give a repository without a tag, e.g. \"registry.example.org/{}\"",
+                    default.trim_start_matches("docker.io/")
+                )),
+        );
+    }
+    image
+}
+
 /// Parses an image reference and requires it to be pinned by tag or digest.
 pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
     if image.is_empty() {

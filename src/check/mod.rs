@@ -5,26 +5,38 @@
 
 mod app;
 mod coder;
+mod controllers;
 mod cron;
+mod cronjob;
 mod exports;
 mod image;
+mod influxdb;
+mod kafka;
+mod monitoring;
 mod names;
 mod network;
 mod policy;
 mod postgres;
 mod quantity;
+mod redis;
 mod secrets;
 mod stack;
+mod tls;
+mod tls_clients;
 
 pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
-pub use exports::{env_prefix, fqdn};
+pub use exports::{CLIENT_TLS_DIR, ca_file, env_prefix, fqdn};
+pub use influxdb::PORT as INFLUXDB_PORT;
+pub use kafka::{cluster_id as kafka_cluster_id, retention_ms, topic_name};
+pub use monitoring::KUBE_PROMETHEUS_STACK;
 pub use network::{DEFAULT_API, DEFAULT_INGRESS_NAMESPACE};
-pub use postgres::PORT as POSTGRES_PORT;
-
 pub use policy::parse_date;
+pub use postgres::PORT as POSTGRES_PORT;
 pub use quantity::parse as parse_quantity;
+pub use redis::PORT as REDIS_PORT;
 pub use stack::KUBERNETES;
+pub use tls::{CERT_MANAGER_NAMESPACE, CLOUDFLARE_TOKEN, INGRESS_CLASS};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,6 +56,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
     let defaults = stack::defaults(&mut ctx, &env.stack.defaults);
     let policy = policy::policy(&mut ctx, &env.stack.policy);
     let secrets = secrets::provider(&mut ctx, env);
+    let tls = tls::tls(&mut ctx, env.stack.tls.as_ref(), &info.name);
     let network = network::network(&mut ctx, &env.stack.network);
     secrets::plaintext(&mut ctx);
     let kinds = unique_names(&mut ctx, &env.stack);
@@ -69,17 +82,56 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
             coder::resolve(&mut ctx, name, c, &defaults, &info.domain, &servers, &kinds)
         })
         .collect();
+    let caches: Vec<_> = env
+        .stack
+        .redis
+        .iter()
+        .filter_map(|(name, r)| redis::resolve(&mut ctx, name, r, &defaults, &info.name))
+        .collect();
+    let mut jobs: Vec<_> = env
+        .stack
+        .cronjob
+        .iter()
+        .filter_map(|(name, j)| cronjob::resolve(&mut ctx, name, j, &defaults, &info.name))
+        .collect();
     let mut others: Vec<Component> = servers.into_values().map(Component::Postgres).collect();
     others.extend(coders.into_iter().map(Component::Coder));
-    exports::wire_uses(&mut ctx, &mut apps, &others);
+    others.extend(caches.into_iter().map(Component::Redis));
+    others.extend(env.stack.kafka.iter().filter_map(|(name, k)| {
+        kafka::resolve(&mut ctx, name, k, &defaults, &info.name).map(Component::Kafka)
+    }));
+    others.extend(env.stack.influxdb.iter().filter_map(|(name, i)| {
+        influxdb::resolve(&mut ctx, name, i, &defaults).map(Component::Influxdb)
+    }));
+    // Providers are read before wiring: what a component exports never depends on its env.
+    let providers: Vec<Component> = apps
+        .iter()
+        .cloned()
+        .map(Component::App)
+        .chain(jobs.iter().cloned().map(Component::CronJob))
+        .chain(others.iter().cloned())
+        .collect();
+    let consumers = apps
+        .iter_mut()
+        .map(exports::Consumer::app)
+        .chain(jobs.iter_mut().map(exports::Consumer::cronjob))
+        .collect();
+    exports::wire_uses(&mut ctx, consumers, &providers);
+    tls_clients::no_plaintext(&mut ctx, &apps, &others);
     let mut components: Vec<Component> = apps.into_iter().map(Component::App).collect();
+    components.extend(jobs.into_iter().map(Component::CronJob));
     components.extend(others);
     components.sort_by(|a, b| (a.kind(), a.name()).cmp(&(b.kind(), b.name())));
+    tls::require_issuers(&mut ctx, &components, tls.as_ref());
     require_provider(&mut ctx, &components, secrets.is_some());
-    secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &env.name);
-    if ctx.diags.iter().any(Diagnostic::is_error) {
-        return Err(ctx.diags);
-    }
+    require_provider_for_tls(&mut ctx, tls.as_ref(), secrets.is_some());
+    let controllers = controllers::controllers(
+        &mut ctx,
+        &env.stack.controllers,
+        tls.as_ref(),
+        secrets.as_ref(),
+        &components,
+    );
     let mut namespaces: BTreeSet<String> = components
         .iter()
         .map(|c| c.namespace().to_owned())
@@ -88,6 +140,32 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         Component::Coder(coder) => Some(coder.workspace_namespace.clone()),
         _ => None,
     }));
+    let monitoring = env.stack.monitoring.as_ref().and_then(|m| {
+        monitoring::resolve(
+            &mut ctx,
+            m,
+            &namespaces,
+            defaults.run_as_user,
+            secrets.is_some(),
+        )
+    });
+    let mut others: Vec<(&str, &[&str], &crate::plan::SecretPlan)> = tls::secrets(tls.as_ref())
+        .into_iter()
+        .map(|s| ("the DNS-01 solver", &["tls", "acme", "dns01"][..], s))
+        .collect();
+    if let Some(m) = &monitoring {
+        others.push(("[monitoring]", &["monitoring"][..], &m.credentials));
+    }
+    secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &others, &env.name);
+    if ctx.diags.iter().any(Diagnostic::is_error) {
+        return Err(ctx.diags);
+    }
+    let mut pod_security = BTreeMap::new();
+    if let Some(m) = &monitoring {
+        namespaces.insert(m.namespace.clone());
+        namespaces.insert(m.log_namespace.clone());
+        pod_security.insert(m.log_namespace.clone(), "privileged".to_owned());
+    }
     Ok(Plan {
         env: env.name.clone(),
         stack: info,
@@ -96,6 +174,10 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         components,
         policy,
         secrets,
+        tls,
+        controllers,
+        pod_security,
+        monitoring,
         network,
     })
 }
@@ -109,7 +191,11 @@ fn unique_names(ctx: &mut Ctx, stack: &crate::model::Stack) -> BTreeMap<String, 
         .keys()
         .map(|n| ("app", n))
         .chain(stack.postgres.keys().map(|n| ("postgres", n)))
-        .chain(stack.coder.keys().map(|n| ("coder", n)));
+        .chain(stack.coder.keys().map(|n| ("coder", n)))
+        .chain(stack.redis.keys().map(|n| ("redis", n)))
+        .chain(stack.cronjob.keys().map(|n| ("cronjob", n)))
+        .chain(stack.kafka.keys().map(|n| ("kafka", n)))
+        .chain(stack.influxdb.keys().map(|n| ("influxdb", n)));
     for (kind, name) in names {
         if let Some(first) = kinds.insert(name.clone(), kind) {
             let span = ctx.key_span(&[kind, name]);
@@ -137,6 +223,19 @@ fn require_provider(ctx: &mut Ctx, components: &[Component], have: bool) {
                 .help("add [secrets] provider = \"external-secrets\" (with a store) or \"infisical\"; stackc never holds secret values"),
         );
     }
+}
+
+/// The DNS-01 API token comes from the secret provider too.
+fn require_provider_for_tls(ctx: &mut Ctx, tls: Option<&crate::plan::TlsPlan>, have: bool) {
+    if have || tls::secrets(tls).is_empty() {
+        return;
+    }
+    let span = ctx.value_span(&["tls", "acme", "dns01"]);
+    ctx.report(
+        Diagnostic::error("missing-secrets-provider", "the DNS-01 solver needs an API token, and the stack has no [secrets] provider")
+            .at(span)
+            .help("add [secrets] provider = \"external-secrets\" (with a store) or \"infisical\"; stackc never holds secret values"),
+    );
 }
 
 /// The name a secret value has in the provider and in the Kubernetes Secret:

@@ -146,6 +146,36 @@ pub fn duration_seconds(text: &str) -> Option<u64> {
     Some(total as u64)
 }
 
+/// The shape of an IANA time zone name as a CronJob's `timeZone` takes it: `UTC`,
+/// `Area/Location` or `Area/Sub/Location` (e.g. "Europe/Berlin", "Etc/GMT+5"). The
+/// names are case-sensitive, and `Local` is refused by the API server.
+pub fn time_zone(name: &str) -> Result<(), String> {
+    if name.eq_ignore_ascii_case("local") {
+        return Err("must be an explicit zone: `Local` depends on the controller's host".into());
+    }
+    if name.len() > 64 {
+        return Err("is longer than any IANA zone name".into());
+    }
+    for part in name.split('/') {
+        if !part.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Err(
+                "is not an IANA zone name: each part starts with an uppercase letter, e.g. \"Europe/Berlin\""
+                    .into(),
+            );
+        }
+        if !part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        {
+            return Err(
+                "is not an IANA zone name: only letters, digits, `_`, `-` and `+` between `/`"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +214,30 @@ mod tests {
         assert_eq!(duration_seconds("1h30m"), Some(5400));
         assert_eq!(duration_seconds("90s"), Some(90));
         assert_eq!(duration_seconds("x"), None);
+    }
+
+    #[test]
+    fn time_zones() {
+        for ok in [
+            "UTC",
+            "Etc/UTC",
+            "Europe/Berlin",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+5",
+            "America/Port-au-Prince",
+        ] {
+            assert!(time_zone(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Local",
+            "europe/berlin",
+            "Europe/",
+            "Europe Berlin",
+            "CET;rm",
+            "/UTC",
+        ] {
+            assert!(time_zone(bad).is_err(), "{bad}");
+        }
     }
 }

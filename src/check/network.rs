@@ -13,12 +13,21 @@ use crate::plan::NetworkPlan;
 /// Where the API server is reached when `[network] api` is not set: its usual port on
 /// any address (policies see the endpoint behind the `kubernetes` Service).
 pub const DEFAULT_API: &str = "0.0.0.0/0:6443";
+/// Where the nodes' kubelet and node-exporter are reached when `[network] nodes` is not set.
+pub const DEFAULT_NODES: [&str; 2] = ["0.0.0.0/0:10250", "0.0.0.0/0:9100"];
 pub const DEFAULT_INGRESS_NAMESPACE: &str = "ingress-nginx";
 
 pub(super) fn network(ctx: &mut Ctx, network: &Network) -> NetworkPlan {
     let api = match &network.api {
         Some(list) => destinations(ctx, list, &["network", "api"]),
         None => vec![Destination::parse(DEFAULT_API).expect("the default parses")],
+    };
+    let nodes = match &network.nodes {
+        Some(list) => destinations(ctx, list, &["network", "nodes"]),
+        None => DEFAULT_NODES
+            .iter()
+            .map(|d| Destination::parse(d).expect("the default parses"))
+            .collect(),
     };
     let ingress_namespace = network
         .ingress_namespace
@@ -47,6 +56,7 @@ pub(super) fn network(ctx: &mut Ctx, network: &Network) -> NetworkPlan {
     }
     NetworkPlan {
         api,
+        nodes,
         ingress_namespace,
         ingress_pods,
     }

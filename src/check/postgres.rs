@@ -18,21 +18,12 @@ pub(super) fn resolve(
 ) -> Option<PostgresPlan> {
     let before = ctx.diags.len();
     let namespace = super::app::namespace(ctx, "postgres", name, pg.namespace.as_deref(), defaults);
-    let version_ok = pg
-        .version
-        .split('.')
-        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    if !version_ok || pg.version.is_empty() {
-        let span = ctx.value_span(&["postgres", name, "version"]);
-        ctx.report(
-            Diagnostic::error(
-                "invalid-value",
-                format!("postgres version `{}` is not a release number", pg.version),
-            )
-            .at(span)
-            .help("pin a release of the official image, e.g. version = \"16.4\""),
-        );
-    }
+    super::image::release(
+        ctx,
+        &pg.version,
+        &["postgres", name, "version"],
+        "pin a release of the official image, e.g. version = \"16.4\"",
+    );
     if let Some(mode) = pg.mode.as_deref().filter(|m| *m != "manifests") {
         let span = ctx.value_span(&["postgres", name, "mode"]);
         let reason = if mode == "helm" {
@@ -159,7 +150,8 @@ pub(super) fn resolve(
     })
 }
 
-fn size(ctx: &mut Ctx, value: &str, path: &[&str]) {
+/// Checks a volume size (a positive storage quantity).
+pub(super) fn size(ctx: &mut Ctx, value: &str, path: &[&str]) {
     if !matches!(quantity::parse(value), Ok(v) if v > 0.0) {
         let span = ctx.value_span(path);
         ctx.report(

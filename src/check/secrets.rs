@@ -115,6 +115,8 @@ const SECRET_WORDS: &[&str] = &[
     "_secret_key_",
     "_client_secret_",
     "_access_key_",
+    "_webhook_",
+    "_webhook_url_",
 ];
 
 /// Key names whose string values are secrets.
@@ -168,8 +170,12 @@ fn walk(node: &Node, path: &mut Vec<String>, found: &mut Vec<(crate::diag::Span,
     }
 }
 
-/// The user of a `scheme://user:password@host` URL.
+/// The user of a `scheme://user:password@host` URL; a Slack webhook URL (its path is the
+/// credential) counts as `slack`.
 fn url_with_password(text: &str) -> Option<&str> {
+    if text.contains("hooks.slack.com/services/") {
+        return Some("slack");
+    }
     let rest = &text[text.find("://")? + 3..];
     let authority = &rest[..rest.find(['/', '?', ' ']).unwrap_or(rest.len())];
     let (userinfo, _) = authority.rsplit_once('@')?;
@@ -192,43 +198,61 @@ fn assigned_secret(text: &str) -> Option<String> {
     })
 }
 
-/// With SOPS, every Secret a component needs must be committed, encrypted, as
+/// With SOPS, every Secret a component (or a stack-wide section, `others`: who needs
+/// it, where it is written, the Secret) needs must be committed, encrypted, as
 /// `secrets/<env>/<name>.sops.yaml`: a Secret of that name and namespace holding every
 /// key, each value encrypted (`ENC[...]`), with SOPS metadata.
 pub(super) fn verify_sops(
     ctx: &mut Ctx,
     provider: Option<&SecretsProvider>,
     components: &[crate::plan::Component],
+    others: &[(&str, &[&str], &crate::plan::SecretPlan)],
     env: &str,
 ) {
     let Some(SecretsProvider::Sops { files, .. }) = provider else {
         return;
     };
     for component in components {
+        let who = format!("{} `{}`", component.kind(), component.name());
+        let span = ctx.key_span(&[component.kind(), component.name()]);
         for secret in component.secrets() {
-            let expected = format!("{}/{env}/{}.sops.yaml", crate::load::SOPS_DIR, secret.name);
-            let Some((path, text)) = files.get(&secret.name) else {
-                let span = ctx.key_span(&[component.kind(), component.name()]);
-                ctx.report(
-                    Diagnostic::error("missing-secret-file", format!("{} `{}` needs Secret `{}`, and {expected} does not exist", component.kind(), component.name(), secret.name))
-                        .at(span)
-                        .help(format!(
-                            "write a Secret `{}` in namespace `{}` with keys {} and encrypt it: sops --encrypt --encrypted-regex '^(data|stringData)$' --in-place {expected}",
-                            secret.name,
-                            secret.namespace,
-                            secret.keys.join(", ")
-                        )),
-                );
-                continue;
-            };
-            for problem in sops_problems(text, secret) {
-                ctx.report(
-                    Diagnostic::error("invalid-sops-secret", problem)
-                        .in_file(path.clone())
-                        .help("the file must be a Secret encrypted with sops (values ENC[...], a `sops` section with a `mac`)"),
-                );
-            }
+            verify_sops_file(ctx, files, env, (&who, span), secret);
         }
+    }
+    for (who, path, secret) in others {
+        let span = ctx.key_span(path);
+        verify_sops_file(ctx, files, env, (who, span), secret);
+    }
+}
+
+/// One needed Secret against the committed SOPS files; `who` needs it, written at the span.
+fn verify_sops_file(
+    ctx: &mut Ctx,
+    files: &std::collections::BTreeMap<String, (String, String)>,
+    env: &str,
+    (who, span): (&str, Option<crate::diag::Span>),
+    secret: &crate::plan::SecretPlan,
+) {
+    let expected = format!("{}/{env}/{}.sops.yaml", crate::load::SOPS_DIR, secret.name);
+    let Some((path, text)) = files.get(&secret.name) else {
+        ctx.report(
+            Diagnostic::error("missing-secret-file", format!("{who} needs Secret `{}`, and {expected} does not exist", secret.name))
+                .at(span)
+                .help(format!(
+                    "write a Secret `{}` in namespace `{}` with keys {} and encrypt it: sops --encrypt --encrypted-regex '^(data|stringData)$' --in-place {expected}",
+                    secret.name,
+                    secret.namespace,
+                    secret.keys.join(", ")
+                )),
+        );
+        return;
+    };
+    for problem in sops_problems(text, secret) {
+        ctx.report(
+            Diagnostic::error("invalid-sops-secret", problem)
+                .in_file(path.clone())
+                .help("the file must be a Secret encrypted with sops (values ENC[...], a `sops` section with a `mac`)"),
+        );
     }
 }
 
@@ -280,6 +304,17 @@ fn sops_problems(text: &str, secret: &crate::plan::SecretPlan) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slack_webhooks_are_secrets() {
+        assert!(secret_key_name("SLACK_WEBHOOK_URL"));
+        assert!(secret_key_name("webhook"));
+        assert_eq!(
+            url_with_password("https://hooks.slack.com/services/T000/B000/XXXXXXXX"),
+            Some("slack")
+        );
+        assert_eq!(url_with_password("https://hooks.example.org/x"), None);
+    }
 
     #[test]
     fn secret_names() {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::{ServedPort, Why, Workload};
 use crate::cidr::Destination;
-use crate::plan::{CoderPlan, Component, Mode};
+use crate::plan::{CoderPlan, Component, KafkaPlan, Mode};
 
 /// A connection a component's workload opens to another component.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub struct Link {
 pub enum LinkPorts {
     /// What consumers connect to ([`Component::client_ports`]).
     Client,
-    /// Its metrics endpoint ([`Component::metrics_ports`]), for scrapes.
-    Metrics,
+    /// What its own replicas connect to ([`Component::peer_ports`]).
+    Peer,
 }
 
 fn link(from: &str, to: &str, why: Why) -> Link {
@@ -46,6 +46,13 @@ fn stackc_selector(stack: &str, workload: &str) -> BTreeMap<String, String> {
     ])
 }
 
+fn peer(from: &str, to: &str, why: Why) -> Link {
+    Link {
+        ports: LinkPorts::Peer,
+        ..link(from, to, why)
+    }
+}
+
 fn coder_ports() -> Vec<ServedPort> {
     vec![
         ServedPort::tcp("http", CoderPlan::HTTP),
@@ -56,13 +63,14 @@ fn coder_ports() -> Vec<ServedPort> {
 impl Component {
     /// The workloads this component runs; the first is the one consumers connect to.
     pub fn workloads(&self, stack: &str) -> Vec<Workload> {
-        let workload = |name: &str, namespace: &str, selector, ports| Workload {
+        let workload = |name: &str, selector, ports| Workload {
             component: format!("{}.{}", self.kind(), self.name()),
             name: name.to_owned(),
-            namespace: namespace.to_owned(),
+            namespace: self.namespace().to_owned(),
             selector,
             ports,
         };
+        let own = |name: &str, ports| workload(name, stackc_selector(stack, name), ports);
         match self {
             Component::App(a) => {
                 let ports = a
@@ -70,28 +78,12 @@ impl Component {
                     .iter()
                     .map(|p| ServedPort::tcp(&p.name, p.port))
                     .collect();
-                vec![workload(
-                    &a.name,
-                    &a.namespace,
-                    stackc_selector(stack, &a.name),
-                    ports,
-                )]
+                vec![own(&a.name, ports)]
             }
             Component::Postgres(p) => {
-                let mut out = vec![workload(
-                    &p.name,
-                    &p.namespace,
-                    stackc_selector(stack, &p.name),
-                    self.client_ports(),
-                )];
+                let mut out = vec![own(&p.name, self.client_ports())];
                 if p.backup.is_some() {
-                    let name = format!("{}-backup", p.name);
-                    out.push(workload(
-                        &name,
-                        &p.namespace,
-                        stackc_selector(stack, &name),
-                        Vec::new(),
-                    ));
+                    out.push(own(&format!("{}-backup", p.name), Vec::new()));
                 }
                 out
             }
@@ -106,15 +98,40 @@ impl Component {
                 };
                 let (key, value) = CoderPlan::WORKSPACE_LABEL;
                 vec![
-                    workload(&c.name, &c.namespace, selector, coder_ports()),
-                    workload(
-                        &format!("{}-workspaces", c.name),
-                        &c.workspace_namespace,
-                        BTreeMap::from([(key.to_owned(), value.to_owned())]),
-                        Vec::new(),
-                    ),
+                    workload(&c.name, selector, coder_ports()),
+                    Workload {
+                        namespace: c.workspace_namespace.clone(),
+                        ..workload(
+                            &format!("{}-workspaces", c.name),
+                            BTreeMap::from([(key.to_owned(), value.to_owned())]),
+                            Vec::new(),
+                        )
+                    },
                 ]
             }
+            Component::Redis(r) => {
+                let ports = r
+                    .ports
+                    .iter()
+                    .map(|p| ServedPort::tcp(&p.name, p.port))
+                    .collect();
+                vec![workload(&r.name, r.selector.clone(), ports)]
+            }
+            Component::CronJob(j) => vec![workload(&j.name, j.selector.clone(), Vec::new())],
+            Component::Kafka(k) => {
+                let mut out = vec![
+                    own(&k.name, kafka_ports(k)),
+                    own(
+                        &format!("{}-exporter", k.name),
+                        vec![ServedPort::tcp(&k.metrics.port_name, k.metrics.port)],
+                    ),
+                ];
+                if !k.topics.is_empty() {
+                    out.push(own(&format!("{}-topics", k.name), Vec::new()));
+                }
+                out
+            }
+            Component::Influxdb(i) => vec![own(&i.name, self.client_ports())],
         }
     }
 
@@ -143,30 +160,32 @@ impl Component {
                 vec![ServedPort::tcp("postgres", crate::check::POSTGRES_PORT)]
             }
             Component::Coder(_) => vec![ServedPort::tcp("http", CoderPlan::HTTP)],
+            Component::Redis(_) => vec![ServedPort::tcp("redis", crate::check::REDIS_PORT)],
+            Component::CronJob(_) => Vec::new(),
+            Component::Kafka(k) => kafka_ports(k).into_iter().take(1).collect(),
+            Component::Influxdb(i) => {
+                vec![ServedPort::tcp("http", crate::check::INFLUXDB_PORT).tls(i.tls.is_some())]
+            }
         }
     }
 
-    /// The Prometheus endpoint of the first workload.
-    pub fn metrics_ports(&self) -> Vec<ServedPort> {
+    /// The ports of the first workload its own replicas connect to (Kafka's inter-broker
+    /// and controller listeners), through a [`LinkPorts::Peer`] link.
+    pub fn peer_ports(&self) -> Vec<ServedPort> {
         match self {
-            Component::App(a) => a
-                .metrics
-                .iter()
-                .map(|m| ServedPort::tcp(&m.port_name, m.port))
-                .collect(),
-            Component::Postgres(_) => Vec::new(),
-            Component::Coder(_) => vec![ServedPort::tcp("metrics", CoderPlan::METRICS)],
+            Component::Kafka(k) => kafka_ports(k).into_iter().skip(1).collect(),
+            _ => Vec::new(),
         }
     }
 
     /// The connections this component's workloads open to other components.
     pub fn links(&self) -> Vec<Link> {
+        let uses = |from: &str, targets: &[String]| -> Vec<Link> {
+            targets.iter().map(|t| link(from, t, Why::Uses)).collect()
+        };
         match self {
-            Component::App(a) => a
-                .uses
-                .iter()
-                .map(|target| link(&a.name, target, Why::Uses))
-                .collect(),
+            Component::App(a) => uses(&a.name, &a.uses),
+            Component::CronJob(j) => uses(&j.name, &j.uses),
             Component::Postgres(p) => match p.backup {
                 Some(_) => vec![link(&format!("{}-backup", p.name), &p.name, Why::Database)],
                 None => Vec::new(),
@@ -182,14 +201,27 @@ impl Component {
                 }
                 out
             }
+            Component::Kafka(k) => {
+                // Every node is a broker and a KRaft voter: brokers replicate to each
+                // other and every node reaches the quorum (itself included, by FQDN).
+                let mut out = vec![
+                    peer(&k.name, &k.name, Why::Replicas),
+                    link(&format!("{}-exporter", k.name), &k.name, Why::Uses),
+                ];
+                if !k.topics.is_empty() {
+                    out.push(link(&format!("{}-topics", k.name), &k.name, Why::Uses));
+                }
+                out
+            }
+            Component::Redis(_) | Component::Influxdb(_) => Vec::new(),
         }
     }
 
     /// Ports of the first workload the ingress controller forwards to (an Ingress).
     pub fn ingress_ports(&self) -> Vec<ServedPort> {
         match self {
-            Component::App(_) | Component::Postgres(_) => Vec::new(),
             Component::Coder(_) => vec![ServedPort::tcp("http", CoderPlan::HTTP)],
+            _ => Vec::new(),
         }
     }
 
@@ -209,15 +241,34 @@ impl Component {
         match self {
             // Coder creates the workspaces' pods and volumes.
             Component::Coder(c) => vec![c.name.clone()],
-            Component::App(_) | Component::Postgres(_) => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
     /// Declared destinations outside the cluster: (workload name, destination).
     pub fn egress(&self) -> Vec<(String, Destination)> {
+        let declared = |name: &str, list: &[Destination]| -> Vec<(String, Destination)> {
+            list.iter().map(|d| (name.to_owned(), *d)).collect()
+        };
         match self {
-            Component::App(a) => a.egress.iter().map(|d| (a.name.clone(), *d)).collect(),
-            Component::Postgres(_) | Component::Coder(_) => Vec::new(),
+            Component::App(a) => declared(&a.name, &a.egress),
+            Component::CronJob(j) => declared(&j.name, &j.egress),
+            Component::Coder(c) => declared(&c.name, &c.egress),
+            Component::Postgres(_)
+            | Component::Redis(_)
+            | Component::Kafka(_)
+            | Component::Influxdb(_) => Vec::new(),
         }
     }
+}
+
+/// A broker's listeners: client first, then inter-broker and controller. With TLS all
+/// three speak it and there is no plaintext port at all.
+fn kafka_ports(k: &KafkaPlan) -> Vec<ServedPort> {
+    let tls = k.tls.is_some();
+    vec![
+        ServedPort::tcp("client", k.client_port()).tls(tls),
+        ServedPort::tcp("internal", k.internal_port()).tls(tls),
+        ServedPort::tcp("controller", KafkaPlan::CONTROLLER_PORT).tls(tls),
+    ]
 }

@@ -9,6 +9,7 @@
 //! arms there and gets policies, proof and graph for free.
 
 mod facts;
+mod monitoring;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,10 @@ pub enum Why {
     Api,
     /// Prometheus scraping metrics.
     Scrape,
+    /// Prometheus sending alerts to Alertmanager.
+    Alerts,
+    /// Grafana querying a datasource.
+    Query,
     /// Log shipping.
     Logs,
 }
@@ -55,6 +60,8 @@ impl Why {
             Why::Internet => "internet",
             Why::Api => "api",
             Why::Scrape => "scrape",
+            Why::Alerts => "alerts",
+            Why::Query => "query",
             Why::Logs => "logs",
         }
     }
@@ -79,6 +86,11 @@ impl ServedPort {
             protocol: "TCP",
             tls: false,
         }
+    }
+
+    /// The same port, marked as speaking TLS when `tls`.
+    pub fn tls(self, tls: bool) -> ServedPort {
+        ServedPort { tls, ..self }
     }
 }
 
@@ -192,8 +204,14 @@ pub fn graph(plan: &Plan) -> Graph {
     }
 }
 
-/// Every workload of the stack, in component order.
+/// Every workload of the stack: the components' in component order, then monitoring's.
 pub fn workloads(plan: &Plan) -> Vec<Workload> {
+    let mut out = component_workloads(plan);
+    out.extend(monitoring::workloads(plan));
+    out
+}
+
+fn component_workloads(plan: &Plan) -> Vec<Workload> {
     plan.components
         .iter()
         .flat_map(|c| c.workloads(&plan.stack.name))
@@ -219,7 +237,7 @@ pub fn edges(plan: &Plan) -> Vec<Edge> {
             };
             let ports = match link.ports {
                 LinkPorts::Client => provider.client_ports(),
-                LinkPorts::Metrics => provider.metrics_ports(),
+                LinkPorts::Peer => provider.peer_ports(),
             };
             if !ports.is_empty() {
                 out.push(Edge {
@@ -289,8 +307,44 @@ pub fn edges(plan: &Plan) -> Vec<Edge> {
             }
         }
     }
+    out.extend(monitoring::edges(plan, &component_workloads(plan)));
+    merge(out)
+}
+
+/// One edge per (from, to): a policy pair is named after its two ends, so two reasons
+/// for the same connection become one edge on the union of their ports (the first
+/// reason, in `Why` order, names it).
+fn merge(mut edges: Vec<Edge>) -> Vec<Edge> {
+    edges.sort_by(|a, b| {
+        (a.from.name(), a.to.name(), a.why).cmp(&(b.from.name(), b.to.name(), b.why))
+    });
+    let mut out: Vec<Edge> = Vec::with_capacity(edges.len());
+    for edge in edges {
+        match out.last_mut() {
+            Some(last)
+                if last.from.name() == edge.from.name() && last.to.name() == edge.to.name() =>
+            {
+                last.ports.extend(edge.ports);
+                last.ports.sort();
+                last.ports.dedup();
+                if let (
+                    Endpoint::Addresses {
+                        destinations: a, ..
+                    },
+                    Endpoint::Addresses {
+                        destinations: b, ..
+                    },
+                ) = (&mut last.to, edge.to)
+                {
+                    a.extend(b);
+                    a.sort();
+                    a.dedup();
+                }
+            }
+            _ => out.push(edge),
+        }
+    }
     out.sort();
-    out.dedup();
     out
 }
 

@@ -5,6 +5,7 @@
 
 mod de;
 pub mod files;
+pub mod modules;
 mod sections;
 mod suggest;
 pub mod tree;
@@ -25,6 +26,8 @@ pub struct EnvStack {
     /// SOPS-encrypted Secret manifests of this environment, `secrets/<env>/<name>.sops.yaml`:
     /// Secret name → (path, text). Read as they are; stackc never decrypts.
     pub sops_files: std::collections::BTreeMap<String, (String, String)>,
+    /// The template files under `modules/` (shared by every environment).
+    pub modules: std::sync::Arc<modules::Modules>,
 }
 
 /// Why loading stopped.
@@ -64,6 +67,7 @@ pub fn load(
     };
     let mut diags = Vec::new();
     let mut envs = Vec::new();
+    let modules = std::sync::Arc::new(modules::read(root, sources)?);
     for env in selected {
         let overlay = match read_toml(root, &format!("{ENV_DIR}/{env}.toml"), sources) {
             Ok(overlay) => overlay,
@@ -82,6 +86,7 @@ pub fn load(
                 stack,
                 tree,
                 sops_files,
+                modules: modules.clone(),
             });
         }
     }

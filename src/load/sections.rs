@@ -27,10 +27,17 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         defaults: optional(root, "defaults", diags).unwrap_or_default(),
         policy: optional(root, "policy", diags).unwrap_or_default(),
         secrets: optional(root, "secrets", diags),
+        tls: optional(root, "tls", diags),
+        controllers: optional(root, "controllers", diags).unwrap_or_default(),
+        monitoring: optional(root, "monitoring", diags),
         network: optional(root, "network", diags).unwrap_or_default(),
         app: components(root, "app", diags),
         postgres: components(root, "postgres", diags),
         coder: components(root, "coder", diags),
+        redis: components(root, "redis", diags),
+        cronjob: components(root, "cronjob", diags),
+        kafka: components(root, "kafka", diags),
+        influxdb: components(root, "influxdb", diags),
     };
     debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));
     (diags.len() == before).then_some(stack)

@@ -44,6 +44,11 @@ pub struct Coder {
     pub mode: Option<String>,
     /// Helm chart settings when `mode = "helm"`.
     pub chart: Option<Chart>,
+    /// Destinations outside the cluster the Coder server may reach, as `"CIDR:port"`
+    /// (its provisioner downloads Terraform providers, e.g. `["0.0.0.0/0:443"]`).
+    /// Workspaces reach only Coder.
+    #[serde(default)]
+    pub egress: Vec<String>,
 }
 
 /// `[coder.coder.ingress]`

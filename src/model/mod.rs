@@ -6,8 +6,14 @@
 
 mod app;
 pub mod coder;
+pub mod cronjob;
+pub mod influxdb;
+pub mod kafka;
+pub mod monitoring;
 pub mod postgres;
+pub mod redis;
 pub mod secrets;
+pub mod tls;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +40,13 @@ pub struct Stack {
     pub policy: Policy,
     /// Where secret values live.
     pub secrets: Option<secrets::Secrets>,
+    /// Who signs certificates (cert-manager issuers).
+    pub tls: Option<tls::Tls>,
+    /// Version pins of the cluster add-ons.
+    #[serde(default)]
+    pub controllers: tls::Controllers,
+    /// Prometheus, Grafana, Loki, Promtail, Alertmanager for every component.
+    pub monitoring: Option<monitoring::Monitoring>,
     /// What the NetworkPolicies need to know about the cluster outside the stack.
     #[serde(default)]
     pub network: Network,
@@ -46,15 +59,44 @@ pub struct Stack {
     /// Coder control planes: `[coder.<name>]`.
     #[serde(default)]
     pub coder: BTreeMap<String, coder::Coder>,
+    /// Redis servers: `[redis.<name>]`.
+    #[serde(default)]
+    pub redis: BTreeMap<String, redis::Redis>,
+    /// Scheduled jobs: `[cronjob.<name>]`.
+    #[serde(default)]
+    pub cronjob: BTreeMap<String, cronjob::CronJob>,
+    /// Kafka clusters (KRaft): `[kafka.<name>]`.
+    #[serde(default)]
+    pub kafka: BTreeMap<String, kafka::Kafka>,
+    /// InfluxDB 2 servers: `[influxdb.<name>]`.
+    #[serde(default)]
+    pub influxdb: BTreeMap<String, influxdb::Influxdb>,
 }
 
 /// The top-level sections of [`Stack`]; `load` uses it to reject unknown ones.
 pub const SECTIONS: &[&str] = &[
-    "stack", "flux", "defaults", "policy", "secrets", "network", "app", "postgres", "coder",
+    "stack",
+    "flux",
+    "defaults",
+    "policy",
+    "secrets",
+    "network",
+    "tls",
+    "controllers",
+    "app",
+    "postgres",
+    "coder",
+    "redis",
+    "cronjob",
+    "kafka",
+    "influxdb",
+    "monitoring",
 ];
 
 /// The component kinds: top-level sections keyed by component name.
-pub const COMPONENT_KINDS: &[&str] = &["app", "postgres", "coder"];
+pub const COMPONENT_KINDS: &[&str] = &[
+    "app", "postgres", "coder", "redis", "cronjob", "kafka", "influxdb",
+];
 
 /// `[stack]`
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -113,6 +155,11 @@ pub struct Network {
     /// (`kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes`),
     /// e.g. `["192.168.80.10/32:6443"]`.
     pub api: Option<Vec<String>>,
+    /// Where Prometheus reaches the nodes in `operator` monitoring mode (kubelet 10250,
+    /// node-exporter 9100), as `"CIDR:port"` (default `["0.0.0.0/0:10250", "0.0.0.0/0:9100"]`);
+    /// e.g. `["192.168.80.0/24:10250", "192.168.80.0/24:9100"]`. Standalone Prometheus
+    /// reaches the kubelet through the API server instead.
+    pub nodes: Option<Vec<String>>,
     /// Namespace of the ingress controller that forwards to exposed services (default "ingress-nginx").
     pub ingress_namespace: Option<String>,
     /// Labels of the ingress controller's pods (default `{ "app.kubernetes.io/name" = "ingress-nginx" }`).

@@ -202,6 +202,20 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
                     .flat_map(|r| items(r, "/http/paths"))
                     .filter_map(|p| p.at("/backend/service"))
                     .chain(object.body.at("/spec/defaultBackend/service"));
+                for tls in items(&object.body, "/spec/tls") {
+                    let secret = str_at(tls, "/secretName").unwrap_or_default();
+                    let key = (ns.unwrap_or_default().to_owned(), secret.to_owned());
+                    if !index.produced_secrets.contains(&key) {
+                        report(
+                            object,
+                            "missing-secret",
+                            format!(
+                                "serves TLS from Secret {secret}, which nothing in the output produces"
+                            ),
+                            "add [tls] so cert-manager issues the host's certificate, or name a Secret a Certificate produces",
+                        );
+                    }
+                }
                 for backend in backends {
                     let name = str_at(backend, "/name").unwrap_or_default();
                     match index.get("Service", ns, name) {
@@ -230,6 +244,21 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
                             }
                         }
                     }
+                }
+            }
+            "Certificate" => {
+                let issuer = str_at(&object.body, "/spec/issuerRef/name").unwrap_or_default();
+                let (kind, issuer_ns) = match str_at(&object.body, "/spec/issuerRef/kind") {
+                    Some("ClusterIssuer") => ("ClusterIssuer", None),
+                    _ => ("Issuer", ns),
+                };
+                if index.get(kind, issuer_ns, issuer).is_none() {
+                    report(
+                        object,
+                        "missing-target",
+                        format!("is signed by {kind} {issuer}, which is not in the output"),
+                        "issue certificates from the stack's issuers ([tls])",
+                    );
                 }
             }
             "ServiceMonitor" => service_monitor(object, objects, &mut report),
@@ -721,6 +750,46 @@ mod tests {
                 .iter()
                 .any(|(c, m)| *c == "missing-target" && m.contains("ServiceAccount api")),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn ingress_tls_needs_a_certificate_and_certificates_an_issuer() {
+        let ingress = |secret: &str| {
+            object(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": secret, "namespace": "ns"},
+                "spec": {"tls": [{"hosts": ["a.example.org"], "secretName": secret}]}}),
+            )
+        };
+        let certificate = |name: &str, issuer: &str| {
+            object(
+                json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": name, "namespace": "ns"},
+                "spec": {"secretName": name, "issuerRef": {"name": issuer, "kind": "ClusterIssuer", "group": "cert-manager.io"}}}),
+            )
+        };
+        let issuer = object(
+            json!({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": "ca"}, "spec": {"selfSigned": {}}}),
+        );
+        let objects = vec![
+            ingress("issued"),
+            ingress("orphan"),
+            certificate("issued", "ca"),
+            certificate("unsigned", "nobody"),
+            issuer,
+        ];
+        let found = codes(&objects);
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "missing-secret",
+                    "serves TLS from Secret orphan, which nothing in the output produces".into()
+                ),
+                (
+                    "missing-target",
+                    "is signed by ClusterIssuer nobody, which is not in the output".into()
+                ),
+            ]
         );
     }
 

@@ -20,6 +20,7 @@ pub fn copy_reference(with_rendered: bool) -> tempfile::TempDir {
         &repo().join("environments"),
         &dir.path().join("environments"),
     );
+    copy_dir(&repo().join("modules"), &dir.path().join("modules"));
     if with_rendered {
         copy_dir(&repo().join("rendered"), &dir.path().join("rendered"));
     }
