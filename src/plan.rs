@@ -290,20 +290,20 @@ impl Component {
                 &k.metrics.path,
                 crate::build::labels::selector(stack, &format!("{}-exporter", k.name)),
             )],
-            Component::Coder(c) => match &c.mode {
-                Mode::Manifests => vec![endpoint("metrics", CODER_METRICS_PORT, "/metrics", own())],
-                // The upstream chart labels its pods with its own names and calls the
-                // port `prometheus-http` when CODER_PROMETHEUS_ENABLE is set.
-                Mode::Helm { .. } => vec![endpoint(
-                    "prometheus-http",
+            // The upstream chart calls the port `prometheus-http` when
+            // CODER_PROMETHEUS_ENABLE is set.
+            Component::Coder(c) => {
+                let port = match &c.mode {
+                    Mode::Manifests => "metrics",
+                    Mode::Helm { .. } => "prometheus-http",
+                };
+                vec![endpoint(
+                    port,
                     CODER_METRICS_PORT,
                     "/metrics",
-                    BTreeMap::from([
-                        ("app.kubernetes.io/instance".to_owned(), c.name.clone()),
-                        ("app.kubernetes.io/name".to_owned(), "coder".to_owned()),
-                    ]),
-                )],
-            },
+                    c.pod_selector(stack),
+                )]
+            }
         }
     }
 }
@@ -557,9 +557,28 @@ impl CoderPlan {
     pub const HTTP: u16 = 8080;
     /// The server's Prometheus port.
     pub const METRICS: u16 = 2112;
+    /// The server's TLS listener, behind the LoadBalancer (`load_balancer_ip`).
+    pub const HTTPS: u16 = 8443;
     /// The label Coder's Kubernetes templates put on workspace pods.
     pub const WORKSPACE_LABEL: (&'static str, &'static str) =
         ("app.kubernetes.io/name", "coder-workspace");
+
+    /// Coder serves TLS itself (on [`CoderPlan::HTTPS`], with the Ingress's certificate)
+    /// when a LoadBalancer exposes it: nothing public is plaintext.
+    pub fn serves_tls(&self) -> bool {
+        self.load_balancer_ip.is_some()
+    }
+
+    /// Labels of the server's pods: stackc's own, or the upstream chart's in helm mode.
+    pub fn pod_selector(&self, stack: &str) -> BTreeMap<String, String> {
+        match self.mode {
+            Mode::Manifests => crate::build::labels::selector(stack, &self.name),
+            Mode::Helm { .. } => BTreeMap::from([
+                ("app.kubernetes.io/instance".to_owned(), self.name.clone()),
+                ("app.kubernetes.io/name".to_owned(), "coder".to_owned()),
+            ]),
+        }
+    }
 }
 
 /// A resolved `[app.<name>]`.

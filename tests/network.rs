@@ -237,3 +237,136 @@ fn readme_embeds_the_current_graph() {
     let dot = stackc(&repo(), &["graph", "--env", "prod", "--format", "dot"]);
     assert!(stdout(&dot).contains("\"coder\" -> \"coder\" [label=\"http 8080 · replicas\"];"));
 }
+
+/// Every container's env value `name` in a workload body.
+fn env_value<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
+    let (spec, _) = stackc::kube::pod_template(body)?;
+    spec["containers"]
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["env"].as_array().into_iter().flatten())
+        .find(|e| e["name"] == name)
+        .and_then(|e| e["value"].as_str())
+}
+
+#[test]
+fn no_kafka_influxdb_or_public_traffic_is_admitted_on_a_plaintext_port() {
+    // TLS is on for Kafka and InfluxDB in the reference stack (their default), and
+    // Coder's LoadBalancer (prod) is its only public entry besides the Ingress.
+    for env in ENVS {
+        let objects = committed(&repo(), env);
+        let cluster = Cluster::new(objects.iter().map(|o| &o.body));
+        let pods: Vec<(String, stackc::validate::netpol::Pod)> = objects
+            .iter()
+            .filter_map(|o| pod_of(&o.body).map(|p| (o.id(), p)))
+            .collect();
+        let ingress_controller = stackc::validate::netpol::Pod {
+            namespace: "ingress-nginx".into(),
+            labels: [("app.kubernetes.io/name".to_owned(), json!("ingress-nginx"))]
+                .into_iter()
+                .collect(),
+            ports: Vec::new(),
+        };
+        // Every port any pod serves, plus the plaintext ports a client could try.
+        let mut ports: BTreeSet<u16> = pods
+            .iter()
+            .flat_map(|(_, p)| p.ports.iter().map(|(_, n, _)| *n))
+            .collect();
+        ports.extend([80, 443, 8080, 8086, 9092, 19092]);
+        let internet = Peer::Address("203.0.113.7".parse().unwrap());
+        let mut sources: Vec<(String, Peer)> = pods
+            .iter()
+            .map(|(id, p)| (id.clone(), Peer::Pod(p)))
+            .collect();
+        sources.push(("ingress-controller".into(), Peer::Pod(&ingress_controller)));
+        sources.push(("internet".into(), internet));
+        let admitted_into = |target: &stackc::validate::netpol::Pod| -> BTreeSet<u16> {
+            let mut out = BTreeSet::new();
+            for (_, from) in &sources {
+                for &port in &ports {
+                    if cluster.allows(*from, Peer::Pod(target), port, "TCP") {
+                        out.insert(port);
+                    }
+                }
+            }
+            out
+        };
+        let pod = |id: &str| pods.iter().find(|(i, _)| i == id).unwrap().1.clone();
+
+        // Kafka: only its SSL listeners are reachable, and they are SSL.
+        let kafka_id = "StatefulSet/conveyor-pipeline/kafka";
+        let kafka = admitted_into(&pod(kafka_id));
+        assert!(!kafka.is_empty(), "{env}: clients reach Kafka");
+        assert!(
+            kafka.is_subset(&BTreeSet::from([9093, 19093, 9094])),
+            "{env}: Kafka admitted on {kafka:?}"
+        );
+        let protocols = env_value(
+            body(&objects, kafka_id),
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+        )
+        .expect("the broker's protocol map");
+        assert!(!protocols.contains("PLAINTEXT"), "{env}: {protocols}");
+
+        // InfluxDB: only 8086, which serves HTTPS.
+        let influx_id = "StatefulSet/conveyor-pipeline/influxdb";
+        let influx = admitted_into(&pod(influx_id));
+        assert_eq!(
+            influx,
+            BTreeSet::from([8086]),
+            "{env}: InfluxDB admitted on"
+        );
+        assert!(
+            env_value(body(&objects, influx_id), "INFLUXD_TLS_CERT").is_some(),
+            "{env}: InfluxDB serves TLS on 8086"
+        );
+
+        // From outside the cluster: nothing in dev/staging; in prod only Coder's TLS
+        // listener, which its LoadBalancer publishes as 443 and nothing else.
+        let mut public = BTreeSet::new();
+        for (id, target) in &pods {
+            for &port in &ports {
+                if cluster.allows(internet, Peer::Pod(target), port, "TCP") {
+                    public.insert((id.clone(), port));
+                }
+            }
+        }
+        let coder_id = "Deployment/coder/coder";
+        if env == "prod" {
+            assert_eq!(
+                public,
+                BTreeSet::from([(coder_id.to_owned(), 8443)]),
+                "{env}: public"
+            );
+            assert_eq!(
+                env_value(body(&objects, coder_id), "CODER_TLS_ENABLE"),
+                Some("true")
+            );
+            let lb = body(&objects, "Service/coder/coder-lb");
+            assert_eq!(
+                lb["spec"]["ports"],
+                json!([{ "name": "https", "port": 443, "protocol": "TCP", "targetPort": "https" }])
+            );
+        } else {
+            assert_eq!(public, BTreeSet::new(), "{env}: public");
+        }
+        // And every Ingress terminates TLS for every host it routes.
+        for ingress in objects.iter().filter(|o| o.body["kind"] == "Ingress") {
+            let tls_hosts: BTreeSet<&str> = ingress.body["spec"]["tls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|t| t["hosts"].as_array().into_iter().flatten())
+                .filter_map(Value::as_str)
+                .collect();
+            for rule in ingress.body["spec"]["rules"].as_array().unwrap() {
+                let host = rule["host"].as_str().unwrap();
+                assert!(
+                    tls_hosts.contains(host),
+                    "{env}: {} routes {host} without TLS",
+                    ingress.id()
+                );
+            }
+        }
+    }
+}

@@ -28,6 +28,9 @@ use crate::policy::rules::ALLOW_LOAD_BALANCER;
 
 const HTTP: i32 = CoderPlan::HTTP as i32;
 const METRICS: i32 = CoderPlan::METRICS as i32;
+const HTTPS: i32 = CoderPlan::HTTPS as i32;
+/// Where the server reads its certificate (the Ingress's Secret) in manifests mode.
+const TLS_DIR: &str = "/etc/coder/tls";
 
 fn json<T: serde::Serialize>(resource: &T) -> Value {
     serde_json::to_value(resource).expect("Kubernetes types serialize")
@@ -110,7 +113,7 @@ pub fn build(plan: &Plan, coder: &CoderPlan) -> Vec<Object> {
 /// defined earlier in the list.
 fn env(coder: &CoderPlan) -> Vec<EnvVar> {
     let db = &coder.db;
-    vec![
+    let mut out = vec![
         pod::secret_env("CODER_PG_PASSWORD", &db.password.0, &db.password.1),
         pod::env(
             "CODER_PG_CONNECTION_URL",
@@ -140,6 +143,22 @@ fn env(coder: &CoderPlan) -> Vec<EnvVar> {
             "CODER_DERP_SERVER_RELAY_URL",
             format!("http://$(KUBE_POD_IP):{HTTP}"),
         ),
+    ];
+    if coder.serves_tls() {
+        // The HTTP listener keeps serving the ingress controller, the workspaces and
+        // the DERP mesh in the cluster: no redirect to HTTPS.
+        out.push(pod::env("CODER_TLS_REDIRECT_HTTP_TO_HTTPS", "false"));
+    }
+    out
+}
+
+/// Coder's own TLS listener (manifests mode; the chart sets it from `coder.tls`).
+fn tls_env() -> Vec<EnvVar> {
+    vec![
+        pod::env("CODER_TLS_ENABLE", "true"),
+        pod::env("CODER_TLS_ADDRESS", format!("0.0.0.0:{HTTPS}")),
+        pod::env("CODER_TLS_CERT_FILE", format!("{TLS_DIR}/tls.crt")),
+        pod::env("CODER_TLS_KEY_FILE", format!("{TLS_DIR}/tls.key")),
     ]
 }
 
@@ -156,27 +175,39 @@ fn deployment(stack: &str, coder: &CoderPlan, labels: &BTreeMap<String, String>)
         failure_threshold: Some(6),
         ..Probe::default()
     };
+    let mut env = env(coder);
+    let mut ports = vec![("http", HTTP), ("metrics", METRICS)];
+    let mut volumes = vec![tmp];
+    let mut mounts = vec![tmp_mount];
+    if coder.serves_tls() {
+        env.extend(tls_env());
+        ports.push(("https", HTTPS));
+        let (volume, mount) = pod::certificate_volume("tls", &coder.tls_secret, TLS_DIR);
+        volumes.push(volume);
+        mounts.push(mount);
+    }
     let container = Container {
         name: "coder".into(),
         image: Some(coder.image.clone()),
         image_pull_policy: Some("IfNotPresent".into()),
         args: Some(vec!["server".into()]),
-        env: Some(env(coder)),
+        env: Some(env),
         ports: Some(
-            [("http", HTTP), ("metrics", METRICS)]
+            ports
+                .into_iter()
                 .map(|(name, port)| ContainerPort {
                     name: Some(name.into()),
                     container_port: port,
                     protocol: Some("TCP".into()),
                     ..ContainerPort::default()
                 })
-                .to_vec(),
+                .collect(),
         ),
         resources: Some(pod::resources(&coder.resources)),
         liveness_probe: Some(http_probe(30)),
         readiness_probe: Some(http_probe(5)),
         security_context: Some(security::container()),
-        volume_mounts: Some(vec![tmp_mount]),
+        volume_mounts: Some(mounts),
         ..Container::default()
     };
     let annotations = BTreeMap::from([
@@ -201,7 +232,7 @@ fn deployment(stack: &str, coder: &CoderPlan, labels: &BTreeMap<String, String>)
                     security_context: Some(security::pod(coder.run_as_user)),
                     termination_grace_period_seconds: Some(60),
                     containers: vec![container],
-                    volumes: Some(vec![tmp]),
+                    volumes: Some(volumes),
                     ..PodSpec::default()
                 },
             ),
@@ -381,11 +412,12 @@ fn load_balancer(
         metadata: meta,
         spec: Some(ServiceSpec {
             type_: Some("LoadBalancer".into()),
-            selector: Some(labels::selector(stack, &coder.name)),
+            selector: Some(coder.pod_selector(stack)),
+            // HTTPS only: Coder's own TLS listener with the access host's certificate.
             ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: 80,
-                target_port: Some(IntOrString::String("http".into())),
+                name: Some("https".into()),
+                port: 443,
+                target_port: Some(IntOrString::String("https".into())),
                 protocol: Some("TCP".into()),
                 ..ServicePort::default()
             }]),
@@ -409,10 +441,13 @@ fn helm_values(coder: &CoderPlan) -> Value {
                 "resources": json(&pod::resources(&coder.resources)),
                 "securityContext": json(&security::container()),
                 "serviceAccount": { "workspacePerms": true, "enableDeployments": true, "extraRules": extra_rules, "name": coder.name },
+                // The chart's LoadBalancer also publishes port 80 (its http port):
+                // the NetworkPolicies admit only the TLS port from outside the cluster.
                 "service": match &coder.load_balancer_ip {
                     Some(ip) => json!({ "type": "LoadBalancer", "loadBalancerIP": ip, "annotations": { "metallb.universe.tf/loadBalancerIPs": ip } }),
                     None => json!({ "type": "ClusterIP" }),
                 },
+                "tls": { "secretNames": if coder.serves_tls() { vec![coder.tls_secret.clone()] } else { Vec::new() } },
                 "ingress": {
                     "enable": true,
                     "className": coder.ingress_class,

@@ -269,18 +269,23 @@ pub fn pvc_spec(size: &str, class: Option<&str>) -> PersistentVolumeClaimSpec {
 /// The client certificate Secret of a consumer of TLS services (`tls.crt`, `tls.key`
 /// and the stack CA's `ca.crt`), mounted read-only where the `*_CA_FILE` vars point.
 pub fn client_tls_volume(cert: &crate::plan::CertificatePlan) -> (Volume, VolumeMount) {
+    certificate_volume("client-tls", &cert.name, crate::check::CLIENT_TLS_DIR)
+}
+
+/// A certificate's Secret as volume `name`, mounted read-only (mode 0440) at `path`.
+pub fn certificate_volume(name: &str, secret: &str, path: &str) -> (Volume, VolumeMount) {
     let volume = Volume {
-        name: "client-tls".into(),
+        name: name.into(),
         secret: Some(k8s_openapi::api::core::v1::SecretVolumeSource {
-            secret_name: Some(cert.name.clone()),
+            secret_name: Some(secret.to_owned()),
             default_mode: Some(0o440),
             ..Default::default()
         }),
         ..Volume::default()
     };
     let mount = VolumeMount {
-        name: "client-tls".into(),
-        mount_path: crate::check::CLIENT_TLS_DIR.into(),
+        name: name.into(),
+        mount_path: path.into(),
         read_only: Some(true),
         ..VolumeMount::default()
     };

@@ -53,11 +53,20 @@ fn peer(from: &str, to: &str, why: Why) -> Link {
     }
 }
 
-fn coder_ports() -> Vec<ServedPort> {
-    vec![
+/// The server's ports as its pods name them (the chart names the metrics port itself).
+fn coder_ports(c: &CoderPlan) -> Vec<ServedPort> {
+    let metrics = match c.mode {
+        Mode::Manifests => "metrics",
+        Mode::Helm { .. } => "prometheus-http",
+    };
+    let mut out = vec![
         ServedPort::tcp("http", CoderPlan::HTTP),
-        ServedPort::tcp("metrics", CoderPlan::METRICS),
-    ]
+        ServedPort::tcp(metrics, CoderPlan::METRICS),
+    ];
+    if c.serves_tls() {
+        out.push(ServedPort::tcp("https", CoderPlan::HTTPS).tls(true));
+    }
+    out
 }
 
 impl Component {
@@ -88,17 +97,9 @@ impl Component {
                 out
             }
             Component::Coder(c) => {
-                // The upstream chart labels its pods itself.
-                let selector = match c.mode {
-                    Mode::Manifests => stackc_selector(stack, &c.name),
-                    Mode::Helm { .. } => BTreeMap::from([
-                        ("app.kubernetes.io/instance".to_owned(), c.name.clone()),
-                        ("app.kubernetes.io/name".to_owned(), "coder".to_owned()),
-                    ]),
-                };
                 let (key, value) = CoderPlan::WORKSPACE_LABEL;
                 vec![
-                    workload(&c.name, selector, coder_ports()),
+                    workload(&c.name, c.pod_selector(stack), coder_ports(c)),
                     Workload {
                         namespace: c.workspace_namespace.clone(),
                         ..workload(
@@ -226,11 +227,11 @@ impl Component {
     }
 
     /// Ports of the first workload reached from outside the cluster directly (a
-    /// LoadBalancer Service).
+    /// LoadBalancer Service): only TLS ones.
     pub fn public_ports(&self) -> Vec<ServedPort> {
         match self {
-            Component::Coder(c) if c.load_balancer_ip.is_some() => {
-                vec![ServedPort::tcp("http", CoderPlan::HTTP)]
+            Component::Coder(c) if c.serves_tls() => {
+                vec![ServedPort::tcp("https", CoderPlan::HTTPS).tls(true)]
             }
             _ => Vec::new(),
         }
