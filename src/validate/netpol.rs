@@ -324,6 +324,13 @@ pub fn pod_of(body: &Value) -> Option<Pod> {
 mod tests {
     use serde_json::json;
 
+    /// Whether the ingress side at `to` admits `from` on TCP `port`.
+    fn admits_in(cluster: &Cluster, from: &Pod, to: &Pod, port: u16) -> bool {
+        cluster
+            .verdict(Peer::Pod(from), Peer::Pod(to), port, "TCP")
+            .ingress
+    }
+
     use super::*;
 
     fn pod(namespace: &str, app: &str, ports: &[(&str, u16)]) -> Pod {
@@ -439,16 +446,8 @@ mod tests {
             ),
         ];
         let cluster = Cluster::new(&objects);
-        assert!(
-            cluster
-                .verdict(Peer::Pod(&a_here), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
-        assert!(
-            !cluster
-                .verdict(Peer::Pod(&a_elsewhere), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
+        assert!(admits_in(&cluster, &a_here, &b, 80));
+        assert!(!admits_in(&cluster, &a_elsewhere, &b, 80));
     }
 
     #[test]
@@ -466,21 +465,9 @@ mod tests {
                     "ingress": [{ "from": [{ "namespaceSelector": ns, "podSelector": app }] }] }),
         )];
         let cluster = Cluster::new(&and);
-        assert!(
-            cluster
-                .verdict(Peer::Pod(&a), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
-        assert!(
-            !cluster
-                .verdict(Peer::Pod(&other_in_x), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
-        assert!(
-            !cluster
-                .verdict(Peer::Pod(&a_in_w), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
+        assert!(admits_in(&cluster, &a, &b, 80));
+        assert!(!admits_in(&cluster, &other_in_x, &b, 80));
+        assert!(!admits_in(&cluster, &a_in_w, &b, 80));
         let or = [policy(
             "y",
             "in",
@@ -488,17 +475,9 @@ mod tests {
                     "ingress": [{ "from": [{ "namespaceSelector": ns }, { "podSelector": app }] }] }),
         )];
         let cluster = Cluster::new(&or);
-        assert!(
-            cluster
-                .verdict(Peer::Pod(&other_in_x), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
+        assert!(admits_in(&cluster, &other_in_x, &b, 80));
         // `podSelector` alone is the policy's namespace (y), not w.
-        assert!(
-            !cluster
-                .verdict(Peer::Pod(&a_in_w), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
+        assert!(!admits_in(&cluster, &a_in_w, &b, 80));
     }
 
     #[test]
@@ -517,17 +496,9 @@ mod tests {
             ),
         ];
         let cluster = Cluster::new(&objects);
-        assert!(
-            cluster
-                .verdict(Peer::Pod(&a), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
+        assert!(admits_in(&cluster, &a, &b, 80));
         let stranger = pod("v", "a", &[]);
-        assert!(
-            !cluster
-                .verdict(Peer::Pod(&stranger), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
+        assert!(!admits_in(&cluster, &stranger, &b, 80));
     }
 
     #[test]
@@ -544,21 +515,9 @@ mod tests {
         };
         let objects = [one("http", 80), one("admin", 9000)];
         let cluster = Cluster::new(&objects);
-        assert!(
-            cluster
-                .verdict(Peer::Pod(&a), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
-        assert!(
-            cluster
-                .verdict(Peer::Pod(&a), Peer::Pod(&b), 9000, "TCP")
-                .ingress
-        );
-        assert!(
-            !cluster
-                .verdict(Peer::Pod(&a), Peer::Pod(&b), 22, "TCP")
-                .ingress
-        );
+        assert!(admits_in(&cluster, &a, &b, 80));
+        assert!(admits_in(&cluster, &a, &b, 9000));
+        assert!(!admits_in(&cluster, &a, &b, 22));
     }
 
     #[test]
@@ -572,11 +531,7 @@ mod tests {
             json!({ "podSelector": { "matchLabels": { "app": "b" } } }),
         )];
         let cluster = Cluster::new(&objects);
-        assert!(
-            !cluster
-                .verdict(Peer::Pod(&a), Peer::Pod(&b), 80, "TCP")
-                .ingress
-        );
+        assert!(!admits_in(&cluster, &a, &b, 80));
         assert!(
             cluster
                 .verdict(Peer::Pod(&b), Peer::Pod(&a), 80, "TCP")
