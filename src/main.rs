@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: a render allocates and frees millions of small JSON nodes, on both cores;
+/// glibc's malloc spent a quarter of the process there (see bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     stackc::cli::main()
 }

@@ -32,9 +32,45 @@ impl Changes {
     }
 }
 
-/// Reads what is under `rendered` (within `scope`) and compares it with `tree`.
+/// Reads what is under `rendered` (within `scope`) and compares it with `tree`. Files
+/// are read on several threads, each into one reused buffer; only the old bytes of
+/// files that changed or went away are kept.
 pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
-    Ok(Changes::between(read_existing(rendered, scope)?, tree))
+    let on_disk = list_existing(rendered, scope)?;
+    let olds: Vec<Option<Vec<u8>>> = on_threads(&on_disk, |chunk| {
+        let mut buffer = Vec::new();
+        chunk
+            .iter()
+            .map(|(rel, path)| {
+                buffer.clear();
+                let mut file =
+                    std::fs::File::open(path).map_err(|e| context(e, "reading", path))?;
+                io::Read::read_to_end(&mut file, &mut buffer)
+                    .map_err(|e| context(e, "reading", path))?;
+                let same = tree.files.get(rel).is_some_and(|new| *new == buffer);
+                Ok((!same).then(|| buffer.clone()))
+            })
+            .collect()
+    })?;
+    let mut changes = Changes::default();
+    let mut existing = std::collections::BTreeSet::new();
+    for ((rel, _), old) in on_disk.into_iter().zip(olds) {
+        existing.insert(rel.clone());
+        let Some(old) = old else { continue };
+        if tree.files.contains_key(&rel) {
+            changes.changed.push(rel.clone());
+        } else {
+            changes.removed.push(rel.clone());
+        }
+        changes.old.insert(rel, old);
+    }
+    changes.added = tree
+        .files
+        .keys()
+        .filter(|path| !existing.contains(*path))
+        .cloned()
+        .collect();
+    Ok(changes)
 }
 
 /// What is on disk under `rendered` (within `scope`), as a tree.
@@ -44,36 +80,24 @@ pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
     })
 }
 
-impl Changes {
-    /// How `new` differs from `old`.
-    pub fn between(old: BTreeMap<String, Vec<u8>>, new: &RenderedTree) -> Changes {
-        let mut changes = Changes::default();
-        for (path, bytes) in &new.files {
-            match old.get(path) {
-                None => changes.added.push(path.clone()),
-                Some(before) if before != bytes => {
-                    changes.changed.push(path.clone());
-                    changes.old.insert(path.clone(), before.clone());
-                }
-                Some(_) => {}
-            }
-        }
-        for (path, before) in old {
-            if !new.files.contains_key(&path) {
-                changes.removed.push(path.clone());
-                changes.old.insert(path, before);
-            }
-        }
-        changes
-    }
+fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
+    list_existing(rendered, scope)?
+        .into_iter()
+        .map(|(rel, path)| {
+            let bytes = std::fs::read(&path).map_err(|e| context(e, "reading", &path))?;
+            Ok((rel, bytes))
+        })
+        .collect()
 }
 
-fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
+/// Every file under `rendered` (within `scope`): its `/`-separated path relative to
+/// `rendered`, and its full path, in file-name order.
+fn list_existing(rendered: &Path, scope: Scope) -> io::Result<Vec<(String, PathBuf)>> {
     let base = match scope {
         Scope::All => rendered.to_path_buf(),
         Scope::Env(env) => rendered.join(env),
     };
-    let mut files = BTreeMap::new();
+    let mut files = Vec::new();
     if !base.exists() {
         return Ok(files);
     }
@@ -90,10 +114,7 @@ fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, V
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        files.insert(
-            rel,
-            std::fs::read(entry.path()).map_err(|e| context(e, "reading", entry.path()))?,
-        );
+        files.push((rel, entry.into_path()));
     }
     Ok(files)
 }
@@ -115,9 +136,14 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     }
     let (sums, others): (Vec<_>, Vec<_>) =
         staged.files.iter().partition(|(target, _)| is_sums(target));
-    for (target, temp) in others {
-        std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))?;
-    }
+    on_threads(&others, |chunk| {
+        chunk
+            .iter()
+            .map(|(target, temp)| {
+                std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))
+            })
+            .collect()
+    })?;
     // Leftover temporary files of an interrupted render are stale, unless this render
     // staged a file under the same name (then the rename below consumes it).
     let staged_temps: std::collections::BTreeSet<&PathBuf> =
@@ -144,27 +170,47 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
 /// Writes every temporary file, on several threads: creating thousands of small files
 /// is most of a cold render, and the kernel does it in parallel.
 fn write_temps(files: &[(PathBuf, PathBuf)], contents: &[&[u8]]) -> io::Result<()> {
-    const THREADS: usize = 4;
-    let chunk = files.len().div_ceil(THREADS).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .zip(contents.chunks(chunk))
-            .map(|(files, contents)| {
-                scope.spawn(move || {
-                    files
-                        .iter()
-                        .zip(contents)
-                        .try_for_each(|((_, temp), bytes)| {
-                            std::fs::write(temp, bytes).map_err(|e| context(e, "writing", temp))
-                        })
-                })
+    let jobs: Vec<(&PathBuf, &[u8])> = files
+        .iter()
+        .map(|(_, temp)| temp)
+        .zip(contents.iter().copied())
+        .collect();
+    on_threads(&jobs, |chunk| {
+        chunk
+            .iter()
+            .map(|(temp, bytes)| {
+                std::fs::write(temp, bytes).map_err(|e| context(e, "writing", temp))
             })
+            .collect()
+    })?;
+    Ok(())
+}
+
+/// `f` over consecutive chunks of `items` on several threads (file system calls block,
+/// so more threads than cores pay); the results in order, or the first error.
+fn on_threads<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&[T]) -> io::Result<Vec<R>> + Sync,
+) -> io::Result<Vec<R>> {
+    const THREADS: usize = 4;
+    const MIN_CHUNK: usize = 64;
+    if items.len() <= MIN_CHUNK {
+        return f(items);
+    }
+    let chunk = items.len().div_ceil(THREADS).max(MIN_CHUNK);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| f(part)))
             .collect();
-        handles.into_iter().try_for_each(|h| {
-            h.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
+        let mut out = Vec::with_capacity(items.len());
+        for handle in handles {
+            let part = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            out.extend(part);
+        }
+        Ok(out)
     })
 }
 

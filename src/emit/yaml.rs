@@ -13,7 +13,7 @@ pub fn to_yaml(value: &Value) -> String {
         Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
         Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
         scalar => {
-            out.push_str(&inline(scalar));
+            write_inline(&mut out, scalar);
             out.push('\n');
         }
     }
@@ -24,17 +24,17 @@ fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-/// Writes a mapping at `indent`; with `inline_first` the first key follows a `- ` already written.
+/// Writes a mapping at `indent`; with `inline_first` the first key follows a `- ` already
+/// written. Keys come out sorted because `serde_json::Map` is a `BTreeMap` (the crate's
+/// `preserve_order` feature is off; a test below fails if anything turns it on).
 fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_first: bool) {
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
-    for (i, key) in keys.into_iter().enumerate() {
+    for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 || !inline_first {
             pad(out, indent);
         }
-        out.push_str(&string(key));
+        write_string(out, key);
         out.push(':');
-        write_nested(out, &map[key], indent);
+        write_nested(out, value, indent);
     }
 }
 
@@ -66,26 +66,33 @@ fn write_nested(out: &mut String, value: &Value, indent: usize) {
         Value::String(s) if literal_block_ok(s) => write_literal(out, s, indent + 2),
         scalar => {
             out.push(' ');
-            out.push_str(&inline(scalar));
+            write_inline(out, scalar);
             out.push('\n');
         }
     }
 }
 
-fn inline(value: &Value) -> String {
+fn write_inline(out: &mut String, value: &Value) {
     match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => string(s),
-        Value::Object(_) => "{}".into(),
-        Value::Array(_) => "[]".into(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => write_string(out, s),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
     }
 }
 
 /// A string as a plain scalar when that is unambiguous, else double-quoted.
-fn string(s: &str) -> String {
-    if plain_ok(s) { s.to_owned() } else { quoted(s) }
+fn write_string(out: &mut String, s: &str) {
+    if plain_ok(s) {
+        out.push_str(s);
+    } else {
+        write_quoted(out, s);
+    }
 }
 
 /// Words some YAML reader (1.1 or 1.2) resolves to null or a boolean.
@@ -123,8 +130,7 @@ fn plain_ok(s: &str) -> bool {
 }
 
 /// A double-quoted scalar; escapes are the subset JSON and YAML share.
-fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -133,12 +139,14 @@ fn quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if needs_escape(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if needs_escape(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 /// Control characters, and the characters YAML 1.1 treats as line breaks or a BOM.
@@ -177,6 +185,32 @@ fn write_literal(out: &mut String, s: &str, indent: usize) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn string(s: &str) -> String {
+        let mut out = String::new();
+        write_string(&mut out, s);
+        out
+    }
+
+    fn quoted(s: &str) -> String {
+        let mut out = String::new();
+        write_quoted(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn map_iteration_is_sorted() {
+        // write_map relies on this: serde_json's `preserve_order` would break it.
+        let v = json!({"zeta": 1, "Alpha": 2, "beta": 3, "alpha": 4, "a.b/c": 5});
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(
+            to_yaml(&v),
+            "Alpha: 2\na.b/c: 5\nalpha: 4\nbeta: 3\nzeta: 1\n"
+        );
+    }
 
     #[test]
     fn sorted_block_style() {

@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use crate::cidr::Cidr;
-use crate::kube::{At, items, selector_matches, str_at};
+use crate::kube::{At, items, str_at};
 
 /// A pod as policies see it: its namespace, labels and container ports.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,19 +53,323 @@ impl Verdict {
     }
 }
 
-/// The policies of a cluster and the labels of its namespaces.
+/// The policies of a cluster, read once into [`Policy`], and the labels of its
+/// namespaces.
 #[derive(Debug, Default)]
-pub struct Cluster<'a> {
+pub struct Cluster {
     /// NetworkPolicies by namespace.
-    policies: BTreeMap<String, Vec<&'a Value>>,
+    policies: BTreeMap<String, Vec<Policy>>,
     namespaces: BTreeMap<String, Map<String, Value>>,
 }
 
 const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-impl<'a> Cluster<'a> {
+/// A label selector (`matchLabels` and `matchExpressions`).
+#[derive(Debug, Clone, Default)]
+struct Selector {
+    labels: Vec<(String, Option<String>)>,
+    expressions: Vec<(String, Operator, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    /// An operator the API would reject: matches nothing.
+    Unknown,
+}
+
+impl Selector {
+    fn read(selector: &Value) -> Selector {
+        let labels = selector
+            .get("matchLabels")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned)))
+            .collect();
+        let expressions = items(selector, "/matchExpressions")
+            .map(|e| {
+                let operator = match str_at(e, "/operator") {
+                    Some("In") => Operator::In,
+                    Some("NotIn") => Operator::NotIn,
+                    Some("Exists") => Operator::Exists,
+                    Some("DoesNotExist") => Operator::DoesNotExist,
+                    _ => Operator::Unknown,
+                };
+                let values = items(e, "/values")
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                (
+                    str_at(e, "/key").unwrap_or_default().to_owned(),
+                    operator,
+                    values,
+                )
+            })
+            .collect();
+        Selector {
+            labels,
+            expressions,
+        }
+    }
+
+    /// Whether labels (looked up by `get`) satisfy the selector; `{}` selects all.
+    fn matches<'l>(&self, get: impl Fn(&str) -> Option<&'l str>) -> bool {
+        let labels_ok = self
+            .labels
+            .iter()
+            .all(|(k, v)| v.is_some() && get(k) == v.as_deref());
+        labels_ok
+            && self.expressions.iter().all(|(key, operator, values)| {
+                let has = |v: &str| values.iter().any(|x| x == v);
+                match operator {
+                    Operator::In => get(key).is_some_and(has),
+                    Operator::NotIn => get(key).is_none_or(|v| !has(v)),
+                    Operator::Exists => get(key).is_some(),
+                    Operator::DoesNotExist => get(key).is_none(),
+                    Operator::Unknown => false,
+                }
+            })
+    }
+
+    fn matches_pod(&self, pod: &Pod) -> bool {
+        self.matches(|k| pod.labels.get(k).and_then(Value::as_str))
+    }
+
+    /// The namespace this selector names by `kubernetes.io/metadata.name`, if it does.
+    fn named_namespace(&self) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == NAME_LABEL)
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// One entry of a rule's `from` or `to`.
+#[derive(Debug, Clone)]
+pub struct PeerRule {
+    kind: PeerKind,
+}
+
+#[derive(Debug, Clone)]
+enum PeerKind {
+    Block {
+        cidr: Option<Cidr>,
+        except: Vec<Cidr>,
+    },
+    Pods {
+        /// `None`: the policy's own namespace.
+        namespaces: Option<Selector>,
+        own_namespace: String,
+        pods: Option<Selector>,
+    },
+}
+
+/// Where a peer's pods may live, for indexing candidates.
+pub enum Scope<'p> {
+    /// Any address or pod anywhere.
+    Anywhere,
+    /// Pods of this one namespace.
+    Namespace(&'p str),
+}
+
+impl PeerRule {
+    fn read(peer: &Value, own_namespace: &str) -> PeerRule {
+        let kind = match peer.get("ipBlock") {
+            Some(block) => PeerKind::Block {
+                cidr: str_at(block, "/cidr").and_then(|c| Cidr::parse(c).ok()),
+                except: items(block, "/except")
+                    .filter_map(Value::as_str)
+                    .filter_map(|c| Cidr::parse(c).ok())
+                    .collect(),
+            },
+            None => PeerKind::Pods {
+                namespaces: peer.get("namespaceSelector").map(Selector::read),
+                own_namespace: own_namespace.to_owned(),
+                pods: peer.get("podSelector").map(Selector::read),
+            },
+        };
+        PeerRule { kind }
+    }
+
+    /// The namespace the peer's pods are confined to, when there is one.
+    pub fn scope(&self) -> Scope<'_> {
+        match &self.kind {
+            PeerKind::Block { .. } => Scope::Anywhere,
+            PeerKind::Pods {
+                namespaces: None,
+                own_namespace,
+                ..
+            } => Scope::Namespace(own_namespace),
+            PeerKind::Pods {
+                namespaces: Some(selector),
+                ..
+            } => selector
+                .named_namespace()
+                .map_or(Scope::Anywhere, Scope::Namespace),
+        }
+    }
+}
+
+/// One entry of a rule's `ports`.
+#[derive(Debug, Clone)]
+pub struct PortRule {
+    protocol: String,
+    port: PortSpec,
+}
+
+#[derive(Debug, Clone)]
+enum PortSpec {
+    Any,
+    Range(u16, u16),
+    Named(String),
+    /// A value the API would reject: matches nothing.
+    Invalid,
+}
+
+impl PortRule {
+    fn read(p: &Value) -> PortRule {
+        let port = match p.get("port") {
+            None => PortSpec::Any,
+            Some(Value::Number(n)) => {
+                let start = n.as_u64().and_then(|n| u16::try_from(n).ok());
+                let end = p
+                    .get("endPort")
+                    .map_or(start, |e| e.as_u64().and_then(|n| u16::try_from(n).ok()));
+                match (start, end) {
+                    (Some(start), Some(end)) => PortSpec::Range(start, end),
+                    _ => PortSpec::Invalid,
+                }
+            }
+            Some(Value::String(name)) => PortSpec::Named(name.clone()),
+            Some(_) => PortSpec::Invalid,
+        };
+        PortRule {
+            protocol: str_at(p, "/protocol").unwrap_or("TCP").to_owned(),
+            port,
+        }
+    }
+
+    fn admits(&self, to: Peer, port: u16, protocol: &str) -> bool {
+        if self.protocol != protocol {
+            return false;
+        }
+        match &self.port {
+            PortSpec::Any => true,
+            PortSpec::Range(start, end) => (*start..=*end).contains(&port),
+            PortSpec::Named(name) => match to {
+                Peer::Pod(pod) => pod.ports.iter().any(|(n, number, proto)| {
+                    n.as_deref() == Some(name.as_str()) && *number == port && proto == protocol
+                }),
+                Peer::Address(_) => false,
+            },
+            PortSpec::Invalid => false,
+        }
+    }
+}
+
+/// One ingress or egress rule: `None` peers or ports match everything.
+#[derive(Debug, Clone)]
+struct Rule {
+    peers: Option<Vec<PeerRule>>,
+    ports: Option<Vec<PortRule>>,
+}
+
+impl Rule {
+    fn read(rule: &Value, direction: Direction, namespace: &str) -> Rule {
+        let list = |key: &str| {
+            rule.get(key)
+                .and_then(Value::as_array)
+                .filter(|list| !list.is_empty())
+        };
+        Rule {
+            peers: list(direction.peers())
+                .map(|peers| peers.iter().map(|p| PeerRule::read(p, namespace)).collect()),
+            ports: list("ports").map(|ports| ports.iter().map(PortRule::read).collect()),
+        }
+    }
+}
+
+/// A NetworkPolicy as the evaluator needs it.
+#[derive(Debug, Clone)]
+struct Policy {
+    pod_selector: Selector,
+    ingress: Option<Vec<Rule>>,
+    egress: Option<Vec<Rule>>,
+}
+
+impl Policy {
+    fn read(body: &Value, namespace: &str) -> Policy {
+        let rules = |direction: Direction| -> Vec<Rule> {
+            items(body, direction.rules())
+                .map(|rule| Rule::read(rule, direction, namespace))
+                .collect()
+        };
+        let types = policy_types(body);
+        Policy {
+            pod_selector: body
+                .at("/spec/podSelector")
+                .map(Selector::read)
+                .unwrap_or_default(),
+            ingress: types
+                .contains(&"Ingress")
+                .then(|| rules(Direction::Ingress)),
+            egress: types.contains(&"Egress").then(|| rules(Direction::Egress)),
+        }
+    }
+
+    /// The rules of one direction, when the policy isolates it.
+    fn rules(&self, direction: Direction) -> Option<&[Rule]> {
+        match direction {
+            Direction::Ingress => self.ingress.as_deref(),
+            Direction::Egress => self.egress.as_deref(),
+        }
+    }
+}
+
+/// The rules that bind one pod in one direction: `None` when no policy isolates it.
+#[derive(Debug, Clone)]
+pub struct Isolation<'c> {
+    rules: Option<Vec<&'c Rule>>,
+}
+
+/// What one side lets through between two given ends, before ports.
+pub enum Opening<'c> {
+    /// Every port (not isolated, or a matching rule without `ports`).
+    All,
+    /// Only these port lists (one per matching rule); empty: nothing.
+    Ports(Vec<&'c [PortRule]>),
+}
+
+impl Isolation<'_> {
+    /// No policy binds this end (an address, or a pod no policy selects).
+    pub fn none() -> Self {
+        Isolation { rules: None }
+    }
+}
+
+impl Opening<'_> {
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Opening::Ports(lists) if lists.is_empty())
+    }
+
+    /// Whether `port`/`protocol` at destination `to` gets through.
+    pub fn admits(&self, to: Peer, port: u16, protocol: &str) -> bool {
+        match self {
+            Opening::All => true,
+            Opening::Ports(lists) => lists
+                .iter()
+                .any(|list| list.iter().any(|p| p.admits(to, port, protocol))),
+        }
+    }
+}
+
+impl Cluster {
     /// The NetworkPolicies and Namespaces among `objects` (other kinds are ignored).
-    pub fn new(objects: impl IntoIterator<Item = &'a Value>) -> Cluster<'a> {
+    pub fn new<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Cluster {
         let mut cluster = Cluster::default();
         for body in objects {
             match str_at(body, "/kind") {
@@ -75,7 +379,7 @@ impl<'a> Cluster<'a> {
                         .policies
                         .entry(namespace.to_owned())
                         .or_default()
-                        .push(body);
+                        .push(Policy::read(body, namespace));
                 }
                 Some("Namespace") => {
                     let name = str_at(body, "/metadata/name").unwrap_or_default();
@@ -92,11 +396,12 @@ impl<'a> Cluster<'a> {
         cluster
     }
 
-    /// The labels of a namespace, with the one the API server always sets.
-    fn namespace_labels(&self, name: &str) -> Map<String, Value> {
-        let mut labels = self.namespaces.get(name).cloned().unwrap_or_default();
-        labels.insert(NAME_LABEL.into(), Value::String(name.into()));
-        labels
+    /// A label of a namespace, with the one the API server always sets.
+    fn namespace_label<'s>(&'s self, namespace: &'s str, key: &str) -> Option<&'s str> {
+        if key == NAME_LABEL {
+            return Some(namespace);
+        }
+        self.namespaces.get(namespace)?.get(key)?.as_str()
     }
 
     /// May `from` connect to `to` on `port`/`protocol`?
@@ -113,104 +418,109 @@ impl<'a> Cluster<'a> {
             && self.side(Direction::Ingress, from, to, port, protocol)
     }
 
-    /// Whether the `direction` side admits the connection: egress is judged at `from`,
-    /// ingress at `to`.
     fn side(&self, direction: Direction, from: Peer, to: Peer, port: u16, protocol: &str) -> bool {
-        let (here, there) = match direction {
-            Direction::Egress => (from, to),
-            Direction::Ingress => (to, from),
+        let here = match direction {
+            Direction::Egress => from,
+            Direction::Ingress => to,
         };
-        let Peer::Pod(pod) = here else {
-            return true;
+        let isolation = match here {
+            Peer::Pod(pod) => self.isolation(pod, direction),
+            Peer::Address(_) => Isolation::none(),
         };
+        self.opening(&isolation, direction, from, to)
+            .admits(to, port, protocol)
+    }
+
+    /// The rules binding `pod` in `direction`: those of every policy selecting it
+    /// whose `policyTypes` hold the direction.
+    pub fn isolation(&self, pod: &Pod, direction: Direction) -> Isolation<'_> {
         let mut isolated = false;
-        for policy in self.selecting(pod, direction) {
-            isolated = true;
-            let admitted = items(policy, direction.rules()).any(|rule| {
-                let peers_ok = match rule.get(direction.peers()).and_then(Value::as_array) {
-                    None => true,
-                    Some(peers) if peers.is_empty() => true,
-                    Some(peers) => peers.iter().any(|p| self.peer_matches(policy, p, there)),
-                };
-                peers_ok && ports_match(rule, to, port, protocol)
-            });
-            if admitted {
-                return true;
+        let mut rules = Vec::new();
+        for policy in self.policies.get(&pod.namespace).into_iter().flatten() {
+            if let Some(list) = policy.rules(direction)
+                && policy.pod_selector.matches_pod(pod)
+            {
+                isolated = true;
+                rules.extend(list);
             }
         }
-        !isolated
+        Isolation {
+            rules: isolated.then_some(rules),
+        }
     }
 
-    /// The policies that select `pod` for `direction`.
-    fn selecting<'s>(
-        &'s self,
-        pod: &'s Pod,
+    /// What the `direction` side (whose binding rules are `isolation`: those of `from`
+    /// for egress, of `to` for ingress) lets through from `from` to `to`, before ports.
+    pub fn opening<'c>(
+        &self,
+        isolation: &Isolation<'c>,
         direction: Direction,
-    ) -> impl Iterator<Item = &'a Value> + 's {
-        let here = self
-            .policies
-            .get(&pod.namespace)
-            .map_or(&[][..], Vec::as_slice);
-        here.iter().copied().filter(move |policy| {
-            selector_matches(
-                policy.at("/spec/podSelector").unwrap_or(&Value::Null),
-                Some(&pod.labels),
-            ) && policy_types(policy).contains(&direction.name())
-        })
-    }
-
-    /// Who `pod` may talk to (egress) or hear from (ingress), before ports: everyone
-    /// when it is not isolated in that direction or a rule names no peer, else the
-    /// peers of its rules as (policy, peer). A pruning aid: a connection outside this
-    /// set is denied whatever the port.
-    pub fn reach(&self, pod: &Pod, direction: Direction) -> Reach<'a> {
-        let mut peers = Vec::new();
-        let mut isolated = false;
-        for policy in self.selecting(pod, direction) {
-            isolated = true;
-            for rule in items(policy, direction.rules()) {
-                match rule.get(direction.peers()).and_then(Value::as_array) {
-                    Some(list) if !list.is_empty() => {
-                        peers.extend(list.iter().map(|peer| (policy, peer)));
-                    }
-                    _ => return Reach::Everyone,
+        from: Peer,
+        to: Peer,
+    ) -> Opening<'c> {
+        let Some(rules) = &isolation.rules else {
+            return Opening::All;
+        };
+        let there = match direction {
+            Direction::Egress => to,
+            Direction::Ingress => from,
+        };
+        let mut lists = Vec::new();
+        for rule in rules {
+            let peers_ok = rule
+                .peers
+                .as_ref()
+                .is_none_or(|peers| peers.iter().any(|p| self.peer_matches(p, there)));
+            if peers_ok {
+                match &rule.ports {
+                    None => return Opening::All,
+                    Some(ports) => lists.push(ports.as_slice()),
                 }
             }
         }
-        if isolated {
-            Reach::Peers(peers)
-        } else {
-            Reach::Everyone
-        }
+        Opening::Ports(lists)
     }
 
-    /// Whether `peer` of `policy` selects `other`.
-    pub fn peer_matches(&self, policy: &Value, peer: &Value, other: Peer) -> bool {
-        if let Some(block) = peer.get("ipBlock") {
-            return ip_block_matches(block, other);
+    /// Who an isolated pod may talk to (egress) or hear from (ingress), before ports:
+    /// `None` (everyone) when it is not isolated or a rule names no peer, else the peers
+    /// of its rules. A pruning aid: a connection outside this set is denied whatever
+    /// the port.
+    pub fn reach<'c>(&self, isolation: &Isolation<'c>) -> Option<Vec<&'c PeerRule>> {
+        let mut peers = Vec::new();
+        for rule in isolation.rules.as_ref()? {
+            peers.extend(rule.peers.as_ref()?);
         }
-        let Peer::Pod(pod) = other else {
-            return false;
-        };
-        let namespace_ok = match peer.get("namespaceSelector") {
-            Some(selector) => {
-                selector_matches(selector, Some(&self.namespace_labels(&pod.namespace)))
+        Some(peers)
+    }
+
+    /// Whether `peer` selects `other`.
+    pub fn peer_matches(&self, peer: &PeerRule, other: Peer) -> bool {
+        match &peer.kind {
+            PeerKind::Block { cidr, except } => {
+                let Some(cidr) = cidr else { return false };
+                match other {
+                    Peer::Address(ip) => {
+                        cidr.contains(ip) && !except.iter().any(|e| e.contains(ip))
+                    }
+                    Peer::Pod(_) => cidr.is_everything() && except.is_empty(),
+                }
             }
-            None => str_at(policy, "/metadata/namespace") == Some(pod.namespace.as_str()),
-        };
-        let pod_ok = peer
-            .get("podSelector")
-            .is_none_or(|selector| selector_matches(selector, Some(&pod.labels)));
-        namespace_ok && pod_ok
+            PeerKind::Pods {
+                namespaces,
+                own_namespace,
+                pods,
+            } => {
+                let Peer::Pod(pod) = other else {
+                    return false;
+                };
+                let namespace_ok = match namespaces {
+                    Some(selector) => selector.matches(|k| self.namespace_label(&pod.namespace, k)),
+                    None => *own_namespace == pod.namespace,
+                };
+                namespace_ok && pods.as_ref().is_none_or(|s| s.matches_pod(pod))
+            }
+        }
     }
-}
-
-/// What [`Cluster::reach`] found.
-#[derive(Debug)]
-pub enum Reach<'a> {
-    Everyone,
-    /// (policy, peer) of every rule that could admit a connection.
-    Peers(Vec<(&'a Value, &'a Value)>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,13 +530,6 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn name(self) -> &'static str {
-        match self {
-            Direction::Ingress => "Ingress",
-            Direction::Egress => "Egress",
-        }
-    }
-
     fn rules(self) -> &'static str {
         match self {
             Direction::Ingress => "/spec/ingress",
@@ -249,52 +552,6 @@ fn policy_types(policy: &Value) -> Vec<&str> {
         None if policy.at("/spec/egress").is_some() => vec!["Ingress", "Egress"],
         None => vec!["Ingress"],
     }
-}
-
-fn ip_block_matches(block: &Value, other: Peer) -> bool {
-    let Some(cidr) = str_at(block, "/cidr").and_then(|c| Cidr::parse(c).ok()) else {
-        return false;
-    };
-    let excepted = |ip: IpAddr| {
-        items(block, "/except")
-            .filter_map(Value::as_str)
-            .filter_map(|c| Cidr::parse(c).ok())
-            .any(|e| e.contains(ip))
-    };
-    match other {
-        Peer::Address(ip) => cidr.contains(ip) && !excepted(ip),
-        Peer::Pod(_) => cidr.is_everything() && items(block, "/except").next().is_none(),
-    }
-}
-
-/// Whether a rule's `ports` admit `port`/`protocol` at destination `to`.
-fn ports_match(rule: &Value, to: Peer, port: u16, protocol: &str) -> bool {
-    let ports = match rule.get("ports").and_then(Value::as_array) {
-        None => return true,
-        Some(ports) if ports.is_empty() => return true,
-        Some(ports) => ports,
-    };
-    ports.iter().any(|p| {
-        let rule_protocol = str_at(p, "/protocol").unwrap_or("TCP");
-        if rule_protocol != protocol {
-            return false;
-        }
-        match p.get("port") {
-            None => true,
-            Some(Value::Number(n)) => {
-                let start = n.as_u64().unwrap_or(0);
-                let end = p.get("endPort").and_then(Value::as_u64).unwrap_or(start);
-                (start..=end).contains(&u64::from(port))
-            }
-            Some(Value::String(name)) => match to {
-                Peer::Pod(pod) => pod.ports.iter().any(|(n, number, proto)| {
-                    n.as_deref() == Some(name.as_str()) && *number == port && proto == protocol
-                }),
-                Peer::Address(_) => false,
-            },
-            Some(_) => false,
-        }
-    })
 }
 
 /// The pods a workload object runs, as policies see them (`None` for other kinds).

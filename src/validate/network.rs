@@ -4,13 +4,11 @@
 //! connection when an edge of `crate::graph` declares it, and deny it when none does.
 //! Runs on every render; a violation names both ends and the port.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use super::netpol::{self, Cluster, Direction, Peer, Pod, pod_of};
-use crate::build::network::NAMESPACE_NAME_LABEL;
+use super::netpol::{Cluster, Direction, Isolation, Opening, Peer, Pod, Scope, pod_of};
 use crate::graph::{self, Edge, Endpoint, Graph};
-use crate::kube::At;
 use crate::object::Object;
 
 /// One way the policies and the graph disagree.
@@ -69,30 +67,23 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
     let cluster = Cluster::new(objects.iter().map(|o| &o.body));
     let actors = actors(objects, graph);
     let ports = ports_in_play(&actors, &graph.edges);
-    // Per actor, the edges that may start at it.
-    let from_edges: Vec<Vec<&Edge>> = actors
-        .iter()
-        .map(|a| {
-            graph
-                .edges
-                .iter()
-                .filter(|e| covers(&e.from, a) != Expect::Never)
-                .collect()
-        })
-        .collect();
+    let edges = EdgesTo::index(&graph.edges);
+    let sides = Sides::of(&cluster, &actors);
     let mut denied: BTreeMap<(usize, usize, &'static str), Vec<String>> = BTreeMap::new();
     let mut undeclared: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
     // Declared connections must be admitted.
     for (i, j) in declared_pairs(&actors, &graph.edges) {
         let (from, to) = (&actors[i], &actors[j]);
+        let egress = sides.opening(&cluster, &actors, Direction::Egress, i, j);
+        let ingress = sides.opening(&cluster, &actors, Direction::Ingress, i, j);
+        let towards = edges.to(to);
         for &(port, protocol) in &ports {
-            if expectation(from, to, port, protocol, &from_edges[i]) != Expect::Must {
+            if expectation(from, to, port, protocol, &towards) != Expect::Must {
                 continue;
             }
-            let verdict = cluster.verdict(from.peer(), to.peer(), port, protocol);
-            let side = if !verdict.egress {
+            let side = if !egress.admits(to.peer(), port, protocol) {
                 "egress"
-            } else if !verdict.ingress {
+            } else if !ingress.admits(to.peer(), port, protocol) {
                 "ingress"
             } else {
                 continue;
@@ -105,7 +96,7 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
     }
     // Anything else must be denied. Only pairs each side's rules could admit are
     // evaluated port by port; any other pair is denied whatever the port.
-    let reach = Reach::of(&cluster, &actors);
+    let reach = Reach::of(&cluster, &actors, &sides);
     for (i, from) in actors.iter().enumerate() {
         for j in reach.candidates(i) {
             let to = &actors[j];
@@ -115,10 +106,19 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
             if !ours || both_addresses || !reach.hears(j, i) {
                 continue;
             }
+            let egress = sides.opening(&cluster, &actors, Direction::Egress, i, j);
+            if egress.is_closed() {
+                continue;
+            }
+            let ingress = sides.opening(&cluster, &actors, Direction::Ingress, i, j);
+            if ingress.is_closed() {
+                continue;
+            }
+            let towards = edges.to(to);
             for &(port, protocol) in &ports {
-                let allowed = cluster.allows(from.peer(), to.peer(), port, protocol);
-                if allowed && expectation(from, to, port, protocol, &from_edges[i]) == Expect::Never
-                {
+                let allowed = egress.admits(to.peer(), port, protocol)
+                    && ingress.admits(to.peer(), port, protocol);
+                if allowed && expectation(from, to, port, protocol, &towards) == Expect::Never {
                     undeclared
                         .entry((i, j))
                         .or_default()
@@ -158,31 +158,129 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
     problems
 }
 
+/// The edges by the graph name of the pods they lead to, and those leading to
+/// addresses (which may concern any actor).
+struct EdgesTo<'g> {
+    by_name: HashMap<&'g str, Vec<&'g Edge>>,
+    to_addresses: Vec<&'g Edge>,
+}
+
+impl<'g> EdgesTo<'g> {
+    fn index(edges: &'g [Edge]) -> EdgesTo<'g> {
+        let mut index = EdgesTo {
+            by_name: HashMap::new(),
+            to_addresses: Vec::new(),
+        };
+        for edge in edges {
+            match &edge.to {
+                Endpoint::Workload(w) => index.by_name.entry(&w.name).or_default().push(edge),
+                Endpoint::Pods { name, .. } => index.by_name.entry(name).or_default().push(edge),
+                Endpoint::Addresses { .. } => index.to_addresses.push(edge),
+            }
+        }
+        index
+    }
+
+    /// The edges that may end at `to`.
+    fn to(&self, to: &Actor) -> Vec<&'g Edge> {
+        let named = to
+            .graph_name
+            .as_deref()
+            .and_then(|name| self.by_name.get(name))
+            .map_or(&[][..], Vec::as_slice);
+        named.iter().chain(&self.to_addresses).copied().collect()
+    }
+}
+
+/// Per actor, the policy rules binding it in each direction (addresses: none).
+struct Sides<'c> {
+    egress: Vec<Isolation<'c>>,
+    ingress: Vec<Isolation<'c>>,
+}
+
+impl<'c> Sides<'c> {
+    fn of(cluster: &'c Cluster, actors: &[Actor]) -> Sides<'c> {
+        let side = |direction: Direction| {
+            actors
+                .iter()
+                .map(|a| match &a.end {
+                    End::Pod(pod) => cluster.isolation(pod, direction),
+                    End::Address(_) => Isolation::none(),
+                })
+                .collect()
+        };
+        Sides {
+            egress: side(Direction::Egress),
+            ingress: side(Direction::Ingress),
+        }
+    }
+
+    fn get(&self, direction: Direction, k: usize) -> &Isolation<'c> {
+        match direction {
+            Direction::Egress => &self.egress[k],
+            Direction::Ingress => &self.ingress[k],
+        }
+    }
+
+    /// What the `direction` side lets through from actor `i` to actor `j`.
+    fn opening(
+        &self,
+        cluster: &Cluster,
+        actors: &[Actor],
+        direction: Direction,
+        i: usize,
+        j: usize,
+    ) -> Opening<'c> {
+        let here = match direction {
+            Direction::Egress => i,
+            Direction::Ingress => j,
+        };
+        cluster.opening(
+            self.get(direction, here),
+            direction,
+            actors[i].peer(),
+            actors[j].peer(),
+        )
+    }
+}
+
 /// The pairs some edge (or DNS) declares, at the `Must` level for some port.
 fn declared_pairs(actors: &[Actor], edges: &[Edge]) -> Vec<(usize, usize)> {
-    let mut pairs = Vec::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut addresses = Vec::new();
+    for (k, actor) in actors.iter().enumerate() {
+        match (&actor.end, actor.graph_name.as_deref()) {
+            (End::Pod(_), Some(name)) => by_name.entry(name).or_default().push(k),
+            (End::Pod(_), None) => {}
+            (End::Address(_), _) => addresses.push(k),
+        }
+    }
+    let named = |name: &str| by_name.get(name).cloned().unwrap_or_default();
     let matching = |end: &Endpoint| -> Vec<usize> {
-        (0..actors.len())
-            .filter(|&k| match end {
-                Endpoint::Addresses { destinations, .. } if !destinations.is_empty() => {
-                    match actors[k].end {
-                        End::Address(ip) => destinations.iter().any(|d| d.cidr.contains(ip)),
-                        End::Pod(_) => false,
-                    }
-                }
-                _ => covers(end, &actors[k]) == Expect::Must,
-            })
-            .collect()
+        match end {
+            Endpoint::Workload(w) => named(&w.name),
+            Endpoint::Pods { name, .. } => named(name),
+            Endpoint::Addresses { destinations, .. } if destinations.is_empty() => {
+                addresses.clone()
+            }
+            Endpoint::Addresses { destinations, .. } => addresses
+                .iter()
+                .copied()
+                .filter(|&k| match actors[k].end {
+                    End::Address(ip) => destinations.iter().any(|d| d.cidr.contains(ip)),
+                    End::Pod(_) => false,
+                })
+                .collect(),
+        }
     };
+    let mut pairs = Vec::new();
     for edge in edges {
         let tos = matching(&edge.to);
         for i in matching(&edge.from) {
             pairs.extend(tos.iter().map(|&j| (i, j)));
         }
     }
-    let dns: Vec<usize> = (0..actors.len())
-        .filter(|&k| actors[k].graph_name.as_deref() == Some("kube-dns"))
-        .collect();
+    let dns = named("kube-dns");
     for (i, actor) in actors.iter().enumerate() {
         if actor.in_stack {
             pairs.extend(dns.iter().map(|&j| (i, j)));
@@ -201,50 +299,33 @@ struct Reach {
 }
 
 impl Reach {
-    fn of(cluster: &Cluster, actors: &[Actor]) -> Reach {
-        let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    fn of(cluster: &Cluster, actors: &[Actor], sides: &Sides) -> Reach {
+        let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
         for (k, actor) in actors.iter().enumerate() {
             if let End::Pod(pod) = &actor.end {
                 by_namespace.entry(&pod.namespace).or_default().push(k);
             }
         }
         let all: Vec<usize> = (0..actors.len()).collect();
-        let set = |actor: &Actor, direction: Direction| -> Option<BTreeSet<usize>> {
-            let End::Pod(pod) = &actor.end else {
-                return None;
-            };
-            let peers = match cluster.reach(pod, direction) {
-                netpol::Reach::Everyone => return None,
-                netpol::Reach::Peers(peers) => peers,
-            };
+        let set = |isolation: &Isolation| -> Option<BTreeSet<usize>> {
             let mut out = BTreeSet::new();
-            for (policy, peer) in peers {
-                let named = peer
-                    .at("/namespaceSelector/matchLabels")
-                    .and_then(|labels| labels.get(NAMESPACE_NAME_LABEL))
-                    .and_then(serde_json::Value::as_str);
-                let candidates: &[usize] = if peer.get("ipBlock").is_some() {
-                    &all
-                } else if let Some(ns) = named {
-                    by_namespace.get(ns).map_or(&[], Vec::as_slice)
-                } else if peer.get("namespaceSelector").is_some() {
-                    &all
-                } else {
-                    let ns = crate::kube::str_at(policy, "/metadata/namespace").unwrap_or("");
-                    by_namespace.get(ns).map_or(&[], Vec::as_slice)
+            for peer in cluster.reach(isolation)? {
+                let candidates: &[usize] = match peer.scope() {
+                    Scope::Anywhere => &all,
+                    Scope::Namespace(ns) => by_namespace.get(ns).map_or(&[], Vec::as_slice),
                 };
                 out.extend(
                     candidates
                         .iter()
                         .copied()
-                        .filter(|&k| cluster.peer_matches(policy, peer, actors[k].peer())),
+                        .filter(|&k| cluster.peer_matches(peer, actors[k].peer())),
                 );
             }
             Some(out)
         };
         Reach {
-            out: actors.iter().map(|a| set(a, Direction::Egress)).collect(),
-            heard: actors.iter().map(|a| set(a, Direction::Ingress)).collect(),
+            out: sides.egress.iter().map(set).collect(),
+            heard: sides.ingress.iter().map(set).collect(),
             all,
         }
     }
@@ -271,15 +352,20 @@ fn actors(objects: &[Object], graph: &Graph) -> Vec<Actor> {
         .filter_map(|o| pod_of(&o.body).map(|pod| (o, pod)))
         .collect();
     let mut claimed = vec![false; rendered.len()];
+    let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, (_, pod)) in rendered.iter().enumerate() {
+        by_namespace.entry(&pod.namespace).or_default().push(k);
+    }
     let mut out = Vec::new();
     for w in &graph.workloads {
         let mut found = false;
-        for (k, (object, pod)) in rendered.iter().enumerate() {
+        for &k in by_namespace.get(w.namespace.as_str()).into_iter().flatten() {
+            let (object, pod) = &rendered[k];
             let selects = w
                 .selector
                 .iter()
                 .all(|(key, v)| pod.labels.get(key).and_then(|l| l.as_str()) == Some(v));
-            if pod.namespace == w.namespace && selects {
+            if selects {
                 claimed[k] = true;
                 found = true;
                 out.push(Actor {
@@ -445,7 +531,7 @@ fn covers(end: &Endpoint, actor: &Actor) -> Expect {
 }
 
 /// What the graph says about `from` -> `to` on `port`/`protocol`, given the edges that
-/// may start at `from`.
+/// may end at `to`.
 fn expectation(from: &Actor, to: &Actor, port: u16, protocol: &str, edges: &[&Edge]) -> Expect {
     let dns = to.graph_name.as_deref() == Some("kube-dns")
         && !matches!(to.end, End::Address(_))

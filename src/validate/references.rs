@@ -97,10 +97,16 @@ type Workload<'a> = (&'a Object, &'a Value, Option<&'a Map<String, Value>>);
 /// Every broken reference in `objects`.
 pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
     let index = Index::new(objects);
-    let workloads: Vec<Workload> = objects
-        .iter()
-        .filter_map(|o| pod_template(o).map(|(spec, labels)| (o, spec, labels)))
-        .collect();
+    // Workloads by namespace: selectors only ever look within their own.
+    let mut workloads: HashMap<Option<&str>, Vec<Workload>> = HashMap::new();
+    for o in objects {
+        if let Some((spec, labels)) = pod_template(o) {
+            workloads
+                .entry(o.namespace.as_deref())
+                .or_default()
+                .push((o, spec, labels));
+        }
+    }
     let mut problems = Vec::new();
     let mut report =
         |object: &'a Object, code: &'static str, message: String, help: &'static str| {
@@ -115,8 +121,10 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
         let ns = object.namespace.as_deref();
         let selected = |selector: &Map<String, Value>| -> Vec<&Value> {
             workloads
-                .iter()
-                .filter(|(w, _, labels)| w.namespace.as_deref() == ns && matches(selector, *labels))
+                .get(&ns)
+                .into_iter()
+                .flatten()
+                .filter(|(_, _, labels)| matches(selector, *labels))
                 .map(|(_, spec, _)| *spec)
                 .collect()
         };
