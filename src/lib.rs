@@ -16,6 +16,7 @@ pub mod kube;
 pub mod load;
 pub mod model;
 pub mod object;
+pub mod parallel;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;

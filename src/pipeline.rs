@@ -43,7 +43,7 @@ pub fn plans(
     sources: &mut SourceMap,
 ) -> Result<Vec<(EnvStack, Plan)>, Failure> {
     let (envs, mut diags) = load::load(root, only, sources)?;
-    let checked = parallel(&envs, crate::check::check);
+    let checked = crate::parallel::map(&envs, crate::check::check);
     let mut plans = Vec::new();
     for (env, result) in envs.into_iter().zip(checked) {
         match result {
@@ -121,9 +121,11 @@ pub fn compile(
     let mut diags = Vec::new();
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
-    let results = parallel(&plans, |(env, plan)| {
-        let checked = build_and_check(env, plan);
+    let results = crate::parallel::map(&plans, |(env, plan)| {
+        let mut checked = build_and_check(env, plan);
         let rendered = emit::emit(&plan.env, &checked.objects);
+        // Freed now, while other environments are still being built: peak memory.
+        checked.objects = Vec::new();
         (checked, rendered)
     });
     for (checked, rendered) in results {
@@ -142,39 +144,4 @@ pub fn compile(
         tree,
         warnings: diags,
     })
-}
-
-/// `f` over every item, on all cores (environments are independent); results in order.
-fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len());
-    if workers <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
 }

@@ -32,45 +32,9 @@ impl Changes {
     }
 }
 
-/// Reads what is under `rendered` (within `scope`) and compares it with `tree`. Files
-/// are read on several threads, each into one reused buffer; only the old bytes of
-/// files that changed or went away are kept.
+/// Reads what is under `rendered` (within `scope`) and compares it with `tree`.
 pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
-    let on_disk = list_existing(rendered, scope)?;
-    let olds: Vec<Option<Vec<u8>>> = on_threads(&on_disk, |chunk| {
-        let mut buffer = Vec::new();
-        chunk
-            .iter()
-            .map(|(rel, path)| {
-                buffer.clear();
-                let mut file =
-                    std::fs::File::open(path).map_err(|e| context(e, "reading", path))?;
-                io::Read::read_to_end(&mut file, &mut buffer)
-                    .map_err(|e| context(e, "reading", path))?;
-                let same = tree.files.get(rel).is_some_and(|new| *new == buffer);
-                Ok((!same).then(|| buffer.clone()))
-            })
-            .collect()
-    })?;
-    let mut changes = Changes::default();
-    let mut existing = std::collections::BTreeSet::new();
-    for ((rel, _), old) in on_disk.into_iter().zip(olds) {
-        existing.insert(rel.clone());
-        let Some(old) = old else { continue };
-        if tree.files.contains_key(&rel) {
-            changes.changed.push(rel.clone());
-        } else {
-            changes.removed.push(rel.clone());
-        }
-        changes.old.insert(rel, old);
-    }
-    changes.added = tree
-        .files
-        .keys()
-        .filter(|path| !existing.contains(*path))
-        .cloned()
-        .collect();
-    Ok(changes)
+    Ok(Changes::between(read_existing(rendered, scope)?, tree))
 }
 
 /// What is on disk under `rendered` (within `scope`), as a tree.
@@ -80,14 +44,40 @@ pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
     })
 }
 
-fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
-    list_existing(rendered, scope)?
-        .into_iter()
-        .map(|(rel, path)| {
-            let bytes = std::fs::read(&path).map_err(|e| context(e, "reading", &path))?;
-            Ok((rel, bytes))
-        })
-        .collect()
+impl Changes {
+    /// How `new` differs from `old` (what is on disk), keeping the old bytes of what
+    /// changed or went away.
+    pub fn between(old: BTreeMap<String, Vec<u8>>, new: &RenderedTree) -> Changes {
+        let mut changes = Changes::default();
+        for (path, bytes) in &new.files {
+            match old.get(path) {
+                None => changes.added.push(path.clone()),
+                Some(before) if before != bytes => changes.changed.push(path.clone()),
+                Some(_) => {}
+            }
+        }
+        for (path, before) in old {
+            if !new.files.contains_key(&path) {
+                changes.removed.push(path.clone());
+                changes.old.insert(path, before);
+            } else if changes.changed.binary_search(&path).is_ok() {
+                changes.old.insert(path, before);
+            }
+        }
+        changes
+    }
+}
+
+/// Every file under `rendered` (within `scope`) and its bytes, read on several threads.
+pub fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
+    let files = list_existing(rendered, scope)?;
+    let bytes = on_threads(&files, |chunk| {
+        chunk
+            .iter()
+            .map(|(_, path)| std::fs::read(path).map_err(|e| context(e, "reading", path)))
+            .collect()
+    })?;
+    Ok(files.into_iter().map(|(rel, _)| rel).zip(bytes).collect())
 }
 
 /// Every file under `rendered` (within `scope`): its `/`-separated path relative to

@@ -50,42 +50,65 @@ pub fn load(
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<(Vec<EnvStack>, Vec<Diagnostic>), LoadError> {
-    let base = read_toml(root, STACK_FILE, sources)?;
+    // Read every file first; then parse them all at once, on all cores.
+    let base_file = read_file(root, STACK_FILE, sources)?;
     let found = discover_environments(root)?;
-    let order = environment_order(&base, &found)?;
-    let selected: Vec<&String> = match only {
-        None => order.iter().collect(),
-        Some(env) => match order.iter().find(|e| e.as_str() == env) {
-            Some(e) => vec![e],
-            None => {
-                return Err(LoadError::Io(format!(
-                    "no environment `{env}` (environments: {})",
-                    order.join(", ")
-                )));
-            }
-        },
-    };
-    let mut diags = Vec::new();
-    let mut envs = Vec::new();
     let modules = std::sync::Arc::new(modules::read(root, sources)?);
-    for env in selected {
-        let overlay = match read_toml(root, &format!("{ENV_DIR}/{env}.toml"), sources) {
-            Ok(overlay) => overlay,
-            Err(LoadError::Stack(more)) => {
-                diags.extend(more);
-                continue;
-            }
-            Err(io) => return Err(io),
-        };
+    let mut files = vec![base_file];
+    for env in found
+        .iter()
+        .filter(|e| only.is_none_or(|o| o == e.as_str()))
+    {
+        files.push(read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources)?);
+    }
+    let shared: &SourceMap = sources;
+    let mut parsed = crate::parallel::map(&files, |&file| parse_toml(shared, file)).into_iter();
+    let base = parsed.next().expect("stack.toml was read")?;
+    let mut overlays: std::collections::BTreeMap<&str, Result<Node, LoadError>> = found
+        .iter()
+        .filter(|e| only.is_none_or(|o| o == e.as_str()))
+        .map(String::as_str)
+        .zip(parsed)
+        .collect();
+    let order = environment_order(&base, &found)?;
+    if let Some(env) = only
+        && !order.iter().any(|e| e == env)
+    {
+        return Err(LoadError::Io(format!(
+            "no environment `{env}` (environments: {})",
+            order.join(", ")
+        )));
+    }
+    let mut diags = Vec::new();
+    let mut selected = Vec::new();
+    for env in order
+        .iter()
+        .filter(|e| only.is_none_or(|o| o == e.as_str()))
+    {
+        match overlays.remove(env.as_str()) {
+            Some(Ok(overlay)) => selected.push((env, overlay)),
+            Some(Err(LoadError::Stack(more))) => diags.extend(more),
+            Some(Err(io)) => return Err(io),
+            // Listed without a file: environment_order reported it.
+            None => {}
+        }
+    }
+    let merged = crate::parallel::map(&selected, |(env, overlay)| {
         let mut tree = base.clone();
-        tree::merge(&mut tree, overlay);
-        if let Some(stack) = sections::read_stack(&tree, &mut diags) {
-            let sops_files = read_sops_files(root, env)?;
+        tree::merge(&mut tree, overlay.clone());
+        let mut diags = Vec::new();
+        let stack = sections::read_stack(&tree, &mut diags);
+        (*env, tree, stack, diags)
+    });
+    let mut envs = Vec::new();
+    for (env, tree, stack, more) in merged {
+        diags.extend(more);
+        if let Some(stack) = stack {
             envs.push(EnvStack {
                 name: env.clone(),
                 stack,
                 tree,
-                sops_files,
+                sops_files: read_sops_files(root, env)?,
                 modules: modules.clone(),
             });
         }
@@ -93,8 +116,8 @@ pub fn load(
     Ok((envs, crate::diag::dedup(diags)))
 }
 
-/// Reads and parses one TOML file into a provenance tree.
-fn read_toml(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<Node, LoadError> {
+/// Reads one file of the stack into the source map.
+fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId, LoadError> {
     let text = root.read(rel).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound && rel == STACK_FILE {
             LoadError::Io(match root {
@@ -111,7 +134,11 @@ fn read_toml(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<Node, 
             LoadError::Io(format!("cannot read {}: {e}", root.display(rel)))
         }
     })?;
-    let file = sources.add(root.display(rel), text);
+    Ok(sources.add(root.display(rel), text))
+}
+
+/// Parses one TOML file into a provenance tree.
+fn parse_toml(sources: &SourceMap, file: FileId) -> Result<Node, LoadError> {
     let text = &sources.file(file).text;
     match toml::de::DeTable::parse(text) {
         Ok(doc) => {

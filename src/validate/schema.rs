@@ -51,20 +51,8 @@ pub fn prepare<'a>(kinds: impl IntoIterator<Item = (&'a str, &'a str)>) {
         })
         .filter(|(_, _, e)| e.validator.get().is_none())
         .collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(entries.len());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some((v, k, e)) =
-                    entries.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                {
-                    e.validator.get_or_init(|| compile(v, k, &e.source));
-                }
-            });
-        }
+    crate::parallel::map(&entries, |(v, k, e)| {
+        e.validator.get_or_init(|| compile(v, k, &e.source));
     });
 }
 
