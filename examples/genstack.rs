@@ -161,12 +161,6 @@ secret = "flux-system"
 [defaults]
 namespace = "team-00"
 resources = {{ requests = {{ cpu = "100m", memory = "128Mi" }}, limits = {{ memory = "256Mi" }} }}
-
-# Apps do not derive NetworkPolicies yet (issue 6); the kustomize tree has none either.
-[[policy.waive]]
-rule = "default-deny-network-policy"
-object = "Deployment/*/*"
-reason = "benchmark stack: no NetworkPolicies on either side of the comparison"
 "#,
         n = apps.len()
     );
@@ -264,8 +258,9 @@ fn write_kustomize_base(dir: &Path, apps: &[App]) {
         );
     }
     write(&dir.join("namespaces.yaml"), &ns_yaml);
+    write(&dir.join("networkpolicies.yaml"), &network_policies(apps));
     let mut kustomization = String::from(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespaces.yaml\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespaces.yaml\n  - networkpolicies.yaml\n",
     );
     for app in apps {
         let rel = format!("{}/{}.yaml", app.namespace, app.name);
@@ -273,6 +268,49 @@ fn write_kustomize_base(dir: &Path, apps: &[App]) {
         write(&dir.join(&rel), &base_app(app, apps));
     }
     write(&dir.join("kustomization.yaml"), &kustomization);
+}
+
+/// The NetworkPolicies stackc derives for the same apps: per namespace default-deny and
+/// DNS egress, per `uses` edge an egress policy at the consumer and an ingress policy at
+/// the provider.
+fn network_policies(apps: &[App]) -> String {
+    let meta = |name: &str, ns: &str| {
+        format!(
+            "metadata:\n  labels:\n    app.kubernetes.io/managed-by: stackc\n    app.kubernetes.io/part-of: {STACK}\n  name: {name}\n  namespace: {ns}\n"
+        )
+    };
+    let mut out = String::new();
+    let mut namespaces: Vec<&str> = apps.iter().map(|a| a.namespace.as_str()).collect();
+    namespaces.dedup();
+    for ns in namespaces {
+        let _ = write!(
+            out,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n{}spec:\n  podSelector: {{}}\n  policyTypes:\n    - Ingress\n    - Egress\n",
+            meta("default-deny", ns)
+        );
+        let _ = write!(
+            out,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n{}spec:\n  egress:\n    - ports:\n        - port: 53\n          protocol: UDP\n        - port: 53\n          protocol: TCP\n      to:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: kube-system\n          podSelector:\n            matchLabels:\n              k8s-app: kube-dns\n  podSelector: {{}}\n  policyTypes:\n    - Egress\n",
+            meta("allow-dns", ns)
+        );
+    }
+    for app in apps {
+        let Some(uses) = &app.uses else { continue };
+        let name = format!("{}-to-{uses}", app.name);
+        let _ = write!(
+            out,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n{}spec:\n  egress:\n    - ports:\n        - port: 8080\n          protocol: TCP\n      to:\n        - podSelector:\n            matchLabels:\n              app.kubernetes.io/name: {uses}\n              app.kubernetes.io/part-of: {STACK}\n  podSelector:\n    matchLabels:\n{}  policyTypes:\n    - Egress\n",
+            meta(&format!("egress-{name}"), &app.namespace),
+            selector(app, "      "),
+        );
+        let _ = write!(
+            out,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n{}spec:\n  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n{}      ports:\n        - port: http\n          protocol: TCP\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: {uses}\n      app.kubernetes.io/part-of: {STACK}\n  policyTypes:\n    - Ingress\n",
+            meta(&format!("ingress-{name}"), &app.namespace),
+            selector(app, "              "),
+        );
+    }
+    out
 }
 
 fn base_app(app: &App, apps: &[App]) -> String {
