@@ -97,8 +97,10 @@ w(f"- date: {machine.get('date', '?')}, stackc commit `{machine.get('commit', '?
 w(f"- machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores")
 w(f"- {machine.get('rustc', '?')}, hyperfine {machine.get('hyperfine', '?')}, {machine.get('kubectl', '').strip()}")
 w("- workload: N generic apps × 3 environments (dev, staging, prod), 10 apps per namespace;")
-w("  per app ServiceAccount, ConfigMap, Service, Deployment, HPA, plus a PodDisruptionBudget in prod")
-w("  (`examples/genstack.rs`). Whole process, wall clock, warm page cache.")
+w("  per app ServiceAccount, ConfigMap, Service, Deployment, HPA, plus a PodDisruptionBudget in prod;")
+w("  NetworkPolicies from the dependency graph (per namespace default-deny and DNS, per `uses` edge")
+w("  an egress and an ingress policy), proven on every render (`examples/genstack.rs`).")
+w("  Whole process, wall clock, warm page cache.")
 w("")
 
 # --- stackc ---
