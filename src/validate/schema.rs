@@ -26,33 +26,83 @@ pub fn validate(object: &Value) -> Option<Vec<SchemaError>> {
     let validator = entry
         .validator
         .get_or_init(|| compile(api_version, kind, &entry.source));
-    let errors = validator
+    let mut errors: Vec<SchemaError> = validator
         .iter_errors(object)
-        .map(|e| SchemaError {
-            path: match e.instance_path().as_str() {
-                "" => "/".to_owned(),
-                path => path.to_owned(),
-            },
-            message: e.to_string(),
-        })
+        .map(|e| SchemaError::under("", &e))
         .collect();
+    if let Some(pointer) = shared_pod_spec(kind)
+        && let Some(spec) = object.pointer(pointer)
+    {
+        errors.extend(
+            pod_spec_validator()
+                .iter_errors(spec)
+                .map(|e| SchemaError::under(pointer, &e)),
+        );
+    }
     Some(errors)
 }
 
+impl SchemaError {
+    /// An error of a validator run on the value at `pointer` of the object.
+    fn under(pointer: &str, e: &jsonschema::ValidationError) -> SchemaError {
+        let path = format!("{pointer}{}", e.instance_path().as_str());
+        SchemaError {
+            path: if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            },
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Where a kind's pod template keeps its PodSpec, when that PodSpec is checked by the
+/// one shared PodSpec validator instead of the kind's own schema: compiling PodSpec
+/// costs more than all the rest of a Deployment's schema, and five kinds would each
+/// compile it again. (A Pod keeps its PodSpec in its own schema.)
+fn shared_pod_spec(kind: &str) -> Option<&'static str> {
+    if kind == "Pod" {
+        return None;
+    }
+    crate::kube::pod_spec_pointer(kind)
+}
+
+/// The strict PodSpec validator, compiled once.
+fn pod_spec_validator() -> &'static jsonschema::Validator {
+    static POD_SPEC: OnceLock<jsonschema::Validator> = OnceLock::new();
+    POD_SPEC.get_or_init(|| {
+        let mut schema =
+            serde_json::to_value(schemars::schema_for!(k8s_openapi::api::core::v1::PodSpec))
+                .expect("schema serializes");
+        make_strict(&mut schema);
+        build(&schema, "PodSpec")
+    })
+}
+
 /// Compiles the validators of these (apiVersion, kind)s ahead, on all cores: compiling a
-/// schema costs far more than validating an object with it.
+/// schema costs far more than validating an object with it. `None` stands for the
+/// shared PodSpec validator.
 pub fn prepare<'a>(kinds: impl IntoIterator<Item = (&'a str, &'a str)>) {
-    let entries: Vec<(&str, &str, &Entry)> = kinds
+    let kinds: Vec<(&str, &str)> = kinds.into_iter().collect();
+    let pod_spec = kinds.iter().any(|(_, k)| shared_pod_spec(k).is_some());
+    let entries: Vec<Option<(&str, &str, &Entry)>> = kinds
         .into_iter()
         .filter_map(|(v, k)| {
             REGISTRY
                 .get_key_value(&(v, k))
-                .map(|((v, k), e)| (*v, *k, e))
+                .map(|((v, k), e)| Some((*v, *k, e)))
         })
-        .filter(|(_, _, e)| e.validator.get().is_none())
+        .filter(|job| job.is_some_and(|(_, _, e)| e.validator.get().is_none()))
+        .chain(pod_spec.then_some(None))
         .collect();
-    crate::parallel::map(&entries, |(v, k, e)| {
-        e.validator.get_or_init(|| compile(v, k, &e.source));
+    crate::parallel::map(&entries, |job| match job {
+        Some((v, k, e)) => {
+            e.validator.get_or_init(|| compile(v, k, &e.source));
+        }
+        None => {
+            pod_spec_validator();
+        }
     });
 }
 
@@ -236,11 +286,66 @@ fn compile(api_version: &str, kind: &str, source: &Source) -> jsonschema::Valida
         }
     };
     pin_identity(&mut schema, api_version, kind);
+    if shared_pod_spec(kind).is_some() {
+        cut_pod_spec(&mut schema);
+    }
     make_strict(&mut schema);
+    build(&schema, &format!("{api_version} {kind}"))
+}
+
+fn build(schema: &Value, what: &str) -> jsonschema::Validator {
     jsonschema::options()
         .should_validate_formats(false)
-        .build(&schema)
-        .unwrap_or_else(|e| panic!("the built-in schema for {api_version} {kind} compiles: {e}"))
+        .build(schema)
+        .unwrap_or_else(|e| panic!("the built-in schema for {what} compiles: {e}"))
+}
+
+/// Leaves the pod template's `spec` to [`pod_spec_validator`]: accepts anything there
+/// and drops the definitions nothing else refers to.
+fn cut_pod_spec(schema: &mut Value) {
+    let spec = schema
+        .pointer_mut("/$defs/io.k8s.api.core.v1.PodTemplateSpec/properties/spec")
+        .expect("a pod-bearing kind's schema defines PodTemplateSpec.spec");
+    *spec = json!({});
+    let mut reachable = std::collections::BTreeSet::new();
+    let mut pending = Vec::new();
+    refs_in(schema, &mut pending);
+    let defs = schema
+        .get("$defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    while let Some(name) = pending.pop() {
+        if reachable.insert(name.clone())
+            && let Some(def) = defs.get(&name)
+        {
+            refs_in(def, &mut pending);
+        }
+    }
+    if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+        defs.retain(|name, _| reachable.contains(name));
+    }
+}
+
+/// The `$defs` names `value` refers to, outside of `$defs` itself.
+fn refs_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("$defs", _) => {}
+                    ("$ref", Value::String(target)) => {
+                        if let Some(name) = target.strip_prefix("#/$defs/") {
+                            out.push(name.replace("~1", "/").replace("~0", "~"));
+                        }
+                    }
+                    _ => refs_in(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs_in(item, out)),
+        _ => {}
+    }
 }
 
 /// Moves ObjectMeta (with its own `$defs`) into the CRD schema's `$defs`.
@@ -376,6 +481,58 @@ mod tests {
             "{errors:?}"
         );
         assert!(errors.iter().any(|e| e.path == "/spec/template/spec/containers/0" && e.message.contains("name")), "{errors:?}");
+    }
+
+    #[test]
+    fn pod_specs_are_checked_once_by_the_shared_validator() {
+        let mut d = deployment();
+        d["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = json!("Always");
+        d["spec"]["template"]["spec"]["hostNetwrok"] = json!(true);
+        let errors = validate(&d).unwrap();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.path == "/spec/template/spec/containers/0"
+                    && e.message.contains("imagePullPolice")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.path == "/spec/template/spec" && e.message.contains("hostNetwrok")),
+            "{errors:?}"
+        );
+        // A CronJob's pod spec sits deeper, and is checked the same way.
+        let cron = json!({
+            "apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "x", "namespace": "ns"},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "x", "image": "x:1", "comand": []}]}}}}}
+        });
+        let errors = validate(&cron).unwrap();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            errors[0].path,
+            "/spec/jobTemplate/spec/template/spec/containers/0"
+        );
+        // The kind's own schema no longer carries PodSpec.
+        let mut schema = serde_json::to_value(schemars::schema_for!(
+            k8s_openapi::api::apps::v1::Deployment
+        ))
+        .unwrap();
+        let defined = |schema: &Value, name: &str| {
+            schema["$defs"]
+                .as_object()
+                .unwrap()
+                .contains_key(&format!("io.k8s.{name}"))
+        };
+        assert!(defined(&schema, "api.core.v1.PodSpec"));
+        cut_pod_spec(&mut schema);
+        assert!(!defined(&schema, "api.core.v1.PodSpec"));
+        assert!(!defined(&schema, "api.core.v1.Container"));
+        assert!(defined(&schema, "apimachinery.pkg.apis.meta.v1.ObjectMeta"));
+        assert!(defined(&schema, "api.apps.v1.DeploymentStrategy"));
     }
 
     #[test]
