@@ -2,7 +2,9 @@
 //! OpenAPI schema of the supported version (from k8s-openapi's schemars impls); custom
 //! kinds use the vendored CRD schemas in `schemas/crds/` (see `schemas/SOURCES.md`).
 //! Every schema is made strict (unknown fields are errors) and compiled once per
-//! process, lazily, the first time an object of its kind is seen.
+//! process, lazily, the first time an object of its kind is seen. The pod templates of
+//! Deployments, StatefulSets, DaemonSets, Jobs and CronJobs are checked by one shared
+//! PodSpec validator, so PodSpec is compiled once rather than once per kind.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
