@@ -71,11 +71,8 @@ impl Changes {
 /// Every file under `rendered` (within `scope`) and its bytes, read on several threads.
 pub fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
     let files = list_existing(rendered, scope)?;
-    let bytes = on_threads(&files, |chunk| {
-        chunk
-            .iter()
-            .map(|(_, path)| std::fs::read(path).map_err(|e| context(e, "reading", path)))
-            .collect()
+    let bytes = on_threads(&files, |(_, path)| {
+        std::fs::read(path).map_err(|e| context(e, "reading", path))
     })?;
     Ok(files.into_iter().map(|(rel, _)| rel).zip(bytes).collect())
 }
@@ -126,13 +123,8 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     }
     let (sums, others): (Vec<_>, Vec<_>) =
         staged.files.iter().partition(|(target, _)| is_sums(target));
-    on_threads(&others, |chunk| {
-        chunk
-            .iter()
-            .map(|(target, temp)| {
-                std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))
-            })
-            .collect()
+    on_threads(&others, |(target, temp)| {
+        std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))
     })?;
     // Leftover temporary files of an interrupted render are stale, unless this render
     // staged a file under the same name (then the rename below consumes it).
@@ -165,33 +157,30 @@ fn write_temps(files: &[(PathBuf, PathBuf)], contents: &[&[u8]]) -> io::Result<(
         .map(|(_, temp)| temp)
         .zip(contents.iter().copied())
         .collect();
-    on_threads(&jobs, |chunk| {
-        chunk
-            .iter()
-            .map(|(temp, bytes)| {
-                std::fs::write(temp, bytes).map_err(|e| context(e, "writing", temp))
-            })
-            .collect()
+    on_threads(&jobs, |(temp, bytes)| {
+        std::fs::write(temp, bytes).map_err(|e| context(e, "writing", temp))
     })?;
     Ok(())
 }
 
-/// `f` over consecutive chunks of `items` on several threads (file system calls block,
-/// so more threads than cores pay); the results in order, or the first error.
+/// `f` over every item on several threads, each taking a run of consecutive items (file
+/// system calls block, so more threads than cores pay); the results in order, or the
+/// first error.
 fn on_threads<T: Sync, R: Send>(
     items: &[T],
-    f: impl Fn(&[T]) -> io::Result<Vec<R>> + Sync,
+    f: impl Fn(&T) -> io::Result<R> + Sync,
 ) -> io::Result<Vec<R>> {
     const THREADS: usize = 4;
     const MIN_CHUNK: usize = 64;
+    let run = |part: &[T]| part.iter().map(&f).collect::<io::Result<Vec<R>>>();
     if items.len() <= MIN_CHUNK {
-        return f(items);
+        return run(items);
     }
     let chunk = items.len().div_ceil(THREADS).max(MIN_CHUNK);
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(|| f(part)))
+            .map(|part| scope.spawn(move || run(part)))
             .collect();
         let mut out = Vec::with_capacity(items.len());
         for handle in handles {
