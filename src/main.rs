@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 /// mimalloc: a render allocates and frees millions of small JSON nodes, on both cores;
-/// glibc's malloc spent a quarter of the process there (see bench/README.md).
+/// glibc's malloc spent a quarter of the process there (README, "Dependencies, and why").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -45,22 +45,22 @@ pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
 }
 
 impl Changes {
-    /// How `new` differs from `old` (what is on disk), keeping the old bytes of what
-    /// changed or went away.
+    /// How `new` differs from `old` (what is on disk).
     pub fn between(old: BTreeMap<String, Vec<u8>>, new: &RenderedTree) -> Changes {
         let mut changes = Changes::default();
         for (path, bytes) in &new.files {
             match old.get(path) {
                 None => changes.added.push(path.clone()),
-                Some(before) if before != bytes => changes.changed.push(path.clone()),
+                Some(before) if before != bytes => {
+                    changes.changed.push(path.clone());
+                    changes.old.insert(path.clone(), before.clone());
+                }
                 Some(_) => {}
             }
         }
         for (path, before) in old {
             if !new.files.contains_key(&path) {
                 changes.removed.push(path.clone());
-                changes.old.insert(path, before);
-            } else if changes.changed.binary_search(&path).is_ok() {
                 changes.old.insert(path, before);
             }
         }
@@ -69,7 +69,7 @@ impl Changes {
 }
 
 /// Every file under `rendered` (within `scope`) and its bytes, read on several threads.
-pub fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
+fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
     let files = list_existing(rendered, scope)?;
     let bytes = on_threads(&files, |(_, path)| {
         std::fs::read(path).map_err(|e| context(e, "reading", path))

@@ -54,22 +54,20 @@ pub fn load(
     let base_file = read_file(root, STACK_FILE, sources)?;
     let found = discover_environments(root)?;
     let modules = std::sync::Arc::new(modules::read(root, sources)?);
-    let mut files = vec![base_file];
-    for env in found
+    let wanted: Vec<&str> = found
         .iter()
-        .filter(|e| only.is_none_or(|o| o == e.as_str()))
-    {
+        .map(String::as_str)
+        .filter(|e| only.is_none_or(|o| o == *e))
+        .collect();
+    let mut files = vec![base_file];
+    for env in &wanted {
         files.push(read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources)?);
     }
     let shared: &SourceMap = sources;
     let mut parsed = crate::parallel::map(&files, |&file| parse_toml(shared, file)).into_iter();
     let base = parsed.next().expect("stack.toml was read")?;
-    let mut overlays: std::collections::BTreeMap<&str, Result<Node, LoadError>> = found
-        .iter()
-        .filter(|e| only.is_none_or(|o| o == e.as_str()))
-        .map(String::as_str)
-        .zip(parsed)
-        .collect();
+    let mut overlays: std::collections::BTreeMap<&str, Result<Node, LoadError>> =
+        wanted.into_iter().zip(parsed).collect();
     let order = environment_order(&base, &found)?;
     if let Some(env) = only
         && !order.iter().any(|e| e == env)

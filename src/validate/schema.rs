@@ -441,6 +441,13 @@ fn make_strict(schema: &mut Value) {
 mod tests {
     use super::*;
 
+    /// Whether some error is at `path` and names `word`.
+    fn has_error(errors: &[SchemaError], path: &str, word: &str) -> bool {
+        errors
+            .iter()
+            .any(|e| e.path == path && e.message.contains(word))
+    }
+
     fn deployment() -> Value {
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
@@ -482,7 +489,10 @@ mod tests {
             errors.iter().any(|e| e.path == "/spec/replicas"),
             "{errors:?}"
         );
-        assert!(errors.iter().any(|e| e.path == "/spec/template/spec/containers/0" && e.message.contains("name")), "{errors:?}");
+        assert!(
+            has_error(&errors, "/spec/template/spec/containers/0", "name"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -493,16 +503,15 @@ mod tests {
         let errors = validate(&d).unwrap();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
-            errors
-                .iter()
-                .any(|e| e.path == "/spec/template/spec/containers/0"
-                    && e.message.contains("imagePullPolice")),
+            has_error(
+                &errors,
+                "/spec/template/spec/containers/0",
+                "imagePullPolice"
+            ),
             "{errors:?}"
         );
         assert!(
-            errors
-                .iter()
-                .any(|e| e.path == "/spec/template/spec" && e.message.contains("hostNetwrok")),
+            has_error(&errors, "/spec/template/spec", "hostNetwrok"),
             "{errors:?}"
         );
         // A CronJob's pod spec sits deeper, and is checked the same way.
@@ -545,18 +554,8 @@ mod tests {
             "spec": {"interval": "10m", "prune": true, "sourceRef": {"kind": "GitRepository", "name": "x"}, "dependOn": []}
         });
         let errors = validate(&k).unwrap();
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.path == "/metadata" && e.message.contains("lables")),
-            "{errors:?}"
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.path == "/spec" && e.message.contains("dependOn")),
-            "{errors:?}"
-        );
+        assert!(has_error(&errors, "/metadata", "lables"), "{errors:?}");
+        assert!(has_error(&errors, "/spec", "dependOn"), "{errors:?}");
     }
 
     #[test]
