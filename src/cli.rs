@@ -247,7 +247,11 @@ fn render(
     let rendered = cli.dir.join("rendered");
     let scope = env.map_or(Scope::All, Scope::Env);
     let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
-    let changes = writer::compare(&rendered, &compiled.tree, scope).map_err(io)?;
+    let changes = crate::timings::time(
+        || "compare with rendered/".into(),
+        || writer::compare(&rendered, &compiled.tree, scope),
+    )
+    .map_err(io)?;
     if check {
         if changes.is_empty() {
             println!("ok: rendered/ is up to date ({})", compiled.envs.join(", "));
@@ -263,7 +267,11 @@ fn render(
         );
         return Ok(1);
     }
-    writer::write(&rendered, &compiled.tree, &changes).map_err(io)?;
+    crate::timings::time(
+        || "write".into(),
+        || writer::write(&rendered, &compiled.tree, &changes),
+    )
+    .map_err(io)?;
     println!(
         "rendered {} into {}: {} added, {} changed, {} removed, {} unchanged",
         compiled.envs.join(", "),

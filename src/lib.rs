@@ -21,4 +21,5 @@ pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod promote;
+pub mod timings;
 pub mod validate;

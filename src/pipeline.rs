@@ -9,6 +9,7 @@ use crate::load::{self, EnvStack, LoadError, Source};
 use crate::object::Object;
 use crate::plan::Plan;
 use crate::policy::{Finding, Subject};
+use crate::timings::time;
 
 /// Why a command could not produce its result.
 #[derive(Debug)]
@@ -42,8 +43,13 @@ pub fn plans(
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<Vec<(EnvStack, Plan)>, Failure> {
-    let (envs, mut diags) = load::load(root, only, sources)?;
-    let checked = crate::parallel::map(&envs, crate::check::check);
+    let (envs, mut diags) = time(|| "load".into(), || load::load(root, only, sources))?;
+    let checked = crate::parallel::map(&envs, |env| {
+        time(
+            || format!("{} check", env.name),
+            || crate::check::check(env),
+        )
+    });
     let mut plans = Vec::new();
     for (env, result) in envs.into_iter().zip(checked) {
         match result {
@@ -71,7 +77,12 @@ pub struct Checked {
 
 /// build → validate → policy for one environment.
 pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
-    let (objects, template_errors) = match crate::build::build(plan, &env.modules) {
+    let stage = |what: &str| format!("{} {what}", plan.env);
+    let built = time(
+        || stage("build"),
+        || crate::build::build(plan, &env.modules),
+    );
+    let (objects, template_errors) = match built {
         Ok(objects) => (objects, Vec::new()),
         Err(diags) => (Vec::new(), diags),
     };
@@ -79,10 +90,11 @@ pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
         let path: Vec<&str> = component.split('.').collect();
         env.tree.entry(&path).map(|e| e.key_span)
     };
-    let graph = crate::graph::graph(plan);
+    let graph = time(|| stage("graph"), || crate::graph::graph(plan));
     let mut validation = template_errors;
-    validation.extend(crate::validate::validate(
-        &plan.env, &objects, &graph, &locate,
+    validation.extend(time(
+        || stage("validate"),
+        || crate::validate::validate(&plan.env, &objects, &graph, &locate),
     ));
     let subjects: Vec<Subject> = objects
         .iter()
@@ -98,7 +110,10 @@ pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
         pinned: plan.policy.pinned,
         schema: false,
     };
-    let findings = crate::policy::run(&subjects, options);
+    let findings = time(
+        || stage("policy"),
+        || crate::policy::run(&subjects, options),
+    );
     let (findings, waiver_warnings) =
         crate::policy::apply_waivers(findings, &plan.policy, crate::policy::today());
     Checked {
@@ -123,7 +138,10 @@ pub fn compile(
     let mut envs = Vec::new();
     let results = crate::parallel::map(&plans, |(env, plan)| {
         let mut checked = build_and_check(env, plan);
-        let rendered = emit::emit(&plan.env, &checked.objects);
+        let rendered = time(
+            || format!("{} emit", plan.env),
+            || emit::emit(&plan.env, &checked.objects),
+        );
         // Freed now, while other environments are still being built: peak memory.
         checked.objects = Vec::new();
         (checked, rendered)

@@ -280,6 +280,7 @@ fn identical_whatever_else_is_in_the_environment() {
         ("PWD", "/somewhere/else"),
         ("SOURCE_DATE_EPOCH", "0"),
         ("GIT_DIR", "/nonexistent/.git"),
+        ("STACKC_TIMINGS", "1"),
     ]);
     noisy.extend(random_vars(0xD1CE, 50));
     let got = render(&Run {

@@ -21,6 +21,55 @@ fn committed_rendered_tree_is_up_to_date() {
 }
 
 #[test]
+fn stackc_timings_reports_every_stage_on_stderr_only() {
+    let run = |timings: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stackc"));
+        command.arg("-C").arg(repo()).args(["render", "--check"]);
+        command.env_remove("STACKC_TIMINGS");
+        if let Some(value) = timings {
+            command.env("STACKC_TIMINGS", value);
+        }
+        command.output().expect("run stackc")
+    };
+    let plain = run(None);
+    let timed = run(Some("1"));
+    assert_eq!(code(&timed), 0, "{}", stderr(&timed));
+    assert_eq!(stdout(&timed), stdout(&plain));
+    assert!(!stderr(&plain).contains("timing:"), "{}", stderr(&plain));
+    assert!(!stderr(&run(Some("0"))).contains("timing:"));
+    let report = stderr(&timed);
+    let mut stages = vec!["load".to_owned(), "compare with rendered/".to_owned()];
+    for env in ["dev", "staging", "prod"] {
+        for stage in [
+            "check",
+            "build",
+            "graph",
+            "validate schemas",
+            "validate references",
+            "validate network proof",
+            "policy",
+            "emit",
+        ] {
+            stages.push(format!("{env} {stage}"));
+        }
+    }
+    for stage in stages {
+        let line = report
+            .lines()
+            .find(|l| l.starts_with(&format!("timing: {stage} ")))
+            .unwrap_or_else(|| panic!("no timing of {stage}:\n{report}"));
+        let ms: f64 = line
+            .trim_end_matches(" ms")
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(ms >= 0.0, "{line}");
+    }
+}
+
+#[test]
 fn renders_are_byte_identical_from_any_directory_locale_and_timezone() {
     let a = copy_reference(false);
     let b = copy_reference(false);

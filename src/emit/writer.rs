@@ -32,49 +32,70 @@ impl Changes {
     }
 }
 
-/// Reads what is under `rendered` (within `scope`) and compares it with `tree`.
+/// Reads what is under `rendered` (within `scope`) and compares it with `tree`. Each
+/// file on disk is read against the bytes it should have; only the old bytes of files
+/// that differ or go away are kept.
 pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
-    Ok(Changes::between(read_existing(rendered, scope)?, tree))
+    let on_disk = list_existing(rendered, scope)?;
+    let olds = on_threads(&on_disk, |(rel, path)| match tree.files.get(rel) {
+        Some(expected) => old_if_different(path, expected),
+        None => read(path).map(Some),
+    })?;
+    let mut changes = Changes::default();
+    let mut present = std::collections::BTreeSet::new();
+    for ((rel, _), old) in on_disk.into_iter().zip(olds) {
+        if let Some(old) = old {
+            if tree.files.contains_key(&rel) {
+                changes.changed.push(rel.clone());
+            } else {
+                changes.removed.push(rel.clone());
+            }
+            changes.old.insert(rel.clone(), old);
+        }
+        present.insert(rel);
+    }
+    changes.changed.sort();
+    changes.removed.sort();
+    changes.added = (tree.files.keys())
+        .filter(|path| !present.contains(*path))
+        .cloned()
+        .collect();
+    Ok(changes)
+}
+
+/// The bytes of the file at `path` when they are not `expected`. Reads at most one byte
+/// past the expected length unless the file is longer, and needs no `stat`.
+fn old_if_different(path: &Path, expected: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| context(e, "reading", path))?;
+    let mut bytes = Vec::with_capacity(expected.len() + 1);
+    let limit = expected.len() as u64 + 1;
+    (&file)
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| context(e, "reading", path))?;
+    if bytes == expected {
+        return Ok(None);
+    }
+    if bytes.len() as u64 == limit {
+        (&file)
+            .read_to_end(&mut bytes)
+            .map_err(|e| context(e, "reading", path))?;
+    }
+    Ok(Some(bytes))
+}
+
+fn read(path: &Path) -> io::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| context(e, "reading", path))
 }
 
 /// What is on disk under `rendered` (within `scope`), as a tree.
 pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
-    Ok(RenderedTree {
-        files: read_existing(rendered, scope)?,
-    })
-}
-
-impl Changes {
-    /// How `new` differs from `old` (what is on disk).
-    pub fn between(old: BTreeMap<String, Vec<u8>>, new: &RenderedTree) -> Changes {
-        let mut changes = Changes::default();
-        for (path, bytes) in &new.files {
-            match old.get(path) {
-                None => changes.added.push(path.clone()),
-                Some(before) if before != bytes => {
-                    changes.changed.push(path.clone());
-                    changes.old.insert(path.clone(), before.clone());
-                }
-                Some(_) => {}
-            }
-        }
-        for (path, before) in old {
-            if !new.files.contains_key(&path) {
-                changes.removed.push(path.clone());
-                changes.old.insert(path, before);
-            }
-        }
-        changes
-    }
-}
-
-/// Every file under `rendered` (within `scope`) and its bytes, read on several threads.
-fn read_existing(rendered: &Path, scope: Scope) -> io::Result<BTreeMap<String, Vec<u8>>> {
     let files = list_existing(rendered, scope)?;
-    let bytes = on_threads(&files, |(_, path)| {
-        std::fs::read(path).map_err(|e| context(e, "reading", path))
-    })?;
-    Ok(files.into_iter().map(|(rel, _)| rel).zip(bytes).collect())
+    let bytes = on_threads(&files, |(_, path)| read(path))?;
+    Ok(RenderedTree {
+        files: files.into_iter().map(|(rel, _)| rel).zip(bytes).collect(),
+    })
 }
 
 /// Every file under `rendered` (within `scope`): its `/`-separated path relative to
@@ -93,17 +114,21 @@ fn list_existing(rendered: &Path, scope: Scope) -> io::Result<Vec<(String, PathB
         if entry.file_type().is_dir() {
             continue;
         }
-        let rel = entry
-            .path()
-            .strip_prefix(rendered)
-            .map_err(io::Error::other)?
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel = relative(entry.path(), rendered)?;
         files.push((rel, entry.into_path()));
     }
     Ok(files)
+}
+
+/// `path` below `base`, `/`-separated on every platform.
+fn relative(path: &Path, base: &Path) -> io::Result<String> {
+    let rel = path.strip_prefix(base).map_err(io::Error::other)?;
+    let text = rel.to_string_lossy();
+    Ok(if std::path::MAIN_SEPARATOR == '/' {
+        text.into_owned()
+    } else {
+        text.replace(std::path::MAIN_SEPARATOR, "/")
+    })
 }
 
 /// Applies `changes` so that `rendered` holds exactly `tree` (within the compared scope).
@@ -294,4 +319,75 @@ pub fn unified_diff(changes: &Changes, tree: &RenderedTree) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> RenderedTree {
+        RenderedTree {
+            files: files
+                .iter()
+                .map(|(p, b)| (p.to_string(), b.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    fn disk(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, bytes) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn compare_finds_every_kind_of_difference_with_the_old_bytes() {
+        let on_disk = disk(&[
+            ("dev/same.yaml", "a: 1\n"),
+            ("dev/longer.yaml", "a: 1\nb: 2\n"),
+            ("dev/shorter.yaml", "a"),
+            ("dev/edited.yaml", "a: 9\n"),
+            ("dev/gone.yaml", "x: 1\n"),
+        ]);
+        let new = tree(&[
+            ("dev/same.yaml", "a: 1\n"),
+            ("dev/longer.yaml", "a: 1\n"),
+            ("dev/shorter.yaml", "a: 1\n"),
+            ("dev/edited.yaml", "a: 1\n"),
+            ("dev/new.yaml", "n: 1\n"),
+        ]);
+        let changes = compare(on_disk.path(), &new, Scope::All).unwrap();
+        assert_eq!(changes.added, ["dev/new.yaml"]);
+        assert_eq!(
+            changes.changed,
+            ["dev/edited.yaml", "dev/longer.yaml", "dev/shorter.yaml"]
+        );
+        assert_eq!(changes.removed, ["dev/gone.yaml"]);
+        let old = |p: &str| String::from_utf8(changes.old[p].clone()).unwrap();
+        assert_eq!(old("dev/longer.yaml"), "a: 1\nb: 2\n");
+        assert_eq!(old("dev/shorter.yaml"), "a");
+        assert_eq!(old("dev/edited.yaml"), "a: 9\n");
+        assert_eq!(old("dev/gone.yaml"), "x: 1\n");
+        assert!(!changes.old.contains_key("dev/same.yaml"));
+    }
+
+    #[test]
+    fn compare_within_one_environment_ignores_the_others() {
+        let on_disk = disk(&[("dev/a.yaml", "a\n"), ("prod/a.yaml", "old\n")]);
+        let new = tree(&[("dev/a.yaml", "a\n")]);
+        let changes = compare(on_disk.path(), &new, Scope::Env("dev")).unwrap();
+        assert!(changes.is_empty(), "{changes:?}");
+    }
+
+    #[test]
+    fn a_missing_rendered_directory_means_everything_is_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = tree(&[("dev/a.yaml", "a\n")]);
+        let changes = compare(&dir.path().join("rendered"), &new, Scope::All).unwrap();
+        assert_eq!(changes.added, ["dev/a.yaml"]);
+    }
 }

@@ -20,6 +20,7 @@ use crate::check::KUBERNETES;
 use crate::diag::{Diagnostic, Span};
 use crate::emit::layout::object_path;
 use crate::object::Object;
+use crate::timings::time;
 
 /// All problems in the objects of environment `env`. `locate` maps a component
 /// (`app.producer`) to its place in the sources.
@@ -46,12 +47,19 @@ pub fn validate(
             .label(format!("in {file}{from}"))
             .help(help)
     };
-    schema::prepare(
-        objects
-            .iter()
-            .map(|o| (o.api_version.as_str(), o.kind.as_str()))
-            .collect::<BTreeSet<_>>(),
+    let stage = |what: &str| format!("{env} validate {what}");
+    time(
+        || stage("compile schemas"),
+        || {
+            schema::prepare(
+                objects
+                    .iter()
+                    .map(|o| (o.api_version.as_str(), o.kind.as_str()))
+                    .collect::<BTreeSet<_>>(),
+            )
+        },
     );
+    let start = crate::timings::start();
     let mut seen = BTreeSet::new();
     for object in objects {
         let identity = (object.layer, object_path(object).to_ascii_lowercase());
@@ -80,7 +88,8 @@ pub fn validate(
             })),
         }
     }
-    for problem in references::check(objects) {
+    crate::timings::report(start, || stage("schemas"));
+    for problem in time(|| stage("references"), || references::check(objects)) {
         diags.push(diagnostic(
             problem.object,
             problem.code,
@@ -88,7 +97,7 @@ pub fn validate(
             problem.help.into(),
         ));
     }
-    for problem in network::prove(objects, graph) {
+    for problem in time(|| stage("network proof"), || network::prove(objects, graph)) {
         diags.push(
             Diagnostic::error(problem.code, problem.message)
                 .at(problem.component.as_deref().and_then(locate))

@@ -74,11 +74,14 @@ fn shared_pod_spec(kind: &str) -> Option<&'static str> {
 fn pod_spec_validator() -> &'static jsonschema::Validator {
     static POD_SPEC: OnceLock<jsonschema::Validator> = OnceLock::new();
     POD_SPEC.get_or_init(|| {
+        let started = crate::timings::start();
         let mut schema =
             serde_json::to_value(schemars::schema_for!(k8s_openapi::api::core::v1::PodSpec))
                 .expect("schema serializes");
         make_strict(&mut schema);
-        build(&schema, "PodSpec")
+        let validator = build(&schema, "PodSpec");
+        crate::timings::report(started, || "compile schema PodSpec".into());
+        validator
     })
 }
 
@@ -271,6 +274,13 @@ static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), Entry>> = LazyLo
 });
 
 fn compile(api_version: &str, kind: &str, source: &Source) -> jsonschema::Validator {
+    crate::timings::time(
+        || format!("compile schema {api_version} {kind}"),
+        || compile_untimed(api_version, kind, source),
+    )
+}
+
+fn compile_untimed(api_version: &str, kind: &str, source: &Source) -> jsonschema::Validator {
     let mut schema = match source {
         Source::Core(generate) => generate(),
         Source::Crd(text) => {

@@ -1,0 +1,30 @@
+//! Opt-in stage timings for profiling: with `STACKC_TIMINGS=1` in the environment, each
+//! pipeline stage prints how long it took to stderr (`timing: prod build 12.3 ms`).
+//! Nothing else changes: output files and stdout are the same with or without it.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+static ENABLED: LazyLock<bool> =
+    LazyLock::new(|| std::env::var_os("STACKC_TIMINGS").is_some_and(|v| v != "0"));
+
+/// Runs `f`, and reports its duration under `what` when timings are on.
+pub fn time<R>(what: impl FnOnce() -> String, f: impl FnOnce() -> R) -> R {
+    let started = start();
+    let result = f();
+    report(started, what);
+    result
+}
+
+/// The start of a stage whose code is not one closure; pair with [`report`].
+pub fn start() -> Option<Instant> {
+    ENABLED.then(Instant::now)
+}
+
+/// Reports the time since `started` under `what`, when timings are on.
+pub fn report(started: Option<Instant>, what: impl FnOnce() -> String) {
+    if let Some(started) = started {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        eprintln!("timing: {} {ms:.1} ms", what());
+    }
+}
