@@ -471,7 +471,7 @@ fn policy(
     let mut diags = Vec::new();
     if paths.is_empty() {
         for (env, plan) in pipeline::plans(&cli.source(), env, sources)? {
-            let checked = pipeline::build_and_check(&env, &plan);
+            let checked = pipeline::build_and_check(&pipeline::Inputs::of(&env), &plan);
             diags.extend(checked.validation);
             diags.extend(checked.waiver_warnings);
             findings.extend(checked.findings);

@@ -65,14 +65,18 @@ impl Object {
     /// Wraps a typed resource (k8s-openapi or one of stackc's CRD structs).
     pub fn new<T: Serialize>(layer: Layer, component: Option<String>, resource: &T) -> Object {
         let body = serde_json::to_value(resource).expect("Kubernetes types serialize to JSON");
-        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
-        let metadata = body.get("metadata").cloned().unwrap_or(Value::Null);
+        let text = |v: Option<&Value>, key: &str| {
+            v.and_then(|v| v.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let metadata = body.get("metadata");
         Object {
             layer,
-            api_version: text(&body, "apiVersion").unwrap_or_default(),
-            kind: text(&body, "kind").unwrap_or_default(),
-            namespace: text(&metadata, "namespace"),
-            name: text(&metadata, "name").unwrap_or_default(),
+            api_version: text(Some(&body), "apiVersion").unwrap_or_default(),
+            kind: text(Some(&body), "kind").unwrap_or_default(),
+            namespace: text(metadata, "namespace"),
+            name: text(metadata, "name").unwrap_or_default(),
             component,
             body,
             raw: None,

@@ -2,9 +2,14 @@
 //! every environment. Nothing here writes; the CLI hands the tree to the writer only
 //! when this returned no error.
 
-use crate::diag::{Diagnostic, SourceMap, dedup, has_errors};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, SourceMap, Span, dedup, has_errors};
 use crate::emit::layout::object_path;
 use crate::emit::{self, RenderedTree};
+use crate::load::modules::Modules;
+use crate::load::tree::{Node, Value as TomlValue};
 use crate::load::{self, EnvStack, LoadError, Source};
 use crate::object::Object;
 use crate::plan::Plan;
@@ -75,21 +80,60 @@ pub struct Checked {
     pub waiver_warnings: Vec<Diagnostic>,
 }
 
+/// What build and validate need of a loaded environment besides its Plan: the template
+/// modules, and where each component is declared (for diagnostics). Kept instead of the
+/// [`EnvStack`], whose source tree is several MiB per environment at fleet scale.
+pub struct Inputs {
+    modules: Arc<Modules>,
+    /// `kind.name` (or any table path up to three keys deep) → the span of its key.
+    declared: HashMap<String, Span>,
+}
+
+impl Inputs {
+    pub fn of(env: &EnvStack) -> Inputs {
+        let mut declared = HashMap::new();
+        index_tables(&env.tree, "", 3, &mut declared);
+        Inputs {
+            modules: Arc::clone(&env.modules),
+            declared,
+        }
+    }
+
+    fn locate(&self, component: &str) -> Option<Span> {
+        self.declared.get(component).copied()
+    }
+}
+
+/// Records the key span of every table below `node`, `depth` levels deep, by dotted path.
+fn index_tables(node: &Node, prefix: &str, depth: usize, out: &mut HashMap<String, Span>) {
+    let (Some(depth), TomlValue::Table(table)) = (depth.checked_sub(1), &node.value) else {
+        return;
+    };
+    for (key, entry) in table {
+        if let TomlValue::Table(_) = entry.node.value {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            index_tables(&entry.node, &path, depth, out);
+            out.insert(path, entry.key_span);
+        }
+    }
+}
+
 /// build → validate → policy for one environment.
-pub fn build_and_check(env: &EnvStack, plan: &Plan) -> Checked {
+pub fn build_and_check(inputs: &Inputs, plan: &Plan) -> Checked {
     let stage = |what: &str| format!("{} {what}", plan.env);
     let built = time(
         || stage("build"),
-        || crate::build::build(plan, &env.modules),
+        || crate::build::build(plan, &inputs.modules),
     );
     let (objects, template_errors) = match built {
         Ok(objects) => (objects, Vec::new()),
         Err(diags) => (Vec::new(), diags),
     };
-    let locate = |component: &str| {
-        let path: Vec<&str> = component.split('.').collect();
-        env.tree.entry(&path).map(|e| e.key_span)
-    };
+    let locate = |component: &str| inputs.locate(component);
     let graph = time(|| stage("graph"), || crate::graph::graph(plan));
     let mut validation = template_errors;
     validation.extend(time(
@@ -132,12 +176,16 @@ pub fn compile(
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<Compiled, Failure> {
-    let plans = plans(root, only, sources)?;
+    // The loaded environments are dropped here, before anything is built: peak memory.
+    let plans: Vec<(Inputs, Plan)> = plans(root, only, sources)?
+        .into_iter()
+        .map(|(env, plan)| (Inputs::of(&env), plan))
+        .collect();
     let mut diags = Vec::new();
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
-    let results = crate::parallel::map(&plans, |(env, plan)| {
-        let mut checked = build_and_check(env, plan);
+    let results = crate::parallel::map(&plans, |(inputs, plan)| {
+        let mut checked = build_and_check(inputs, plan);
         let rendered = time(
             || format!("{} emit", plan.env),
             || emit::emit(&plan.env, &checked.objects),
@@ -162,4 +210,30 @@ pub fn compile(
         tree,
         warnings: diags,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::FileId;
+
+    #[test]
+    fn components_are_located_at_their_key_after_the_tree_is_dropped() {
+        let text = "[stack]\nname = \"s\"\n\n[app.producer]\nimage = \"x:1\"\n\n[app.producer.env]\nA = \"1\"\n\n[kafka.events.topics.orders]\npartitions = 3\n";
+        let doc = toml::de::DeTable::parse(text).unwrap();
+        let tree = crate::load::tree::from_document(&doc, FileId(0));
+        let mut declared = HashMap::new();
+        index_tables(&tree, "", 3, &mut declared);
+        let at = |path: &str| {
+            let span = declared[path];
+            &text[span.start..span.end]
+        };
+        assert_eq!(at("app.producer"), "producer");
+        assert_eq!(at("app"), "app");
+        assert_eq!(at("app.producer.env"), "env");
+        assert_eq!(at("kafka.events.topics"), "topics");
+        // Three keys deep at most, and only tables.
+        assert!(!declared.contains_key("kafka.events.topics.orders"));
+        assert!(!declared.contains_key("stack.name"));
+    }
 }
