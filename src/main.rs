@@ -9,5 +9,5 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    stackc::cli::main()
+    stackc::timings::time(|| "total".into(), stackc::cli::main)
 }

@@ -36,3 +36,64 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }
+
+/// `items` cut into runs of consecutive items, a few per core: per-object work inside
+/// one environment balances across cores without a thread per object.
+pub fn runs<T>(items: &[T]) -> Vec<&[T]> {
+    const RUNS_PER_CORE: usize = 4;
+    const MIN_RUN: usize = 32;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let run = items.len().div_ceil(cores * RUNS_PER_CORE).max(MIN_RUN);
+    items.chunks(run).collect()
+}
+
+/// `f` over [`runs`] of `items`, on all cores; the results concatenated in order.
+pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
+    map(&runs(items), |part| f(part))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Runs `a` and `b` at the same time; both results.
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    std::thread::scope(|scope| {
+        let other = scope.spawn(b);
+        let first = a();
+        let second = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_input_order_whatever_the_scheduling() {
+        let items: Vec<u64> = (0..1000).collect();
+        let slow_first = |&i: &u64| {
+            if i < 4 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            i * 2
+        };
+        assert_eq!(
+            map(&items, slow_first),
+            items.iter().map(|i| i * 2).collect::<Vec<_>>()
+        );
+        let doubled = map_chunks(&items, |run| run.iter().map(|i| i * 2).collect());
+        assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert!(map_chunks(&[] as &[u64], |run| run.to_vec()).is_empty());
+    }
+
+    #[test]
+    fn join_returns_both_results() {
+        assert_eq!(join(|| 1, || "two"), (1, "two"));
+    }
+}

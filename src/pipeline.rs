@@ -184,17 +184,16 @@ pub fn compile(
     let mut diags = Vec::new();
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
-    let results = crate::parallel::map(&plans, |(inputs, plan)| {
+    // One environment at a time, each stage on all cores: only one environment's objects
+    // are ever in memory, and no core idles while the last environment finishes.
+    for (inputs, plan) in &plans {
         let mut checked = build_and_check(inputs, plan);
         let rendered = time(
             || format!("{} emit", plan.env),
             || emit::emit(&plan.env, &checked.objects),
         );
-        // Freed now, while other environments are still being built: peak memory.
-        checked.objects = Vec::new();
-        (checked, rendered)
-    });
-    for (checked, rendered) in results {
+        let objects = std::mem::take(&mut checked.objects);
+        time(|| format!("{} free objects", plan.env), || drop(objects));
         diags.extend(checked.validation);
         diags.extend(crate::policy::to_diagnostics(&checked.findings));
         diags.extend(checked.waiver_warnings);

@@ -44,7 +44,7 @@ fn stackc_timings_reports_every_stage_on_stderr_only() {
             "check",
             "build",
             "graph",
-            "validate schemas",
+            "validate schemas, references, proof",
             "validate references",
             "validate network proof",
             "policy",

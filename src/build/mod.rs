@@ -34,28 +34,60 @@ use crate::plan::{Component, Plan};
 
 /// Every object of one environment, in a defined order. The only failure is a template
 /// error in `modules/` (the payloads of `[monitoring]`), reported at the template's line.
+/// The parts are independent and are built on all cores.
 pub fn build(plan: &Plan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnostic>> {
-    let mut objects = namespace::build(plan);
-    objects.extend(controllers::build(plan));
-    objects.extend(tls::build(plan));
-    objects.extend(network::build(plan));
-    for component in &plan.components {
-        match component {
-            Component::App(a) => objects.extend(app::build(plan, a)),
-            Component::Postgres(p) => objects.extend(postgres::build(plan, p)),
-            Component::Coder(c) => objects.extend(coder::build(plan, c)),
-            Component::Redis(r) => objects.extend(redis::build(plan, r)),
-            Component::CronJob(j) => objects.extend(cronjob::build(plan, j)),
-            Component::Kafka(k) => objects.extend(kafka::build(plan, k)),
-            Component::Influxdb(i) => objects.extend(influxdb::build(plan, i)),
-        }
-    }
-    if let Some(m) = &plan.monitoring {
-        objects.extend(monitoring::build(plan, m, modules)?);
+    let parts: Vec<Part> = [
+        Part::Namespaces,
+        Part::Controllers,
+        Part::Tls,
+        Part::Network,
+    ]
+    .into_iter()
+    .chain(plan.components.iter().map(Part::Component))
+    .chain(plan.monitoring.is_some().then_some(Part::Monitoring))
+    .collect();
+    let built = crate::parallel::map(&parts, |part| part.build(plan, modules));
+    let mut objects = Vec::new();
+    for part in built {
+        objects.extend(part?);
     }
     let layers: BTreeSet<Layer> = objects.iter().map(|o| o.layer).collect();
     objects.extend(flux::build(plan, &layers));
     Ok(objects)
+}
+
+/// One independently built part of an environment.
+enum Part<'p> {
+    Namespaces,
+    Controllers,
+    Tls,
+    Network,
+    Component(&'p Component),
+    Monitoring,
+}
+
+impl Part<'_> {
+    fn build(&self, plan: &Plan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnostic>> {
+        Ok(match self {
+            Part::Namespaces => namespace::build(plan),
+            Part::Controllers => controllers::build(plan),
+            Part::Tls => tls::build(plan),
+            Part::Network => network::build(plan),
+            Part::Component(component) => match component {
+                Component::App(a) => app::build(plan, a),
+                Component::Postgres(p) => postgres::build(plan, p),
+                Component::Coder(c) => coder::build(plan, c),
+                Component::Redis(r) => redis::build(plan, r),
+                Component::CronJob(j) => cronjob::build(plan, j),
+                Component::Kafka(k) => kafka::build(plan, k),
+                Component::Influxdb(i) => influxdb::build(plan, i),
+            },
+            Part::Monitoring => match &plan.monitoring {
+                Some(m) => monitoring::build(plan, m, modules)?,
+                None => Vec::new(),
+            },
+        })
+    }
 }
 
 /// The labels a component's pods are selected by (Services, PDBs, monitoring,

@@ -32,14 +32,11 @@ impl RenderedTree {
 
 /// Lays out one environment's objects under `<env>/`.
 pub fn emit(env: &str, objects: &[Object]) -> RenderedTree {
+    let texts = crate::parallel::map_chunks(objects, |run| run.iter().map(text).collect());
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut by_layer: BTreeMap<Layer, Vec<String>> = BTreeMap::new();
-    for object in objects {
+    for (object, bytes) in objects.iter().zip(texts) {
         let rel = layout::object_path(object);
-        let bytes = match &object.raw {
-            Some(raw) => format!("{}\n", raw.trim_end_matches(['\n', '\r'])).into_bytes(),
-            None => yaml::to_yaml(&object.body).into_bytes(),
-        };
         files.insert(format!("{}/{rel}", object.layer.dir()), bytes);
         by_layer.entry(object.layer).or_default().push(rel);
     }
@@ -57,6 +54,14 @@ pub fn emit(env: &str, objects: &[Object]) -> RenderedTree {
             .into_iter()
             .map(|(path, bytes)| (format!("{env}/{path}"), bytes))
             .collect(),
+    }
+}
+
+/// The file content of one object: canonical YAML, or its raw bytes (SOPS files).
+fn text(object: &Object) -> Vec<u8> {
+    match &object.raw {
+        Some(raw) => format!("{}\n", raw.trim_end_matches(['\n', '\r'])).into_bytes(),
+        None => yaml::to_yaml(&object.body).into_bytes(),
     }
 }
 

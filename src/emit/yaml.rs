@@ -24,11 +24,28 @@ fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-/// Writes a mapping at `indent`; with `inline_first` the first key follows a `- ` already
-/// written. Keys come out sorted because `serde_json::Map` is a `BTreeMap` (the crate's
-/// `preserve_order` feature is off; a test below fails if anything turns it on).
+/// Writes a mapping at `indent`, keys sorted; with `inline_first` the first key follows a
+/// `- ` already written. `serde_json::Map` keeps insertion order (stackc enables the
+/// crate's `preserve_order`: an IndexMap is a third of a BTreeMap's memory for the small
+/// maps Kubernetes objects are made of). Most maps are already sorted (k8s-openapi
+/// serializes fields in alphabetical order), so they are written without a sort.
 fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_first: bool) {
-    for (i, (key, value)) in map.iter().enumerate() {
+    if map.keys().is_sorted() {
+        write_entries(out, map.iter(), indent, inline_first);
+    } else {
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        write_entries(out, entries.into_iter(), indent, inline_first);
+    }
+}
+
+fn write_entries<'v>(
+    out: &mut String,
+    entries: impl Iterator<Item = (&'v String, &'v Value)>,
+    indent: usize,
+    inline_first: bool,
+) {
+    for (i, (key, value)) in entries.enumerate() {
         if i > 0 || !inline_first {
             pad(out, indent);
         }
@@ -199,17 +216,28 @@ mod tests {
     }
 
     #[test]
-    fn map_iteration_is_sorted() {
-        // write_map relies on this: serde_json's `preserve_order` would break it.
-        let v = json!({"zeta": 1, "Alpha": 2, "beta": 3, "alpha": 4, "a.b/c": 5});
-        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        let mut sorted = keys.clone();
-        sorted.sort();
-        assert_eq!(keys, sorted);
+    fn keys_are_sorted_whatever_the_insertion_order() {
+        let mut map = Map::new();
+        for (key, n) in [
+            ("zeta", 1),
+            ("Alpha", 2),
+            ("beta", 3),
+            ("alpha", 4),
+            ("a.b/c", 5),
+        ] {
+            map.insert(key.into(), json!(n));
+        }
+        let keys: Vec<&String> = map.keys().collect();
         assert_eq!(
-            to_yaml(&v),
+            keys[0], "zeta",
+            "serde_json keeps insertion order (preserve_order)"
+        );
+        assert_eq!(
+            to_yaml(&Value::Object(map)),
             "Alpha: 2\na.b/c: 5\nalpha: 4\nbeta: 3\nzeta: 1\n"
         );
+        let nested = json!([{"b": {"d": 1, "c": 2}, "a": 0}]);
+        assert_eq!(to_yaml(&nested), "- a: 0\n  b:\n    c: 2\n    d: 1\n");
     }
 
     #[test]

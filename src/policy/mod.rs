@@ -171,27 +171,35 @@ pub struct Options {
 /// Runs every rule over every subject; findings sorted by file, then rule.
 pub fn run(subjects: &[Subject], options: Options) -> Vec<Finding> {
     let ctx = Context::new(subjects, options.pinned);
-    let mut findings = Vec::new();
-    for s in subjects {
-        for rule in RULES
-            .iter()
-            .filter(|r| options.schema || r.id != rules::SCHEMA)
-        {
-            for hit in (rule.check)(s, &ctx) {
-                findings.push(Finding {
-                    rule,
-                    file: s.file.clone(),
-                    line: s.line,
-                    object: s.id.clone(),
-                    path: hit.path,
-                    message: hit.message,
-                });
-            }
-        }
-    }
+    let mut findings = crate::parallel::map_chunks(subjects, |run| {
+        run.iter()
+            .flat_map(|s| findings_of(s, &ctx, options))
+            .collect()
+    });
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.rule.id, &a.path).cmp(&(&b.file, b.line, b.rule.id, &b.path))
     });
+    findings
+}
+
+/// Every rule over one subject.
+fn findings_of(s: &Subject, ctx: &Context, options: Options) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES
+        .iter()
+        .filter(|r| options.schema || r.id != rules::SCHEMA)
+    {
+        for hit in (rule.check)(s, ctx) {
+            findings.push(Finding {
+                rule,
+                file: s.file.clone(),
+                line: s.line,
+                object: s.id.clone(),
+                path: hit.path,
+                message: hit.message,
+            });
+        }
+    }
     findings
 }
 

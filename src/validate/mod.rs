@@ -28,7 +28,7 @@ pub fn validate(
     env: &str,
     objects: &[Object],
     graph: &crate::graph::Graph,
-    locate: &dyn Fn(&str) -> Option<Span>,
+    locate: &(dyn Fn(&str) -> Option<Span> + Sync),
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let diagnostic = |object: &Object, code: &'static str, message: String, help: String| {
@@ -59,7 +59,6 @@ pub fn validate(
             )
         },
     );
-    let start = crate::timings::start();
     let mut seen = BTreeSet::new();
     for object in objects {
         let identity = (object.layer, object_path(object).to_ascii_lowercase());
@@ -71,39 +70,83 @@ pub fn validate(
                 "rename one of the components".into(),
             ));
         }
-        match schema::validate(&object.body) {
-            None => diags.push(diagnostic(
-                object,
-                "unknown-kind",
-                format!("stackc has no schema for {} {}", object.api_version, object.kind),
-                "stackc validates every object it emits; add the kind's schema to src/validate/schema.rs".into(),
-            )),
-            Some(errors) => diags.extend(errors.into_iter().map(|e| {
+    }
+    // Schema validation per run of objects, the references and the proof: independent,
+    // so on all cores at once; the diagnostics in this fixed order.
+    let jobs: Vec<Job> = [Job::References, Job::Proof]
+        .into_iter()
+        .chain(crate::parallel::runs(objects).into_iter().map(Job::Schemas))
+        .collect();
+    let found = time(
+        || stage("schemas, references, proof"),
+        || {
+            crate::parallel::map(&jobs, |job| match job {
+                Job::Schemas(run) => run
+                    .iter()
+                    .flat_map(|object| schema_problems(object, &diagnostic))
+                    .collect(),
+                Job::References => time(|| stage("references"), || references::check(objects))
+                    .into_iter()
+                    .map(|problem| {
+                        diagnostic(
+                            problem.object,
+                            problem.code,
+                            problem.message,
+                            problem.help.into(),
+                        )
+                    })
+                    .collect(),
+                Job::Proof => time(|| stage("network proof"), || network::prove(objects, graph))
+                    .into_iter()
+                    .map(|problem| {
+                        Diagnostic::error(problem.code, problem.message)
+                            .at(problem.component.as_deref().and_then(locate))
+                            .label(format!("in rendered/{env}/infra (NetworkPolicies)"))
+                            .help(problem.help)
+                    })
+                    .collect::<Vec<_>>(),
+            })
+        },
+    );
+    let mut found = found.into_iter();
+    let checks: Vec<Vec<Diagnostic>> = found.by_ref().take(2).collect();
+    diags.extend(found.flatten());
+    diags.extend(checks.into_iter().flatten());
+    diags
+}
+
+/// One of validate's independent pieces of work.
+enum Job<'o> {
+    Schemas(&'o [Object]),
+    References,
+    Proof,
+}
+
+/// The schema problems of one object.
+fn schema_problems(
+    object: &Object,
+    diagnostic: &impl Fn(&Object, &'static str, String, String) -> Diagnostic,
+) -> Vec<Diagnostic> {
+    match schema::validate(&object.body) {
+        None => vec![diagnostic(
+            object,
+            "unknown-kind",
+            format!("stackc has no schema for {} {}", object.api_version, object.kind),
+            "stackc validates every object it emits; add the kind's schema to src/validate/schema.rs".into(),
+        )],
+        Some(errors) => errors
+            .into_iter()
+            .map(|e| {
                 diagnostic(
                     object,
                     "schema",
                     format!("at {}: {}", e.path, e.message),
-                    format!("the object does not match the Kubernetes {KUBERNETES} / CRD schema of {}", object.kind),
+                    format!(
+                        "the object does not match the Kubernetes {KUBERNETES} / CRD schema of {}",
+                        object.kind
+                    ),
                 )
-            })),
-        }
+            })
+            .collect(),
     }
-    crate::timings::report(start, || stage("schemas"));
-    for problem in time(|| stage("references"), || references::check(objects)) {
-        diags.push(diagnostic(
-            problem.object,
-            problem.code,
-            problem.message,
-            problem.help.into(),
-        ));
-    }
-    for problem in time(|| stage("network proof"), || network::prove(objects, graph)) {
-        diags.push(
-            Diagnostic::error(problem.code, problem.message)
-                .at(problem.component.as_deref().and_then(locate))
-                .label(format!("in rendered/{env}/infra (NetworkPolicies)"))
-                .help(problem.help),
-        );
-    }
-    diags
 }
