@@ -426,3 +426,131 @@ fn assert_sums_verify(dir: &Path) {
         stderr(&out)
     );
 }
+
+/// Which environment a path under rendered/ belongs to, and whether it is inside the
+/// temporary directory of an environment rendered from nothing (`.<env>.stackc-tmp/`).
+fn owner(path: &str) -> (&str, bool) {
+    let top = path.split('/').next().unwrap_or(path);
+    match top
+        .strip_prefix('.')
+        .and_then(|t| t.strip_suffix(TEMP_SUFFIX))
+    {
+        Some(env) => (env, true),
+        None => (top, false),
+    }
+}
+
+/// A cold render (no `rendered/<env>/` yet) writes each environment into a temporary
+/// directory and renames it into place. Killed at any point, every environment is
+/// either absent or complete, byte for byte; only `.<env>.stackc-tmp/` may be extra;
+/// `render --check` passes exactly when all are complete; the next render, started over
+/// whatever the kill left, completes the tree and sweeps up the temporary directories.
+#[test]
+fn sigkill_during_a_cold_render_leaves_each_environment_absent_or_complete() {
+    let stack = &variants()[0];
+    let expected = expected_tree(stack);
+    let dir = copy_reference(false);
+    let rendered = dir.path().join("rendered");
+    std::fs::write(dir.path().join("stack.toml"), stack).unwrap();
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("stderr");
+
+    let started = Instant::now();
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let whole = started.elapsed();
+    eprintln!("cold render: {whole:?}");
+
+    const COLD_ITERATIONS: u64 = 20;
+    let (mut killed, mut partial, mut with_temp_dirs) = (0, 0, 0);
+    for i in 0..COLD_ITERATIONS {
+        // Even iterations start from nothing; odd ones over what the last kill left.
+        if i % 2 == 0 {
+            let _ = std::fs::remove_dir_all(&rendered);
+        } else {
+            for env in ENVS {
+                let _ = std::fs::remove_dir_all(rendered.join(env));
+            }
+        }
+        let mut rng = Rng(0xC01D_0000 + i);
+        let delay = rng.between(Duration::ZERO, whole.mul_f64(1.1));
+        let mut child = spawn_render(dir.path(), &log);
+        std::thread::sleep(delay);
+        child.kill().expect("SIGKILL");
+        let status = child.wait().expect("wait");
+        if !status.success() {
+            assert_eq!(status.code(), None, "iteration {i}: {}", read(&log));
+            killed += 1;
+        }
+
+        let disk = snapshot(&rendered);
+        let mut complete = BTreeSet::new();
+        for env in ENVS {
+            let prefix = format!("{env}/");
+            let mine: Tree = disk
+                .iter()
+                .filter(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, b)| (p.clone(), b.clone()))
+                .collect();
+            let want: Tree = expected
+                .iter()
+                .filter(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, b)| (p.clone(), b.clone()))
+                .collect();
+            assert!(
+                mine.is_empty() || mine == want,
+                "iteration {i} (killed {delay:?} after the start): {env} is neither absent nor \
+                 complete: {} of {} files",
+                mine.len(),
+                want.len()
+            );
+            if !mine.is_empty() {
+                complete.insert(env);
+            }
+        }
+        let mut temp_dirs = BTreeSet::new();
+        for path in disk.keys() {
+            let (env, temporary) = owner(path);
+            assert!(
+                ENVS.contains(&env),
+                "iteration {i}: {path} belongs to no environment"
+            );
+            if temporary {
+                temp_dirs.insert(env);
+            }
+        }
+        let all_done = complete.len() == ENVS.len() && temp_dirs.is_empty();
+        if !temp_dirs.is_empty() {
+            with_temp_dirs += 1;
+        }
+        if !complete.is_empty() && complete.len() < ENVS.len() {
+            partial += 1;
+        }
+        let check = stackc(dir.path(), &["render", "--check"]);
+        assert_eq!(
+            code(&check),
+            if all_done { 0 } else { 1 },
+            "iteration {i}: render --check must pass exactly when every environment is complete \
+             ({complete:?} complete, temporary directories of {temp_dirs:?}):\n{}",
+            stderr(&check)
+        );
+    }
+    eprintln!(
+        "{COLD_ITERATIONS} cold renders: {killed} killed, {with_temp_dirs} left a temporary \
+         directory, {partial} left some environments complete and others absent"
+    );
+    assert!(killed > 0, "no render was killed");
+    assert!(
+        with_temp_dirs > 0,
+        "no kill landed while an environment was being written: the test proved nothing"
+    );
+
+    // Over the last kill's leftovers, a render completes and sweeps everything up.
+    let out = stackc(dir.path(), &["render"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        snapshot(&rendered) == expected,
+        "the render after the kills left a tree that differs from a fresh one"
+    );
+    let check = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
+}

@@ -1,8 +1,10 @@
 //! The only code that writes: compares a [`RenderedTree`] with `rendered/` on disk and
 //! applies the difference. Only files whose bytes changed are written, each to a
 //! temporary file beside it and then renamed over it; files of removed objects are
-//! deleted; every `SHA256SUMS` is renamed last. If any temporary file cannot be
-//! written, all of them are removed and `rendered/` is left exactly as it was.
+//! deleted; every `SHA256SUMS` is renamed last. An environment rendered from nothing
+//! (no `rendered/<env>/` yet) is written whole into a temporary directory beside it,
+//! which is renamed into place: one rename instead of one per file. If anything cannot
+//! be written, everything staged is removed and `rendered/` is left exactly as it was.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -135,26 +137,38 @@ fn relative(path: &Path, base: &Path) -> io::Result<String> {
 pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Result<()> {
     let mut staged = Staged::default();
     let writes: Vec<&String> = changes.added.iter().chain(&changes.changed).collect();
+    let mut jobs: Vec<(PathBuf, &[u8])> = Vec::with_capacity(writes.len());
     for path in &writes {
-        if let Err(e) = staged.stage(rendered, path) {
-            staged.abandon();
-            return Err(e);
+        match staged.stage(rendered, path) {
+            Ok(file) => jobs.push((file, tree.files[*path].as_slice())),
+            Err(e) => {
+                staged.abandon();
+                return Err(e);
+            }
         }
     }
-    let contents: Vec<&[u8]> = writes.iter().map(|p| tree.files[*p].as_slice()).collect();
-    if let Err(e) = write_temps(&staged.files, &contents) {
+    // Creating thousands of small files is most of a cold render, and the kernel does
+    // it in parallel.
+    if let Err(e) = on_threads(&jobs, |(file, bytes)| {
+        std::fs::write(file, bytes).map_err(|e| context(e, "writing", file))
+    }) {
         staged.abandon();
         return Err(e);
     }
-    let (sums, others): (Vec<_>, Vec<_>) =
-        staged.files.iter().partition(|(target, _)| is_sums(target));
+    let (sums, others): (Vec<_>, Vec<_>) = staged
+        .replaced
+        .iter()
+        .partition(|(target, _)| is_sums(target));
     on_threads(&others, |(target, temp)| {
         std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))
     })?;
+    for (dir, temp) in &staged.fresh {
+        std::fs::rename(temp, dir).map_err(|e| context(e, "renaming into", dir))?;
+    }
     // Leftover temporary files of an interrupted render are stale, unless this render
     // staged a file under the same name (then the rename below consumes it).
     let staged_temps: std::collections::BTreeSet<&PathBuf> =
-        staged.files.iter().map(|(_, temp)| temp).collect();
+        staged.replaced.iter().map(|(_, temp)| temp).collect();
     for path in &changes.removed {
         let target = rendered.join(path);
         if staged_temps.contains(&target) {
@@ -162,7 +176,8 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
         }
         match std::fs::remove_file(&target) {
             // A temporary file left by an interrupted render has the name this render's
-            // temporary file had, and was renamed into place above.
+            // temporary file had, and was renamed into place above; a stale temporary
+            // directory was removed when this render staged its own.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             other => other.map_err(|e| context(e, "removing", &target))?,
         }
@@ -171,20 +186,6 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     for (target, temp) in sums {
         std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))?;
     }
-    Ok(())
-}
-
-/// Writes every temporary file, on several threads: creating thousands of small files
-/// is most of a cold render, and the kernel does it in parallel.
-fn write_temps(files: &[(PathBuf, PathBuf)], contents: &[&[u8]]) -> io::Result<()> {
-    let jobs: Vec<(&PathBuf, &[u8])> = files
-        .iter()
-        .map(|(_, temp)| temp)
-        .zip(contents.iter().copied())
-        .collect();
-    on_threads(&jobs, |(temp, bytes)| {
-        std::fs::write(temp, bytes).map_err(|e| context(e, "writing", temp))
-    })?;
     Ok(())
 }
 
@@ -227,16 +228,30 @@ fn is_sums(path: &Path) -> bool {
     path.file_name().is_some_and(|n| n == SUMS_FILE)
 }
 
-/// Temporary files written beside their targets, and the directories created for them.
+/// Where this render writes: temporary files beside the files they replace, temporary
+/// directories of environments rendered from nothing, and the directories created.
 #[derive(Default)]
 struct Staged {
-    files: Vec<(PathBuf, PathBuf)>,
+    /// (target, temporary file beside it).
+    replaced: Vec<(PathBuf, PathBuf)>,
+    /// (`rendered/<env>`, its temporary directory `rendered/.<env>.stackc-tmp`).
+    fresh: Vec<(PathBuf, PathBuf)>,
     created_dirs: Vec<PathBuf>,
+    /// Directories known to exist (created or seen), so each is looked up once.
+    known_dirs: std::collections::HashSet<PathBuf>,
 }
 
 impl Staged {
-    /// Creates the target's directory and records where its temporary file goes.
-    fn stage(&mut self, rendered: &Path, rel: &str) -> io::Result<()> {
+    /// Prepares the writing of `rel` and returns the file to write its bytes to.
+    fn stage(&mut self, rendered: &Path, rel: &str) -> io::Result<PathBuf> {
+        let (env, rest) = rel
+            .split_once('/')
+            .ok_or_else(|| io::Error::other(format!("{rel} is outside an environment")))?;
+        if let Some(temp_dir) = self.fresh_dir(rendered, env)? {
+            let file = temp_dir.join(rest);
+            self.create_dirs(file.parent().unwrap_or(&temp_dir))?;
+            return Ok(file);
+        }
         let target = rendered.join(rel);
         let parent = target
             .parent()
@@ -254,27 +269,56 @@ impl Staged {
             )));
         }
         let temp = parent.join(format!(".{name}.stackc-tmp"));
-        self.files.push((target.clone(), temp));
-        Ok(())
+        self.replaced.push((target.clone(), temp.clone()));
+        Ok(temp)
+    }
+
+    /// The temporary directory of `env` when `rendered/<env>` does not exist (created on
+    /// first use; a stale one of an interrupted render is removed first).
+    fn fresh_dir(&mut self, rendered: &Path, env: &str) -> io::Result<Option<PathBuf>> {
+        let dir = rendered.join(env);
+        if let Some((_, temp)) = self.fresh.iter().find(|(d, _)| *d == dir) {
+            return Ok(Some(temp.clone()));
+        }
+        if self.known_dirs.contains(&dir) || dir.exists() {
+            self.known_dirs.insert(dir);
+            return Ok(None);
+        }
+        let temp = rendered.join(format!(".{env}.stackc-tmp"));
+        if temp.exists() {
+            std::fs::remove_dir_all(&temp).map_err(|e| context(e, "removing", &temp))?;
+        }
+        self.create_dirs(rendered)?;
+        std::fs::create_dir(&temp).map_err(|e| context(e, "creating directory", &temp))?;
+        self.known_dirs.insert(temp.clone());
+        self.fresh.push((dir, temp.clone()));
+        Ok(Some(temp))
     }
 
     fn create_dirs(&mut self, dir: &Path) -> io::Result<()> {
         let missing: Vec<PathBuf> = dir
             .ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .take_while(|d| !d.as_os_str().is_empty() && !self.known_dirs.contains(*d))
+            .take_while(|d| !d.exists())
             .map(Path::to_path_buf)
             .collect();
         for d in missing.into_iter().rev() {
             std::fs::create_dir(&d).map_err(|e| context(e, "creating directory", &d))?;
-            self.created_dirs.push(d);
+            self.created_dirs.push(d.clone());
+            self.known_dirs.insert(d);
         }
+        self.known_dirs.insert(dir.to_path_buf());
         Ok(())
     }
 
-    /// Removes every temporary file and created directory: disk is as it was.
+    /// Removes every temporary file and directory and every created directory: disk is
+    /// as it was.
     fn abandon(self) {
-        for (_, temp) in &self.files {
+        for (_, temp) in &self.replaced {
             let _ = std::fs::remove_file(temp);
+        }
+        for (_, temp) in &self.fresh {
+            let _ = std::fs::remove_dir_all(temp);
         }
         for dir in self.created_dirs.iter().rev() {
             let _ = std::fs::remove_dir(dir);
