@@ -55,21 +55,6 @@ pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sy
         .collect()
 }
 
-/// Runs `a` and `b` at the same time; both results.
-pub fn join<A: Send, B: Send>(
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    std::thread::scope(|scope| {
-        let other = scope.spawn(b);
-        let first = a();
-        let second = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,10 +75,5 @@ mod tests {
         let doubled = map_chunks(&items, |run| run.iter().map(|i| i * 2).collect());
         assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         assert!(map_chunks(&[] as &[u64], |run| run.to_vec()).is_empty());
-    }
-
-    #[test]
-    fn join_returns_both_results() {
-        assert_eq!(join(|| 1, || "two"), (1, "two"));
     }
 }
