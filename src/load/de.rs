@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::tree::{Entry, Node, Value};
+use super::tree::{Node, Value};
 use crate::diag::Span;
 
 /// A deserialization error and the span it concerns.
@@ -175,7 +175,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'de> {
 }
 
 struct Map<'de> {
-    entries: std::collections::btree_map::Iter<'de, String, Entry>,
+    entries: super::tree::TableIter<'de>,
     value: Option<(&'de str, &'de Node)>,
 }
 
