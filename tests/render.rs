@@ -59,9 +59,9 @@ fn stackc_timings_reports_every_stage_on_stderr_only() {
             .find(|l| l.starts_with(&format!("timing: {stage} ")))
             .unwrap_or_else(|| panic!("no timing of {stage}:\n{report}"));
         let ms: f64 = line
-            .trim_end_matches(" ms")
-            .rsplit(' ')
+            .split(" ms")
             .next()
+            .and_then(|head| head.rsplit(' ').next())
             .unwrap()
             .parse()
             .unwrap_or_else(|e| panic!("{line}: {e}"));

@@ -2,7 +2,6 @@
 //! from. Environment files merge over the stack file node by node, so after the merge
 //! every value still knows which file and line it was written on.
 
-
 use toml::de::{DeTable, DeValue};
 
 use crate::diag::{FileId, Span};
@@ -88,8 +87,10 @@ impl Table {
 }
 
 /// Iterator over a table's entries, in key order.
-pub type TableIter<'t> =
-    std::iter::Map<std::slice::Iter<'t, (String, Entry)>, fn(&(String, Entry)) -> (&String, &Entry)>;
+pub type TableIter<'t> = std::iter::Map<
+    std::slice::Iter<'t, (String, Entry)>,
+    fn(&(String, Entry)) -> (&String, &Entry),
+>;
 
 impl FromIterator<(String, Entry)> for Table {
     /// Sorted by key; of repeated keys the last one stays.
