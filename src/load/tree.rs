@@ -139,7 +139,7 @@ impl Node {
     /// addressed by their index, e.g. `["policy", "waive", "0", "rule"]`.
     pub fn get(&self, path: &[&str]) -> Option<&Node> {
         path.iter().try_fold(self, |node, key| match &node.value {
-            Value::Table(table) => table.get(*key).map(|entry| &entry.node),
+            Value::Table(table) => table.get(key).map(|entry| &entry.node),
             Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         })
@@ -149,7 +149,7 @@ impl Node {
     pub fn entry(&self, path: &[&str]) -> Option<&Entry> {
         let (last, parent) = path.split_last()?;
         match &self.get(parent)?.value {
-            Value::Table(table) => table.get(*last),
+            Value::Table(table) => table.get(last),
             _ => None,
         }
     }
