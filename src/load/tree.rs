@@ -274,6 +274,42 @@ pub fn merge(base: &mut Node, overlay: Node) {
 mod tests {
     use super::*;
 
+    fn entry(start: usize) -> Entry {
+        let span = Span {
+            file: FileId(0),
+            start,
+            end: start,
+        };
+        Entry {
+            key_span: span,
+            node: Node {
+                value: Value::Integer(start as i64),
+                span,
+            },
+        }
+    }
+
+    #[test]
+    fn tables_keep_keys_sorted_and_the_last_of_repeated_keys() {
+        let mut table: Table = [("b", 1), ("a", 2), ("c", 3), ("a", 4)]
+            .into_iter()
+            .map(|(k, n)| (k.to_owned(), entry(n)))
+            .collect();
+        assert_eq!(table.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(table.get("a").unwrap().key_span.start, 4);
+        assert!(table.insert("ab".into(), entry(5)).is_none());
+        assert_eq!(
+            table.insert("b".into(), entry(6)).unwrap().key_span.start,
+            1
+        );
+        assert_eq!(table.keys().collect::<Vec<_>>(), ["a", "ab", "b", "c"]);
+        table.get_mut("c").unwrap().key_span.start = 7;
+        let starts: Vec<usize> = table.values().map(|e| e.key_span.start).collect();
+        assert_eq!(starts, [4, 5, 6, 7]);
+        assert_eq!(table.len(), 4);
+        assert!(table.get("d").is_none());
+    }
+
     fn parse(text: &str, file: u32) -> Node {
         let doc = DeTable::parse(text).expect("valid TOML");
         from_document(&doc, FileId(file))
