@@ -9,7 +9,6 @@ use crate::diag::{Diagnostic, SourceMap, Span, dedup, has_errors};
 use crate::emit::layout::object_path;
 use crate::emit::{self, RenderedTree};
 use crate::load::modules::Modules;
-use crate::load::tree::{Node, Value as TomlValue};
 use crate::load::{self, EnvStack, LoadError, Source};
 use crate::object::Object;
 use crate::plan::Plan;
@@ -91,34 +90,14 @@ pub struct Inputs {
 
 impl Inputs {
     pub fn of(env: &EnvStack) -> Inputs {
-        let mut declared = HashMap::new();
-        index_tables(&env.tree, "", 3, &mut declared);
         Inputs {
             modules: Arc::clone(&env.modules),
-            declared,
+            declared: env.tree.table_key_spans(3),
         }
     }
 
     fn locate(&self, component: &str) -> Option<Span> {
         self.declared.get(component).copied()
-    }
-}
-
-/// Records the key span of every table below `node`, `depth` levels deep, by dotted path.
-fn index_tables(node: &Node, prefix: &str, depth: usize, out: &mut HashMap<String, Span>) {
-    let (Some(depth), TomlValue::Table(table)) = (depth.checked_sub(1), &node.value) else {
-        return;
-    };
-    for (key, entry) in table {
-        if let TomlValue::Table(_) = entry.node.value {
-            let path = if prefix.is_empty() {
-                key.clone()
-            } else {
-                format!("{prefix}.{key}")
-            };
-            index_tables(&entry.node, &path, depth, out);
-            out.insert(path, entry.key_span);
-        }
     }
 }
 
@@ -209,30 +188,4 @@ pub fn compile(
         tree,
         warnings: diags,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diag::FileId;
-
-    #[test]
-    fn components_are_located_at_their_key_after_the_tree_is_dropped() {
-        let text = "[stack]\nname = \"s\"\n\n[app.producer]\nimage = \"x:1\"\n\n[app.producer.env]\nA = \"1\"\n\n[kafka.events.topics.orders]\npartitions = 3\n";
-        let doc = toml::de::DeTable::parse(text).unwrap();
-        let tree = crate::load::tree::from_document(&doc, FileId(0));
-        let mut declared = HashMap::new();
-        index_tables(&tree, "", 3, &mut declared);
-        let at = |path: &str| {
-            let span = declared[path];
-            &text[span.start..span.end]
-        };
-        assert_eq!(at("app.producer"), "producer");
-        assert_eq!(at("app"), "app");
-        assert_eq!(at("app.producer.env"), "env");
-        assert_eq!(at("kafka.events.topics"), "topics");
-        // Three keys deep at most, and only tables.
-        assert!(!declared.contains_key("kafka.events.topics.orders"));
-        assert!(!declared.contains_key("stack.name"));
-    }
 }

@@ -154,6 +154,35 @@ impl Node {
         }
     }
 
+    /// The key span of every table below this node, at most `depth` keys deep, by dotted
+    /// path (`app.producer`): where diagnostics point once the tree itself is dropped.
+    pub fn table_key_spans(&self, depth: usize) -> std::collections::HashMap<String, Span> {
+        fn walk(
+            node: &Node,
+            prefix: &str,
+            depth: usize,
+            out: &mut std::collections::HashMap<String, Span>,
+        ) {
+            let (Some(depth), Value::Table(table)) = (depth.checked_sub(1), &node.value) else {
+                return;
+            };
+            for (key, entry) in table {
+                if let Value::Table(_) = entry.node.value {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&entry.node, &path, depth, out);
+                    out.insert(path, entry.key_span);
+                }
+            }
+        }
+        let mut out = std::collections::HashMap::new();
+        walk(self, "", depth, &mut out);
+        out
+    }
+
     /// The span of the value at `path`, or of its nearest existing ancestor.
     pub fn span_of(&self, path: &[&str]) -> Span {
         (0..=path.len())
@@ -313,6 +342,22 @@ mod tests {
     fn parse(text: &str, file: u32) -> Node {
         let doc = DeTable::parse(text).expect("valid TOML");
         from_document(&doc, FileId(file))
+    }
+
+    #[test]
+    fn table_key_spans_locate_components_three_keys_deep_at_most() {
+        let text = "[stack]\nname = \"s\"\n\n[app.producer]\nimage = \"x:1\"\n\n[app.producer.env]\nA = \"1\"\n\n[kafka.events.topics.orders]\npartitions = 3\n";
+        let declared = parse(text, 0).table_key_spans(3);
+        let at = |path: &str| {
+            let span = declared[path];
+            &text[span.start..span.end]
+        };
+        assert_eq!(at("app.producer"), "producer");
+        assert_eq!(at("app"), "app");
+        assert_eq!(at("app.producer.env"), "env");
+        assert_eq!(at("kafka.events.topics"), "topics");
+        assert!(!declared.contains_key("kafka.events.topics.orders"));
+        assert!(!declared.contains_key("stack.name"));
     }
 
     #[test]
