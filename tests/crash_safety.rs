@@ -502,17 +502,8 @@ fn sigkill_during_a_cold_render_leaves_each_environment_absent_or_complete() {
         let disk = snapshot(&rendered);
         let mut complete = BTreeSet::new();
         for env in ENVS {
-            let prefix = format!("{env}/");
-            let mine: Tree = disk
-                .iter()
-                .filter(|(p, _)| p.starts_with(&prefix))
-                .map(|(p, b)| (p.clone(), b.clone()))
-                .collect();
-            let want: Tree = expected
-                .iter()
-                .filter(|(p, _)| p.starts_with(&prefix))
-                .map(|(p, b)| (p.clone(), b.clone()))
-                .collect();
+            let mine = env_files(&disk, env);
+            let want = env_files(&expected, env);
             assert!(
                 mine.is_empty() || mine == want,
                 "iteration {i} (killed {delay:?} after the start): {env} is neither absent nor \

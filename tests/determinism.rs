@@ -344,12 +344,7 @@ fn one_environment_alone_renders_the_same_files() {
             extra_args: &["--env", env],
             ..Run::default()
         });
-        let prefix = format!("{env}/");
-        let want_env: Tree = want
-            .iter()
-            .filter(|(p, _)| p.starts_with(&prefix))
-            .map(|(p, b)| (p.clone(), b.clone()))
-            .collect();
+        let want_env = env_files(&want, env);
         assert_identical(&format!("render --env {env}"), &got, &want_env);
     }
 }

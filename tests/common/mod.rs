@@ -82,6 +82,15 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
+/// The files of one environment (`<env>/...`) of a snapshot of rendered/.
+pub fn env_files(tree: &BTreeMap<String, Vec<u8>>, env: &str) -> BTreeMap<String, Vec<u8>> {
+    let prefix = format!("{env}/");
+    tree.iter()
+        .filter(|(p, _)| p.starts_with(&prefix))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect()
+}
+
 /// Replaces `from` with `to` in a file, asserting it was there.
 pub fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).expect("read");
