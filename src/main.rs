@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-/// mimalloc: a render allocates and frees millions of small JSON nodes, on both cores;
+/// mimalloc (built with `no_thp`): a render allocates and frees millions of small JSON nodes;
 /// glibc's malloc spent a quarter of the process there (README, "Dependencies, and why").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -72,7 +72,9 @@ pub fn validate(
         }
     }
     // Schema validation per run of objects, the references and the proof: independent,
-    // so on all cores at once; the diagnostics in this fixed order.
+    // so on all cores at once. References and the proof are the longest jobs and start
+    // first, so the cores finish together; their diagnostics still come after the
+    // schema errors.
     let jobs: Vec<Job> = [Job::References, Job::Proof]
         .into_iter()
         .chain(crate::parallel::runs(objects).into_iter().map(Job::Schemas))
@@ -109,9 +111,11 @@ pub fn validate(
         },
     );
     let mut found = found.into_iter();
-    let checks: Vec<Vec<Diagnostic>> = found.by_ref().take(2).collect();
-    diags.extend(found.flatten());
-    diags.extend(checks.into_iter().flatten());
+    let references = found.next().unwrap_or_default();
+    let proof = found.next().unwrap_or_default();
+    diags.extend(found.flatten()); // the schema runs, in object order
+    diags.extend(references);
+    diags.extend(proof);
     diags
 }
 
