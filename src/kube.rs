@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 /// JSON pointer lookup without allocating (serde_json's `pointer` allocates per token
-/// to unescape `~0`/`~1`; stackc's pointers are literals without escapes).
+/// to unescape `~0`/`~1`; stackc's pointers are literals without escapes) and without
+/// hashing (see [`field`]).
 pub trait At {
     fn at(&self, pointer: &str) -> Option<&Value>;
 }
@@ -18,10 +19,22 @@ impl At for Value {
             .strip_prefix('/')?
             .split('/')
             .try_fold(self, |v, token| match v {
-                Value::Object(map) => map.get(token),
+                Value::Object(map) => field(map, token),
                 Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
                 _ => None,
             })
+    }
+}
+
+/// The value of `key` in a JSON object. Kubernetes objects are made of small maps, which
+/// a scan reads faster than a SipHash of the key (serde_json's map is an IndexMap with
+/// std's hasher); big maps (a ConfigMap's data, labels) still go through the index.
+pub fn field<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    const SCAN: usize = 12;
+    if map.len() <= SCAN {
+        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get(key)
     }
 }
 
@@ -110,4 +123,31 @@ pub fn selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -
         }
     });
     labels_ok && expressions_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_finds_keys_in_small_and_big_maps_alike() {
+        let big: Map<String, Value> = (0..40).map(|i| (format!("k{i}"), json!(i))).collect();
+        let small: Map<String, Value> = (0..3).map(|i| (format!("k{i}"), json!(i))).collect();
+        for map in [&big, &small] {
+            assert_eq!(field(map, "k2"), Some(&json!(2)));
+            assert_eq!(field(map, "k"), None);
+            assert_eq!(field(map, "k20"), map.get("k20"));
+        }
+    }
+
+    #[test]
+    fn at_follows_objects_and_array_indexes() {
+        let body = json!({"spec": {"ports": [{"port": 80}, {"port": 443}]}, "a/b": 1});
+        assert_eq!(body.at("/spec/ports/1/port"), Some(&json!(443)));
+        assert_eq!(body.at(""), Some(&body));
+        assert_eq!(body.at("/spec/ports/2"), None);
+        assert_eq!(body.at("/spec/ports/x"), None);
+        assert_eq!(body.at("spec"), None, "a pointer starts with /");
+    }
 }

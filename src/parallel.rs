@@ -55,6 +55,28 @@ pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sy
         .collect()
 }
 
+/// `f` over owned runs of `items` (cut as [`runs`] cuts them), on all cores; the results
+/// concatenated in order. For work that consumes its items, so that dropping them is
+/// spread over the cores too.
+pub fn map_owned_runs<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(Vec<T>) -> Vec<R> + Sync,
+) -> Vec<R> {
+    let lengths: Vec<usize> = runs(&items).iter().map(|run| run.len()).collect();
+    let mut rest = items.into_iter();
+    let owned: Vec<std::sync::Mutex<Vec<T>>> = lengths
+        .iter()
+        .map(|&n| std::sync::Mutex::new(rest.by_ref().take(n).collect()))
+        .collect();
+    map(&owned, |run| {
+        let run = std::mem::take(&mut *run.lock().unwrap_or_else(|p| p.into_inner()));
+        f(run)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +97,13 @@ mod tests {
         let doubled = map_chunks(&items, |run| run.iter().map(|i| i * 2).collect());
         assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         assert!(map_chunks(&[] as &[u64], |run| run.to_vec()).is_empty());
+        let owned = map_owned_runs(items.iter().map(|i| i.to_string()).collect(), |run| {
+            run.into_iter().map(|s| s + "!").collect()
+        });
+        assert_eq!(
+            owned,
+            items.iter().map(|i| format!("{i}!")).collect::<Vec<_>>()
+        );
+        assert!(map_owned_runs(Vec::<u64>::new(), |run| run).is_empty());
     }
 }

@@ -167,12 +167,11 @@ pub fn compile(
     // are ever in memory, and no core idles while the last environment finishes.
     for (inputs, plan) in &plans {
         let mut checked = build_and_check(inputs, plan);
+        let objects = std::mem::take(&mut checked.objects);
         let rendered = time(
             || format!("{} emit", plan.env),
-            || emit::emit(&plan.env, &checked.objects),
+            || emit::emit(&plan.env, objects),
         );
-        let objects = std::mem::take(&mut checked.objects);
-        time(|| format!("{} free objects", plan.env), || drop(objects));
         diags.extend(checked.validation);
         diags.extend(crate::policy::to_diagnostics(&checked.findings));
         diags.extend(checked.waiver_warnings);

@@ -30,30 +30,48 @@ impl RenderedTree {
     }
 }
 
-/// Lays out one environment's objects under `<env>/`.
-pub fn emit(env: &str, objects: &[Object]) -> RenderedTree {
-    let texts = crate::parallel::map_chunks(objects, |run| run.iter().map(text).collect());
+/// Lays out one environment's objects under `<env>/`. The objects are consumed: each is
+/// dropped on the core that wrote it, as soon as its file is made (freeing thousands of
+/// JSON trees is as costly as writing them).
+pub fn emit(env: &str, objects: Vec<Object>) -> RenderedTree {
+    let made =
+        crate::parallel::map_owned_runs(objects, |run| run.into_iter().map(file_of).collect());
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut sums: BTreeMap<String, String> = BTreeMap::new();
     let mut by_layer: BTreeMap<Layer, Vec<String>> = BTreeMap::new();
-    for (object, bytes) in objects.iter().zip(texts) {
-        let rel = layout::object_path(object);
-        files.insert(format!("{}/{rel}", object.layer.dir()), bytes);
-        by_layer.entry(object.layer).or_default().push(rel);
+    for made in made {
+        let path = format!("{}/{}", made.layer.dir(), made.rel);
+        sums.insert(path.clone(), made.sum);
+        files.insert(format!("{env}/{path}"), made.bytes);
+        by_layer.entry(made.layer).or_default().push(made.rel);
     }
     for (layer, resources) in &by_layer {
-        let kustomization = yaml::to_yaml(&layout::kustomization(resources));
-        files.insert(
-            format!("{}/kustomization.yaml", layer.dir()),
-            kustomization.into_bytes(),
-        );
+        let path = format!("{}/kustomization.yaml", layer.dir());
+        let bytes = yaml::to_yaml(&layout::kustomization(resources)).into_bytes();
+        sums.insert(path.clone(), sha256_hex(&bytes));
+        files.insert(format!("{env}/{path}"), bytes);
     }
-    let sums = sha256sums(&files);
-    files.insert(SUMS_FILE.to_owned(), sums.into_bytes());
-    RenderedTree {
-        files: files
-            .into_iter()
-            .map(|(path, bytes)| (format!("{env}/{path}"), bytes))
-            .collect(),
+    files.insert(format!("{env}/{SUMS_FILE}"), sha256sums(&sums).into_bytes());
+    RenderedTree { files }
+}
+
+/// One object's file, before it joins the tree.
+struct Made {
+    layer: Layer,
+    /// Path inside the layer's directory.
+    rel: String,
+    bytes: Vec<u8>,
+    /// Hex SHA-256 of `bytes`.
+    sum: String,
+}
+
+fn file_of(object: Object) -> Made {
+    let bytes = text(&object);
+    Made {
+        layer: object.layer,
+        rel: layout::object_path(&object),
+        sum: sha256_hex(&bytes),
+        bytes,
     }
 }
 
@@ -65,10 +83,13 @@ fn text(object: &Object) -> Vec<u8> {
     }
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 /// `sha256sum`-compatible lines (`<hex>  <path>`), sorted by path.
-fn sha256sums(files: &BTreeMap<String, Vec<u8>>) -> String {
-    files
-        .iter()
-        .map(|(path, bytes)| format!("{}  {path}\n", hex(&Sha256::digest(bytes))))
+fn sha256sums(sums: &BTreeMap<String, String>) -> String {
+    sums.iter()
+        .map(|(path, sum)| format!("{sum}  {path}\n"))
         .collect()
 }
