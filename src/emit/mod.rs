@@ -4,6 +4,7 @@
 //! (see [`writer`]). emit knows no component kind.
 
 pub mod layout;
+mod ondisk;
 pub mod writer;
 pub mod yaml;
 

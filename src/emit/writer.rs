@@ -7,9 +7,11 @@
 //! be written, everything staged is removed and `rendered/` is left exactly as it was.
 
 use std::collections::BTreeMap;
-use std::io;
+use std::fs::File;
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
+use super::ondisk::{DiskFile, OnDisk};
 use super::{RenderedTree, SUMS_FILE};
 
 /// The part of `rendered/` a render owns: all of it, or one environment's directory.
@@ -38,99 +40,91 @@ impl Changes {
 /// file on disk is read against the bytes it should have; only the old bytes of files
 /// that differ or go away are kept.
 pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
-    let on_disk = list_existing(rendered, scope)?;
-    let olds = on_threads(&on_disk, |(rel, path)| match tree.files.get(rel) {
-        Some(expected) => old_if_different(path, expected),
-        None => read(path).map(Some),
-    })?;
-    let mut changes = Changes::default();
-    let mut present = std::collections::BTreeSet::new();
-    for ((rel, _), old) in on_disk.into_iter().zip(olds) {
+    let on_disk = crate::timings::time(
+        || "list rendered/".into(),
+        || list_existing(rendered, scope),
+    )?;
+    let olds = crate::timings::time(
+        || "read rendered/".into(),
+        || on_threads(&on_disk.files, |file| old_of(&on_disk, file, tree)),
+    )?;
+    let mut present: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
+    present.sort_unstable();
+    let mut changes = Changes {
+        added: (tree.files.keys())
+            .filter(|path| present.binary_search(&path.as_str()).is_err())
+            .cloned()
+            .collect(),
+        ..Changes::default()
+    };
+    for (file, old) in on_disk.files.iter().zip(olds) {
         if let Some(old) = old {
-            if tree.files.contains_key(&rel) {
-                changes.changed.push(rel.clone());
+            if tree.files.contains_key(&file.rel) {
+                changes.changed.push(file.rel.clone());
             } else {
-                changes.removed.push(rel.clone());
+                changes.removed.push(file.rel.clone());
             }
-            changes.old.insert(rel.clone(), old);
+            changes.old.insert(file.rel.clone(), old);
         }
-        present.insert(rel);
     }
     changes.changed.sort();
     changes.removed.sort();
-    changes.added = (tree.files.keys())
-        .filter(|path| !present.contains(*path))
-        .cloned()
-        .collect();
     Ok(changes)
 }
 
-/// The bytes of the file at `path` when they are not `expected`. Reads at most one byte
-/// past the expected length unless the file is longer, and needs no `stat`.
-fn old_if_different(path: &Path, expected: &[u8]) -> io::Result<Option<Vec<u8>>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| context(e, "reading", path))?;
+/// The bytes on disk of `file` when they are not what `tree` has for it.
+fn old_of(on_disk: &OnDisk, file: &DiskFile, tree: &RenderedTree) -> io::Result<Option<Vec<u8>>> {
+    let open = || on_disk.open(file);
+    match tree.files.get(&file.rel) {
+        Some(expected) => old_if_different(open()?, expected),
+        None => read(open()?).map(Some),
+    }
+    .map_err(|e| context(e, "reading", &on_disk.path(file)))
+}
+
+/// The bytes of `file` when they are not `expected`. Reads at most one byte past the
+/// expected length unless the file is longer, and needs no `stat`.
+fn old_if_different(file: File, expected: &[u8]) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::with_capacity(expected.len() + 1);
     let limit = expected.len() as u64 + 1;
-    (&file)
-        .take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(|e| context(e, "reading", path))?;
+    (&file).take(limit).read_to_end(&mut bytes)?;
     if bytes == expected {
         return Ok(None);
     }
     if bytes.len() as u64 == limit {
-        (&file)
-            .read_to_end(&mut bytes)
-            .map_err(|e| context(e, "reading", path))?;
+        (&file).read_to_end(&mut bytes)?;
     }
     Ok(Some(bytes))
 }
 
-fn read(path: &Path) -> io::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| context(e, "reading", path))
+fn read(mut file: File) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// What is on disk under `rendered` (within `scope`), as a tree.
 pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
-    let files = list_existing(rendered, scope)?;
-    let bytes = on_threads(&files, |(_, path)| read(path))?;
+    let on_disk = list_existing(rendered, scope)?;
+    let bytes = on_threads(&on_disk.files, |file| {
+        read(on_disk.open(file)?).map_err(|e| context(e, "reading", &on_disk.path(file)))
+    })?;
     Ok(RenderedTree {
-        files: files.into_iter().map(|(rel, _)| rel).zip(bytes).collect(),
+        files: on_disk
+            .files
+            .into_iter()
+            .map(|f| f.rel)
+            .zip(bytes)
+            .collect(),
     })
 }
 
-/// Every file under `rendered` (within `scope`): its `/`-separated path relative to
-/// `rendered`, and its full path, in file-name order.
-fn list_existing(rendered: &Path, scope: Scope) -> io::Result<Vec<(String, PathBuf)>> {
-    let base = match scope {
-        Scope::All => rendered.to_path_buf(),
-        Scope::Env(env) => rendered.join(env),
-    };
-    let mut files = Vec::new();
-    if !base.exists() {
-        return Ok(files);
+/// Every file under `rendered` (within `scope`).
+fn list_existing(rendered: &Path, scope: Scope) -> io::Result<OnDisk> {
+    match scope {
+        Scope::All => OnDisk::list(rendered, rendered),
+        Scope::Env(env) => OnDisk::list(rendered, &rendered.join(env)),
     }
-    for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-        let entry = entry.map_err(io::Error::other)?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let rel = relative(entry.path(), rendered)?;
-        files.push((rel, entry.into_path()));
-    }
-    Ok(files)
-}
-
-/// `path` below `base`, `/`-separated on every platform.
-fn relative(path: &Path, base: &Path) -> io::Result<String> {
-    let rel = path.strip_prefix(base).map_err(io::Error::other)?;
-    let text = rel.to_string_lossy();
-    Ok(if std::path::MAIN_SEPARATOR == '/' {
-        text.into_owned()
-    } else {
-        text.replace(std::path::MAIN_SEPARATOR, "/")
-    })
 }
 
 /// Applies `changes` so that `rendered` holds exactly `tree` (within the compared scope).
