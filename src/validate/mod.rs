@@ -13,6 +13,7 @@ pub mod netpol;
 pub mod network;
 pub mod references;
 pub mod schema;
+pub mod strict;
 
 use std::collections::BTreeSet;
 
