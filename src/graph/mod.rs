@@ -12,14 +12,14 @@ mod facts;
 mod monitoring;
 pub mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 pub use facts::{Link, LinkPorts};
 
 use crate::cidr::{Cidr, Destination};
-use crate::plan::Plan;
+use crate::plan::{Component, Plan};
 
 /// Why a connection exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -220,19 +220,29 @@ fn component_workloads(plan: &Plan) -> Vec<Workload> {
 
 /// Every edge of the stack, sorted.
 pub fn edges(plan: &Plan) -> Vec<Edge> {
-    let stack = &plan.stack.name;
-    let by_name: BTreeMap<String, Workload> = workloads(plan)
-        .into_iter()
-        .map(|w| (w.name.clone(), w))
+    // Each component's workloads are computed once; its first is its main workload.
+    let per_component: Vec<Vec<Workload>> = (plan.components.iter())
+        .map(|c| c.workloads(&plan.stack.name))
         .collect();
-    let main = |component: &crate::plan::Component| component.workloads(stack).into_iter().next();
+    let stack_workloads: Vec<Workload> = per_component.iter().flatten().cloned().collect();
+    let monitoring_workloads = monitoring::workloads(plan);
+    // By name; a later workload of the same name wins, as before (check rejects those).
+    let by_name: HashMap<&str, &Workload> = (stack_workloads.iter())
+        .chain(&monitoring_workloads)
+        .map(|w| (w.name.as_str(), w))
+        .collect();
+    // A component by name, with its main workload; the first of a name wins.
+    let mut providers: HashMap<&str, (&Component, Option<&Workload>)> = HashMap::new();
+    for (c, ws) in plan.components.iter().zip(&per_component) {
+        providers.entry(c.name()).or_insert((c, ws.first()));
+    }
     let mut out = Vec::new();
-    for component in &plan.components {
+    for (component, workloads) in plan.components.iter().zip(&per_component) {
         for link in component.links() {
-            let Some(provider) = plan.components.iter().find(|c| c.name() == link.to) else {
+            let Some(&(provider, main)) = providers.get(link.to.as_str()) else {
                 continue;
             };
-            let (Some(from), Some(to)) = (by_name.get(&link.from), main(provider)) else {
+            let (Some(from), Some(to)) = (by_name.get(link.from.as_str()), main) else {
                 continue;
             };
             let ports = match link.ports {
@@ -241,14 +251,14 @@ pub fn edges(plan: &Plan) -> Vec<Edge> {
             };
             if !ports.is_empty() {
                 out.push(Edge {
-                    from: Endpoint::Workload(from.clone()),
-                    to: Endpoint::Workload(to),
+                    from: Endpoint::Workload((*from).clone()),
+                    to: Endpoint::Workload(to.clone()),
                     ports,
                     why: link.why,
                 });
             }
         }
-        let Some(first) = main(component) else {
+        let Some(first) = workloads.first() else {
             continue;
         };
         let ingress = component.ingress_ports();
@@ -277,9 +287,9 @@ pub fn edges(plan: &Plan) -> Vec<Edge> {
             });
         }
         for name in component.api_clients() {
-            if let Some(from) = by_name.get(&name) {
+            if let Some(from) = by_name.get(name.as_str()) {
                 out.push(Edge {
-                    from: Endpoint::Workload(from.clone()),
+                    from: Endpoint::Workload((*from).clone()),
                     to: Endpoint::Addresses {
                         name: API.into(),
                         destinations: plan.network.api.clone(),
@@ -294,9 +304,9 @@ pub fn edges(plan: &Plan) -> Vec<Edge> {
             egress.entry(name).or_default().push(destination);
         }
         for (name, destinations) in egress {
-            if let Some(from) = by_name.get(&name) {
+            if let Some(from) = by_name.get(name.as_str()) {
                 out.push(Edge {
-                    from: Endpoint::Workload(from.clone()),
+                    from: Endpoint::Workload((*from).clone()),
                     to: Endpoint::Addresses {
                         name: INTERNET.into(),
                         destinations,
@@ -307,7 +317,7 @@ pub fn edges(plan: &Plan) -> Vec<Edge> {
             }
         }
     }
-    out.extend(monitoring::edges(plan, &component_workloads(plan)));
+    out.extend(monitoring::edges(plan, &stack_workloads));
     merge(out)
 }
 
