@@ -74,12 +74,11 @@ pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result
 
 /// The bytes on disk of `file` when they are not what `tree` has for it.
 fn old_of(on_disk: &OnDisk, file: &DiskFile, tree: &RenderedTree) -> io::Result<Option<Vec<u8>>> {
-    let open = || on_disk.open(file);
-    match tree.files.get(&file.rel) {
-        Some(expected) => old_if_different(open()?, expected),
-        None => read(open()?).map(Some),
-    }
-    .map_err(|e| context(e, "reading", &on_disk.path(file)))
+    let old = || match tree.files.get(&file.rel) {
+        Some(expected) => old_if_different(on_disk.open(file)?, expected),
+        None => read(on_disk.open(file)?).map(Some),
+    };
+    old().map_err(|e| context(e, "reading", &on_disk.path(file)))
 }
 
 /// The bytes of `file` when they are not `expected`. Reads at most one byte past the
@@ -107,7 +106,8 @@ fn read(mut file: File) -> io::Result<Vec<u8>> {
 pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
     let on_disk = list_existing(rendered, scope)?;
     let bytes = on_threads(&on_disk.files, |file| {
-        read(on_disk.open(file)?).map_err(|e| context(e, "reading", &on_disk.path(file)))
+        let bytes = || read(on_disk.open(file)?);
+        bytes().map_err(|e| context(e, "reading", &on_disk.path(file)))
     })?;
     Ok(RenderedTree {
         files: on_disk
@@ -419,6 +419,26 @@ mod tests {
         let new = tree(&[("dev/a.yaml", "a\n")]);
         let changes = compare(on_disk.path(), &new, Scope::Env("dev")).unwrap();
         assert!(changes.is_empty(), "{changes:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_that_cannot_be_opened_is_an_error_naming_its_path() {
+        // A dangling symlink lists as a file and fails to open, whoever runs the test.
+        let on_disk = disk(&[("dev/a.yaml", "a\n")]);
+        std::os::unix::fs::symlink("nowhere", on_disk.path().join("dev/b.yaml")).unwrap();
+        let new = tree(&[("dev/a.yaml", "a\n"), ("dev/b.yaml", "b\n")]);
+        for error in [
+            compare(on_disk.path(), &new, Scope::All).unwrap_err(),
+            read_tree(on_disk.path(), Scope::All).unwrap_err(),
+        ] {
+            assert_eq!(error.kind(), io::ErrorKind::NotFound);
+            let message = error.to_string();
+            assert!(
+                message.contains("reading") && message.contains("b.yaml"),
+                "{message}"
+            );
+        }
     }
 
     #[test]
