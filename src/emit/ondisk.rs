@@ -13,7 +13,13 @@ use std::path::{Path, PathBuf};
 pub struct OnDisk {
     dirs: Vec<Dir>,
     pub files: Vec<DiskFile>,
+    /// How many directories may be held open (the rest are read by whole paths).
+    held: usize,
 }
+
+/// Directories held open at most: far below the usual limit of 1,024 descriptors, so
+/// that the files read meanwhile can always be opened.
+const MAX_HELD_DIRS: usize = 256;
 
 #[derive(Debug)]
 struct Dir {
@@ -36,7 +42,15 @@ impl OnDisk {
     /// Every file below `base`, its path given relative to `rendered` (an ancestor of
     /// `base`, or `base` itself). Nothing when `base` does not exist.
     pub fn list(rendered: &Path, base: &Path) -> io::Result<OnDisk> {
-        let mut on_disk = OnDisk::default();
+        Self::list_holding(rendered, base, MAX_HELD_DIRS)
+    }
+
+    /// [`OnDisk::list`], holding at most `held` directories open.
+    fn list_holding(rendered: &Path, base: &Path, held: usize) -> io::Result<OnDisk> {
+        let mut on_disk = OnDisk {
+            held,
+            ..OnDisk::default()
+        };
         if base.exists() {
             on_disk.walk(base.to_path_buf(), relative(base, rendered)?)?;
         }
@@ -68,7 +82,9 @@ impl OnDisk {
             entries.push((entry.file_name(), is_dir));
         }
         entries.sort();
-        let handle = open_dir(&path);
+        let handle = (self.dirs.len() < self.held)
+            .then(|| open_dir(&path))
+            .flatten();
         self.dirs.push(Dir { path, handle });
         Ok(entries)
     }
@@ -157,6 +173,22 @@ mod tests {
             on_disk.path(&on_disk.files[1]),
             root.path().join("dev/b/x.yaml")
         );
+    }
+
+    #[test]
+    fn directories_beyond_the_held_limit_are_read_by_whole_paths() {
+        let root = tempfile::tempdir().unwrap();
+        for (path, text) in [("a/1.yaml", "1"), ("b/2.yaml", "2"), ("c/3.yaml", "3")] {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let on_disk = OnDisk::list_holding(root.path(), root.path(), 2).unwrap();
+        let held = on_disk.dirs.iter().filter(|d| d.handle.is_some()).count();
+        assert!(held <= 2, "{held} directories held open");
+        let read = |f: &DiskFile| std::io::read_to_string(on_disk.open(f).unwrap()).unwrap();
+        let texts: Vec<String> = on_disk.files.iter().map(read).collect();
+        assert_eq!(texts, ["1", "2", "3"]);
     }
 
     #[test]
