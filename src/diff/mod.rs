@@ -220,7 +220,10 @@ pub fn normalised_env(tree: &RenderedTree, env: &str, as_env: &str) -> RenderedT
             Some((format!("{as_env}/{rest}"), text.into_bytes()))
         })
         .collect();
-    RenderedTree { files }
+    RenderedTree {
+        files,
+        ..RenderedTree::default()
+    }
 }
 
 /// ANSI styles for a terminal (none in pipes).

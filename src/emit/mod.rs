@@ -5,6 +5,7 @@
 
 pub mod layout;
 mod ondisk;
+pub mod statcache;
 pub mod writer;
 pub mod yaml;
 
@@ -22,12 +23,23 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderedTree {
     pub files: BTreeMap<String, Vec<u8>>,
+    /// The SHA-256 of each file emit made (a tree read from disk has none).
+    pub sha256: BTreeMap<String, [u8; 32]>,
 }
 
 impl RenderedTree {
     /// Adds every file of another tree (another environment).
     pub fn extend(&mut self, other: RenderedTree) {
         self.files.extend(other.files);
+        self.sha256.extend(other.sha256);
+    }
+
+    /// The SHA-256 of the file at `path`, whose bytes are `bytes`.
+    pub fn sha256_of(&self, path: &str, bytes: &[u8]) -> [u8; 32] {
+        match self.sha256.get(path) {
+            Some(sum) => *sum,
+            None => Sha256::digest(bytes).into(),
+        }
     }
 }
 
@@ -37,23 +49,25 @@ impl RenderedTree {
 pub fn emit(env: &str, objects: Vec<Object>) -> RenderedTree {
     let made =
         crate::parallel::map_owned_runs(objects, |run| run.into_iter().map(file_of).collect());
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut sums: BTreeMap<String, String> = BTreeMap::new();
+    let mut tree = RenderedTree::default();
+    let mut sums: BTreeMap<String, [u8; 32]> = BTreeMap::new();
     let mut by_layer: BTreeMap<Layer, Vec<String>> = BTreeMap::new();
     for made in made {
         let path = format!("{}/{}", made.layer.dir(), made.rel);
         sums.insert(path.clone(), made.sum);
-        files.insert(format!("{env}/{path}"), made.bytes);
+        tree.sha256.insert(format!("{env}/{path}"), made.sum);
+        tree.files.insert(format!("{env}/{path}"), made.bytes);
         by_layer.entry(made.layer).or_default().push(made.rel);
     }
     for (layer, resources) in &by_layer {
         let path = format!("{}/kustomization.yaml", layer.dir());
         let bytes = yaml::to_yaml(&layout::kustomization(resources)).into_bytes();
-        sums.insert(path.clone(), sha256_hex(&bytes));
-        files.insert(format!("{env}/{path}"), bytes);
+        sums.insert(path.clone(), Sha256::digest(&bytes).into());
+        tree.files.insert(format!("{env}/{path}"), bytes);
     }
-    files.insert(format!("{env}/{SUMS_FILE}"), sha256sums(&sums).into_bytes());
-    RenderedTree { files }
+    tree.files
+        .insert(format!("{env}/{SUMS_FILE}"), sha256sums(&sums).into_bytes());
+    tree
 }
 
 /// One object's file, before it joins the tree.
@@ -62,8 +76,8 @@ struct Made {
     /// Path inside the layer's directory.
     rel: String,
     bytes: Vec<u8>,
-    /// Hex SHA-256 of `bytes`.
-    sum: String,
+    /// SHA-256 of `bytes`.
+    sum: [u8; 32],
 }
 
 fn file_of(object: Object) -> Made {
@@ -71,7 +85,7 @@ fn file_of(object: Object) -> Made {
     Made {
         layer: object.layer,
         rel: layout::object_path(&object),
-        sum: sha256_hex(&bytes),
+        sum: Sha256::digest(&bytes).into(),
         bytes,
     }
 }
@@ -84,13 +98,9 @@ fn text(object: &Object) -> Vec<u8> {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 /// `sha256sum`-compatible lines (`<hex>  <path>`), sorted by path.
-fn sha256sums(sums: &BTreeMap<String, String>) -> String {
+fn sha256sums(sums: &BTreeMap<String, [u8; 32]>) -> String {
     sums.iter()
-        .map(|(path, sum)| format!("{sum}  {path}\n"))
+        .map(|(path, sum)| format!("{}  {path}\n", hex(sum)))
         .collect()
 }

@@ -8,6 +8,8 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::statcache::Stamp;
+
 /// The files under a directory of `rendered/`.
 #[derive(Debug, Default)]
 pub struct OnDisk {
@@ -92,6 +94,21 @@ impl OnDisk {
     /// The full path of a file, for messages and for writing.
     pub fn path(&self, file: &DiskFile) -> PathBuf {
         self.dirs[file.dir].path.join(&file.name)
+    }
+
+    /// The stamp of the version of a file on disk (`stat` through its directory).
+    #[cfg(unix)]
+    pub fn stamp(&self, file: &DiskFile) -> io::Result<Stamp> {
+        let stat = match &self.dirs[file.dir].handle {
+            Some(handle) => rustix::fs::statat(handle, &file.name, rustix::fs::AtFlags::empty())?,
+            None => rustix::fs::stat(self.path(file))?,
+        };
+        Ok(Stamp::of(&stat))
+    }
+
+    #[cfg(not(unix))]
+    pub fn stamp(&self, _: &DiskFile) -> io::Result<Stamp> {
+        Err(io::Error::other("file stamps are only read on Unix"))
     }
 
     /// Opens a file for reading (errors say nothing of the path: see [`OnDisk::path`]).

@@ -12,6 +12,7 @@ use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
 use super::ondisk::{DiskFile, OnDisk};
+use super::statcache::{self, StatCache};
 use super::{RenderedTree, SUMS_FILE};
 
 /// The part of `rendered/` a render owns: all of it, or one environment's directory.
@@ -19,6 +20,16 @@ use super::{RenderedTree, SUMS_FILE};
 pub enum Scope<'a> {
     All,
     Env(&'a str),
+}
+
+impl Scope<'_> {
+    /// Whether the file at `rel` (under `rendered/`) is in this part.
+    fn holds(&self, rel: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Env(env) => rel.strip_prefix(env).is_some_and(|r| r.starts_with('/')),
+        }
+    }
 }
 
 /// How the tree differs from disk, with the old bytes of what changed or went away.
@@ -37,19 +48,24 @@ impl Changes {
 }
 
 /// Reads what is under `rendered` (within `scope`) and compares it with `tree`. Each
-/// file on disk is read against the bytes it should have; only the old bytes of files
-/// that differ or go away are kept.
+/// file on disk is read against the bytes it should have, unless the [`StatCache`]
+/// knows its version; only the old bytes of files that differ or go away are kept.
 pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
+    let cache = crate::timings::time(|| "open cache".into(), || StatCache::open(rendered));
     let on_disk = crate::timings::time(
         || "list rendered/".into(),
         || list_existing(rendered, scope),
     )?;
     let olds = crate::timings::time(
-        || "read rendered/".into(),
-        || on_threads(&on_disk.files, |file| old_of(&on_disk, file, tree)),
+        || {
+            let (known, all) = (cache.trusted(), on_disk.files.len());
+            format!("read rendered/ ({known} of {all} files known by their stat)")
+        },
+        || on_threads(&on_disk.files, |file| old_of(&on_disk, file, tree, &cache)),
     )?;
     let mut present: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
     present.sort_unstable();
+    crate::timings::time(|| "save cache".into(), || cache.save(|rel| scope.holds(rel).then(|| present.binary_search(&rel).is_ok())));
     let mut changes = Changes {
         added: (tree.files.keys())
             .filter(|path| present.binary_search(&path.as_str()).is_err())
@@ -73,12 +89,44 @@ pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result
 }
 
 /// The bytes on disk of `file` when they are not what `tree` has for it.
-fn old_of(on_disk: &OnDisk, file: &DiskFile, tree: &RenderedTree) -> io::Result<Option<Vec<u8>>> {
+fn old_of(
+    on_disk: &OnDisk,
+    file: &DiskFile,
+    tree: &RenderedTree,
+    cache: &StatCache,
+) -> io::Result<Option<Vec<u8>>> {
     let old = || match tree.files.get(&file.rel) {
-        Some(expected) => old_if_different(on_disk.open(file)?, expected),
+        Some(expected) => {
+            let sha256 = || tree.sha256_of(&file.rel, expected);
+            old_unless_known(on_disk, file, expected, sha256, cache)
+        }
         None => read(on_disk.open(file)?).map(Some),
     };
     old().map_err(|e| context(e, "reading", &on_disk.path(file)))
+}
+
+/// [`old_if_different`], without reading the file when the cache knows its version on
+/// disk holds `expected`; a version read and found to hold `expected` is learnt.
+fn old_unless_known(
+    on_disk: &OnDisk,
+    file: &DiskFile,
+    expected: &[u8],
+    sha256: impl Fn() -> [u8; 32],
+    cache: &StatCache,
+) -> io::Result<Option<Vec<u8>>> {
+    if cache.knows(&file.rel)
+        && let Ok(stamp) = on_disk.stamp(file)
+        && cache.sha256(&file.rel, &stamp) == Some(&sha256())
+    {
+        return Ok(None);
+    }
+    let opened = on_disk.open(file)?;
+    let stamp = statcache::stamp_of(&opened);
+    let old = old_if_different(opened, expected)?;
+    if let (None, Ok(stamp)) = (&old, stamp) {
+        cache.learn(&file.rel, stamp, sha256);
+    }
+    Ok(old)
 }
 
 /// The bytes of `file` when they are not `expected`. Reads at most one byte past the
@@ -116,6 +164,7 @@ pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
             .map(|f| f.rel)
             .zip(bytes)
             .collect(),
+        ..RenderedTree::default()
     })
 }
 
@@ -369,6 +418,7 @@ mod tests {
                 .iter()
                 .map(|(p, b)| (p.to_string(), b.as_bytes().to_vec()))
                 .collect(),
+            ..RenderedTree::default()
         }
     }
 

@@ -79,14 +79,13 @@ pub fn build(
     Ok(out)
 }
 
-/// Renders every template; all errors at once.
+/// Renders every template, on all cores; all errors at once.
 pub fn render(
     plan: &Plan,
     m: &MonitoringPlan,
     modules: &Modules,
 ) -> Result<Payloads, Vec<Diagnostic>> {
     let t = Templates::new(modules)?;
-    let mut diags = Vec::new();
     let rule_sources: Vec<(&String, String)> = modules
         .in_dir("monitoring/rules")
         .filter(|(name, _)| {
@@ -98,86 +97,145 @@ pub fn render(
         .collect();
     let rule_files: Vec<String> = rule_sources.iter().map(|(_, out)| out.clone()).collect();
     let ctx = view(plan, m, rule_files);
-    let mut one = |name: &str, parse: Format| -> String {
-        if !t.has(name) {
-            diags.push(missing(name));
-            return String::new();
-        }
-        match t
-            .render(name, &ctx)
-            .and_then(|text| check_output(&t, modules, name, &text, parse).map(|_| text))
-        {
-            Ok(text) => text,
-            Err(d) => {
-                diags.push(*d);
-                String::new()
-            }
-        }
+    let jobs = jobs(m, modules, &t, &ctx, rule_sources);
+    let rendered = crate::parallel::map(&jobs, |job| job.run(&t, modules, &ctx));
+    let mut diags = Vec::new();
+    let mut payloads = Payloads {
+        prometheus: None,
+        rules: BTreeMap::new(),
+        alertmanager: String::new(),
+        loki: String::new(),
+        promtail: String::new(),
+        datasources: String::new(),
+        dashboard_providers: String::new(),
+        dashboards: BTreeMap::new(),
     };
-    let prometheus =
-        matches!(m.mode, MonitoringMode::Standalone).then(|| one(PROMETHEUS, Format::Yaml));
-    let alertmanager = one(ALERTMANAGER, Format::Yaml);
-    let loki = one(LOKI, Format::Yaml);
-    let promtail = one(PROMTAIL, Format::Yaml);
-    let datasources = one(DATASOURCES, Format::Yaml);
-    let dashboard_providers = one(DASHBOARD_PROVIDERS, Format::Yaml);
-    let mut rules = BTreeMap::new();
-    for (name, out) in &rule_sources {
-        match t.render(name, &ctx).and_then(|text| {
-            check_output(&t, modules, name, &text, Format::Yaml).map(|v| (text, v))
-        }) {
-            Ok((text, value)) => {
-                rules.insert(out.clone(), (text, value));
-            }
+    for (job, result) in jobs.into_iter().zip(rendered) {
+        match result {
+            Ok((text, value)) => job.output.store(&mut payloads, text, value),
             Err(d) => diags.push(*d),
-        }
-    }
-    let mut dashboards = BTreeMap::new();
-    let sources: Vec<&String> = modules
-        .in_dir("monitoring/dashboards")
-        .map(|(name, _)| name)
-        .filter(|name| name.ends_with(".json") || name.ends_with(".json.j2"))
-        .collect();
-    for name in sources {
-        let file = output_name(name);
-        match t
-            .render(name, &ctx)
-            .and_then(|text| check_output(&t, modules, name, &text, Format::Json).map(|_| text))
-        {
-            Ok(text) => {
-                dashboards.insert(file, text);
-            }
-            Err(d) => diags.push(*d),
-        }
-    }
-    if t.has(COMPONENT_DASHBOARD) {
-        for target in &ctx.targets {
-            let mut one_ctx = ctx.clone();
-            one_ctx.component = Some(target.clone());
-            let file = format!("component-{}-{}.json", target.kind, target.name);
-            match t.render(COMPONENT_DASHBOARD, &one_ctx).and_then(|text| {
-                check_output(&t, modules, COMPONENT_DASHBOARD, &text, Format::Json).map(|_| text)
-            }) {
-                Ok(text) => {
-                    dashboards.insert(file, text);
-                }
-                Err(d) => diags.push(*d),
-            }
         }
     }
     if !diags.is_empty() {
         return Err(diags);
     }
-    Ok(Payloads {
-        prometheus,
-        rules,
-        alertmanager,
-        loki,
-        promtail,
-        datasources,
-        dashboard_providers,
-        dashboards,
-    })
+    Ok(payloads)
+}
+
+/// Every template one environment renders, in the order their errors are reported.
+fn jobs<'a>(
+    m: &MonitoringPlan,
+    modules: &'a Modules,
+    t: &Templates,
+    ctx: &View,
+    rule_sources: Vec<(&'a String, String)>,
+) -> Vec<Job<'a>> {
+    let fixed = |name: &'a str, output: Output| Job {
+        name,
+        output,
+        format: Format::Yaml,
+        component: None,
+    };
+    let mut jobs = Vec::new();
+    if matches!(m.mode, MonitoringMode::Standalone) {
+        jobs.push(fixed(PROMETHEUS, Output::Prometheus));
+    }
+    jobs.push(fixed(ALERTMANAGER, Output::Alertmanager));
+    jobs.push(fixed(LOKI, Output::Loki));
+    jobs.push(fixed(PROMTAIL, Output::Promtail));
+    jobs.push(fixed(DATASOURCES, Output::Datasources));
+    jobs.push(fixed(DASHBOARD_PROVIDERS, Output::DashboardProviders));
+    for (name, out) in rule_sources {
+        jobs.push(fixed(name, Output::Rule(out)));
+    }
+    let dashboards = modules
+        .in_dir("monitoring/dashboards")
+        .map(|(name, _)| name)
+        .filter(|name| name.ends_with(".json") || name.ends_with(".json.j2"));
+    for name in dashboards {
+        jobs.push(Job {
+            format: Format::Json,
+            ..fixed(name, Output::Dashboard(output_name(name)))
+        });
+    }
+    if t.has(COMPONENT_DASHBOARD) {
+        for (i, target) in ctx.targets.iter().enumerate() {
+            let file = format!("component-{}-{}.json", target.kind, target.name);
+            jobs.push(Job {
+                format: Format::Json,
+                component: Some(i),
+                ..fixed(COMPONENT_DASHBOARD, Output::Dashboard(file))
+            });
+        }
+    }
+    jobs
+}
+
+/// One template to render.
+struct Job<'a> {
+    name: &'a str,
+    output: Output,
+    /// What its output must parse as.
+    format: Format,
+    /// The metrics target a per-component dashboard is rendered for (index in the view).
+    component: Option<usize>,
+}
+
+/// Where a rendered template goes in the [`Payloads`].
+enum Output {
+    Prometheus,
+    Alertmanager,
+    Loki,
+    Promtail,
+    Datasources,
+    DashboardProviders,
+    /// A rule file, by its output name.
+    Rule(String),
+    /// A dashboard, by its file name.
+    Dashboard(String),
+}
+
+impl Job<'_> {
+    /// The template's text and its parsed value, or why it failed.
+    fn run(
+        &self,
+        t: &Templates,
+        modules: &Modules,
+        ctx: &View,
+    ) -> Result<(String, serde_json::Value), Box<Diagnostic>> {
+        if !t.has(self.name) {
+            return Err(Box::new(missing(self.name)));
+        }
+        let text = match self.component {
+            Some(i) => {
+                let mut one = ctx.clone();
+                one.component = Some(ctx.targets[i].clone());
+                t.render(self.name, &one)
+            }
+            None => t.render(self.name, ctx),
+        }?;
+        let value = check_output(modules, self.name, &text, self.format)?;
+        Ok((text, value))
+    }
+}
+
+impl Output {
+    fn store(self, payloads: &mut Payloads, text: String, value: serde_json::Value) {
+        match self {
+            Output::Prometheus => payloads.prometheus = Some(text),
+            Output::Alertmanager => payloads.alertmanager = text,
+            Output::Loki => payloads.loki = text,
+            Output::Promtail => payloads.promtail = text,
+            Output::Datasources => payloads.datasources = text,
+            Output::DashboardProviders => payloads.dashboard_providers = text,
+            Output::Rule(name) => {
+                payloads.rules.insert(name, (text, value));
+            }
+            Output::Dashboard(name) => {
+                payloads.dashboards.insert(name, text);
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -188,13 +246,11 @@ enum Format {
 
 /// A template's output must parse as what it claims to be.
 fn check_output(
-    t: &Templates,
     modules: &Modules,
     name: &str,
     text: &str,
     format: Format,
 ) -> Result<serde_json::Value, Box<Diagnostic>> {
-    let _ = t;
     let parsed = match format {
         Format::Yaml => {
             serde_saphyr::from_str::<serde_json::Value>(text).map_err(|e| e.to_string())

@@ -1,0 +1,291 @@
+//! What stackc last read of `rendered/`, so that `render --check` need not read it again.
+//! For each file it read, the cache keeps the stat of that version (device, inode, size,
+//! modification and change time: what git's index keeps for the same purpose) and the
+//! SHA-256 of its bytes. While a file's stat is unchanged, so are its bytes: writing a
+//! file changes its change time, which no program can set back.
+//!
+//! A version is only remembered when its times are older than the moment stackc began
+//! reading (a stamp taken on the same file system): a file written in the same clock tick
+//! as it was read could be written again within that tick without its stat changing.
+//!
+//! The cache lives in `.stackc-cache/` beside `rendered/`, ignored by git through its own
+//! `.gitignore`. It only ever saves reads: a missing, unreadable or corrupt cache is an
+//! empty one, and a cache that cannot be saved is not an error.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// The cache directory, beside `rendered/`.
+pub const DIR: &str = ".stackc-cache";
+/// The cache of `rendered/` in it; the suffix is the format's version.
+const FILE: &str = "rendered-stat.v1";
+const GITIGNORE: &str = "# Made by stackc: a cache of what it read of rendered/. Never commit it.\n*\n";
+/// <https://bford.info/cachedir/>: backup tools skip the directory.
+const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This file is a cache directory tag created by stackc.\n";
+
+/// One version of a file, as `stat` tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    /// Modification time (seconds, nanoseconds).
+    modified: (i64, u32),
+    /// Status change time (seconds, nanoseconds).
+    changed: (i64, u32),
+}
+
+impl Stamp {
+    /// The stamp of what `stat` returned.
+    #[cfg(unix)]
+    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+    pub fn of(stat: &rustix::fs::Stat) -> Stamp {
+        Stamp {
+            dev: stat.st_dev as u64,
+            ino: stat.st_ino as u64,
+            size: stat.st_size as u64,
+            modified: (stat.st_mtime as i64, stat.st_mtime_nsec as u32),
+            changed: (stat.st_ctime as i64, stat.st_ctime_nsec as u32),
+        }
+    }
+
+    /// Whether this version was last written strictly before `now` (a stamp of the file
+    /// system's clock), on the same file system.
+    fn before(&self, now: &Stamp) -> bool {
+        self.dev == now.dev && self.modified < now.modified && self.changed < now.modified
+    }
+}
+
+/// One remembered file: the stamp of the version read, and the SHA-256 of its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Known {
+    stamp: Stamp,
+    sha256: [u8; 32],
+}
+
+/// The file's contents: its format version is in its name.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stored {
+    files: Vec<(String, Known)>,
+}
+
+/// The cache of one run: what earlier runs remembered, and what this one learnt.
+#[derive(Debug, Default)]
+pub struct StatCache {
+    dir: Option<PathBuf>,
+    known: HashMap<String, Known>,
+    /// The file the new cache is written to, and the stamp of its creation: the file
+    /// system's clock before anything was read. `None`: nothing can be remembered.
+    pending: Option<(PathBuf, File, Stamp)>,
+    learnt: Mutex<Vec<(String, Known)>>,
+    trusted: AtomicUsize,
+}
+
+impl StatCache {
+    /// The cache beside `rendered`. Call before reading anything of `rendered/`.
+    pub fn open(rendered: &Path) -> StatCache {
+        let Some(dir) = rendered.parent().map(|parent| parent.join(DIR)) else {
+            return StatCache::default();
+        };
+        let known = std::fs::read(dir.join(FILE))
+            .ok()
+            .and_then(|bytes| postcard::from_bytes::<Stored>(&bytes).ok())
+            .map(|stored| stored.files.into_iter().collect())
+            .unwrap_or_default();
+        let pending = start_writing(&dir).ok();
+        StatCache {
+            dir: Some(dir),
+            known,
+            pending,
+            learnt: Mutex::default(),
+            trusted: AtomicUsize::default(),
+        }
+    }
+
+    /// The SHA-256 of the bytes `rel` holds, when the version on disk (`stamp`) is the
+    /// one remembered.
+    pub fn sha256(&self, rel: &str, stamp: &Stamp) -> Option<&[u8; 32]> {
+        let known = self.known.get(rel).filter(|k| k.stamp == *stamp)?;
+        self.trusted.fetch_add(1, Ordering::Relaxed);
+        Some(&known.sha256)
+    }
+
+    /// Remembers that the version `stamp` of `rel`, read just now, holds bytes with this
+    /// SHA-256, unless it was written too recently to be told apart from a later write.
+    pub fn learn(&self, rel: &str, stamp: Stamp, sha256: impl FnOnce() -> [u8; 32]) {
+        let Some((_, _, now)) = &self.pending else {
+            return;
+        };
+        if stamp.before(now) && self.known.get(rel).is_none_or(|k| k.stamp != stamp) {
+            let known = Known {
+                stamp,
+                sha256: sha256(),
+            };
+            let mut learnt = self.learnt.lock().unwrap_or_else(|p| p.into_inner());
+            learnt.push((rel.to_owned(), known));
+        }
+    }
+
+    /// Whether anything is remembered of `rel` (else its stat is not worth taking).
+    pub fn knows(&self, rel: &str) -> bool {
+        self.known.contains_key(rel)
+    }
+
+    /// How many files were known by their stat alone.
+    pub fn trusted(&self) -> usize {
+        self.trusted.load(Ordering::Relaxed)
+    }
+
+    /// Saves what this run learnt. `on_disk` says which of the remembered files still
+    /// exist (files outside the compared part of `rendered/` are kept as they were).
+    /// Failing to save only costs the next run a read.
+    pub fn save(mut self, on_disk: impl Fn(&str) -> Option<bool>) {
+        let Some((temp, file, _)) = self.pending.take() else {
+            return;
+        };
+        let learnt = std::mem::take(&mut *self.learnt.lock().unwrap_or_else(|p| p.into_inner()));
+        let before = self.known.len();
+        let mut files = std::mem::take(&mut self.known);
+        files.retain(|rel, _| on_disk(rel) != Some(false));
+        if learnt.is_empty() && files.len() == before {
+            let _ = std::fs::remove_file(&temp);
+            return;
+        }
+        files.extend(learnt);
+        let mut files: Vec<(String, Known)> = files.into_iter().collect();
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let saved = write_and_rename(&temp, file, &Stored { files }, self.dir.as_deref());
+        if saved.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
+}
+
+impl Drop for StatCache {
+    /// A cache dropped unsaved (the run failed) leaves no temporary file behind.
+    fn drop(&mut self) {
+        if let Some((temp, _, _)) = self.pending.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// Creates the cache directory (with its `.gitignore` and tag) and a new temporary file
+/// in it; returns the file and the stamp of its creation.
+fn start_writing(dir: &Path) -> io::Result<(PathBuf, File, Stamp)> {
+    if !dir.join(".gitignore").exists() {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join(".gitignore"), GITIGNORE)?;
+        std::fs::write(dir.join("CACHEDIR.TAG"), CACHEDIR_TAG)?;
+    }
+    let temp = dir.join(format!("{FILE}.{}.tmp", std::process::id()));
+    let file = File::create(&temp)?;
+    match stamp_of(&file) {
+        Ok(stamp) => Ok((temp, file, stamp)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(e)
+        }
+    }
+}
+
+fn write_and_rename(temp: &Path, mut file: File, stored: &Stored, dir: Option<&Path>) -> io::Result<()> {
+    let bytes = postcard::to_allocvec(stored).map_err(io::Error::other)?;
+    file.write_all(&bytes)?;
+    drop(file);
+    let dir = dir.ok_or_else(|| io::Error::other("no cache directory"))?;
+    std::fs::rename(temp, dir.join(FILE))
+}
+
+/// The stamp of an open file.
+#[cfg(unix)]
+pub fn stamp_of(file: &File) -> io::Result<Stamp> {
+    Ok(Stamp::of(&rustix::fs::fstat(file)?))
+}
+
+#[cfg(not(unix))]
+pub fn stamp_of(_: &File) -> io::Result<Stamp> {
+    Err(io::Error::other("file stamps are only read on Unix"))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn stamp(modified: i64, changed: i64) -> Stamp {
+        Stamp {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            modified: (modified, 0),
+            changed: (changed, 0),
+        }
+    }
+
+    /// A version written a minute before `cache` began reading.
+    fn a_minute_before(cache: &StatCache) -> Stamp {
+        let now = cache.pending.as_ref().expect("cache can be written").2;
+        Stamp {
+            modified: (now.modified.0 - 60, 0),
+            changed: (now.modified.0 - 60, 0),
+            ..now
+        }
+    }
+
+    #[test]
+    fn only_versions_written_before_the_reading_began_are_remembered() {
+        let now = stamp(100, 100);
+        assert!(stamp(99, 99).before(&now));
+        assert!(!stamp(100, 99).before(&now), "modified in the same tick");
+        assert!(!stamp(99, 100).before(&now), "changed in the same tick");
+        let elsewhere = Stamp { dev: 9, ..stamp(1, 1) };
+        assert!(!elsewhere.before(&now), "another file system's clock");
+    }
+
+    #[test]
+    fn what_one_run_learns_the_next_trusts_and_a_corrupt_cache_is_empty() {
+        let root = tempfile::tempdir().unwrap();
+        let rendered = root.path().join("rendered");
+        std::fs::create_dir_all(&rendered).unwrap();
+        let first = StatCache::open(&rendered);
+        let old = a_minute_before(&first);
+        let other = Stamp { ino: old.ino + 1, ..old };
+        let just_now = first.pending.as_ref().unwrap().2;
+        assert_eq!(first.sha256("dev/a.yaml", &old), None);
+        first.learn("dev/a.yaml", old, || [1; 32]);
+        first.learn("dev/b.yaml", old, || [2; 32]);
+        first.learn("dev/c.yaml", just_now, || [3; 32]);
+        first.save(|_| Some(true));
+        let ignore = std::fs::read_to_string(root.path().join(DIR).join(".gitignore")).unwrap();
+        assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+
+        let second = StatCache::open(&rendered);
+        assert_eq!(second.sha256("dev/a.yaml", &old), Some(&[1; 32]));
+        assert_eq!(second.sha256("dev/a.yaml", &other), None, "another version");
+        assert_eq!(second.sha256("dev/c.yaml", &just_now), None, "written as it was read");
+        assert_eq!(second.trusted(), 1);
+        second.save(|rel| Some(rel != "dev/b.yaml"));
+
+        let third = StatCache::open(&rendered);
+        assert_eq!(third.sha256("dev/b.yaml", &old), None, "removed from disk");
+        assert_eq!(third.sha256("dev/a.yaml", &old), Some(&[1; 32]));
+        drop(third);
+
+        std::fs::write(root.path().join(DIR).join(FILE), b"\xff\xff\xff garbage").unwrap();
+        let corrupt = StatCache::open(&rendered);
+        assert_eq!(corrupt.sha256("dev/a.yaml", &old), None);
+        let leftovers: Vec<_> = std::fs::read_dir(root.path().join(DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect();
+        assert_eq!(leftovers.len(), 1, "only the open run's temporary file");
+    }
+}
