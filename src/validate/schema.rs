@@ -85,11 +85,12 @@ fn pod_spec_validator() -> &'static jsonschema::Validator {
 
 /// Compiles the validators of these (apiVersion, kind)s ahead, on all cores: compiling a
 /// schema costs far more than validating an object with it. `None` stands for the
-/// shared PodSpec validator.
+/// shared PodSpec validator. The biggest schemas go first, so that no core is left
+/// compiling a big one alone at the end.
 pub fn prepare<'a>(kinds: impl IntoIterator<Item = (&'a str, &'a str)>) {
     let kinds: Vec<(&str, &str)> = kinds.into_iter().collect();
     let pod_spec = kinds.iter().any(|(_, k)| shared_pod_spec(k).is_some());
-    let entries: Vec<Option<(&str, &str, &Entry)>> = kinds
+    let mut entries: Vec<Option<(&str, &str, &Entry)>> = kinds
         .into_iter()
         .filter_map(|(v, k)| {
             REGISTRY
@@ -99,6 +100,9 @@ pub fn prepare<'a>(kinds: impl IntoIterator<Item = (&'a str, &'a str)>) {
         .filter(|job| job.is_some_and(|(_, _, e)| e.validator.get().is_none()))
         .chain(pod_spec.then_some(None))
         .collect();
+    entries.sort_by_key(|job| {
+        std::cmp::Reverse(job.map_or(strict::POD_SPEC.len(), |(_, _, e)| e.strict.len()))
+    });
     crate::parallel::map(&entries, |job| match job {
         Some((v, k, e)) => {
             e.validator.get_or_init(|| compile(v, k, e.strict));
