@@ -182,6 +182,53 @@ fn check_reports_drift_with_a_diff_and_writes_nothing() {
     assert_eq!(before, snapshot(&dir.path().join("rendered")));
 }
 
+#[test]
+fn check_sees_a_hand_edit_that_keeps_the_size_and_the_modification_time() {
+    let dir = copy_reference(true);
+    let cache = dir.path().join(".stackc-cache/rendered-stat.v1");
+    // The first check reads rendered/ and remembers each file's stat (files written in
+    // the same clock tick as the check began are not remembered: then wait a tick).
+    for _ in 0..3 {
+        assert_eq!(code(&stackc(dir.path(), &["render", "--check"])), 0);
+        if cache.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    assert!(cache.exists(), "render --check made no stat cache");
+    let ignore = std::fs::read_to_string(dir.path().join(".stackc-cache/.gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+
+    let rel = "rendered/prod/apps/conveyor-pipeline/deployment-producer.yaml";
+    let path = dir.path().join(rel);
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replacen(
+        "image: ghcr.io/acme/conveyor-producer:1.3.9",
+        "image: ghcr.io/acme/conveyor-producer:6.6.6",
+        1,
+    );
+    assert_ne!(text, edited);
+    assert_eq!(text.len(), edited.len());
+    let mut file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::io::Write::write_all(&mut file, edited.as_bytes()).unwrap();
+    file.set_modified(modified).unwrap();
+    drop(file);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        modified
+    );
+
+    let out = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let diff = stdout(&out);
+    assert!(diff.contains(&format!("--- a/{rel}")), "{diff}");
+    assert!(
+        diff.contains("-          image: ghcr.io/acme/conveyor-producer:6.6.6"),
+        "{diff}"
+    );
+}
+
 fn mtimes(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
     snapshot(dir)
         .keys()

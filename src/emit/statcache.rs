@@ -12,7 +12,6 @@
 //! `.gitignore`. It only ever saves reads: a missing, unreadable or corrupt cache is an
 //! empty one, and a cache that cannot be saved is not an error.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -25,7 +24,8 @@ use serde::{Deserialize, Serialize};
 pub const DIR: &str = ".stackc-cache";
 /// The cache of `rendered/` in it; the suffix is the format's version.
 const FILE: &str = "rendered-stat.v1";
-const GITIGNORE: &str = "# Made by stackc: a cache of what it read of rendered/. Never commit it.\n*\n";
+const GITIGNORE: &str =
+    "# Made by stackc: a cache of what it read of rendered/. Never commit it.\n*\n";
 /// <https://bford.info/cachedir/>: backup tools skip the directory.
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 # This file is a cache directory tag created by stackc.\n";
@@ -70,7 +70,7 @@ struct Known {
     sha256: [u8; 32],
 }
 
-/// The file's contents: its format version is in its name.
+/// The file's contents (its format version is in its name): files sorted by path.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Stored {
     files: Vec<(String, Known)>,
@@ -80,7 +80,8 @@ struct Stored {
 #[derive(Debug, Default)]
 pub struct StatCache {
     dir: Option<PathBuf>,
-    known: HashMap<String, Known>,
+    /// Sorted by path.
+    known: Vec<(String, Known)>,
     /// The file the new cache is written to, and the stamp of its creation: the file
     /// system's clock before anything was read. `None`: nothing can be remembered.
     pending: Option<(PathBuf, File, Stamp)>,
@@ -97,7 +98,8 @@ impl StatCache {
         let known = std::fs::read(dir.join(FILE))
             .ok()
             .and_then(|bytes| postcard::from_bytes::<Stored>(&bytes).ok())
-            .map(|stored| stored.files.into_iter().collect())
+            .map(|stored| stored.files)
+            .filter(|files| files.is_sorted_by(|a, b| a.0 < b.0))
             .unwrap_or_default();
         let pending = start_writing(&dir).ok();
         StatCache {
@@ -112,9 +114,16 @@ impl StatCache {
     /// The SHA-256 of the bytes `rel` holds, when the version on disk (`stamp`) is the
     /// one remembered.
     pub fn sha256(&self, rel: &str, stamp: &Stamp) -> Option<&[u8; 32]> {
-        let known = self.known.get(rel).filter(|k| k.stamp == *stamp)?;
+        let known = self.get(rel).filter(|k| k.stamp == *stamp)?;
         self.trusted.fetch_add(1, Ordering::Relaxed);
         Some(&known.sha256)
+    }
+
+    fn get(&self, rel: &str) -> Option<&Known> {
+        let at = self
+            .known
+            .binary_search_by(|(path, _)| path.as_str().cmp(rel));
+        at.ok().map(|i| &self.known[i].1)
     }
 
     /// Remembers that the version `stamp` of `rel`, read just now, holds bytes with this
@@ -123,7 +132,7 @@ impl StatCache {
         let Some((_, _, now)) = &self.pending else {
             return;
         };
-        if stamp.before(now) && self.known.get(rel).is_none_or(|k| k.stamp != stamp) {
+        if stamp.before(now) && self.get(rel).is_none_or(|k| k.stamp != stamp) {
             let known = Known {
                 stamp,
                 sha256: sha256(),
@@ -135,7 +144,7 @@ impl StatCache {
 
     /// Whether anything is remembered of `rel` (else its stat is not worth taking).
     pub fn knows(&self, rel: &str) -> bool {
-        self.known.contains_key(rel)
+        self.get(rel).is_some()
     }
 
     /// How many files were known by their stat alone.
@@ -151,15 +160,18 @@ impl StatCache {
             return;
         };
         let learnt = std::mem::take(&mut *self.learnt.lock().unwrap_or_else(|p| p.into_inner()));
-        let before = self.known.len();
-        let mut files = std::mem::take(&mut self.known);
-        files.retain(|rel, _| on_disk(rel) != Some(false));
-        if learnt.is_empty() && files.len() == before {
+        if learnt.is_empty() && self.trusted() == self.known.len() {
+            // Every remembered file was found as it was: nothing to save.
             let _ = std::fs::remove_file(&temp);
             return;
         }
+        let mut files = std::mem::take(&mut self.known);
+        files.retain(|(rel, _)| on_disk(rel) != Some(false));
+        let relearnt: std::collections::HashSet<&str> =
+            learnt.iter().map(|(rel, _)| rel.as_str()).collect();
+        files.retain(|(rel, _)| !relearnt.contains(rel.as_str()));
+        drop(relearnt);
         files.extend(learnt);
-        let mut files: Vec<(String, Known)> = files.into_iter().collect();
         files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let saved = write_and_rename(&temp, file, &Stored { files }, self.dir.as_deref());
         if saved.is_err() {
@@ -196,7 +208,12 @@ fn start_writing(dir: &Path) -> io::Result<(PathBuf, File, Stamp)> {
     }
 }
 
-fn write_and_rename(temp: &Path, mut file: File, stored: &Stored, dir: Option<&Path>) -> io::Result<()> {
+fn write_and_rename(
+    temp: &Path,
+    mut file: File,
+    stored: &Stored,
+    dir: Option<&Path>,
+) -> io::Result<()> {
     let bytes = postcard::to_allocvec(stored).map_err(io::Error::other)?;
     file.write_all(&bytes)?;
     drop(file);
@@ -213,6 +230,19 @@ pub fn stamp_of(file: &File) -> io::Result<Stamp> {
 #[cfg(not(unix))]
 pub fn stamp_of(_: &File) -> io::Result<Stamp> {
     Err(io::Error::other("file stamps are only read on Unix"))
+}
+
+/// Writes a cache beside `rendered` that knows one version of one file, whether or not
+/// that is true: for tests of what trusts the cache.
+#[cfg(test)]
+pub fn plant(rendered: &Path, rel: &str, stamp: Stamp, sha256: [u8; 32]) {
+    let dir = rendered.parent().expect("rendered/ has a parent").join(DIR);
+    std::fs::create_dir_all(&dir).expect("cache directory");
+    let stored = Stored {
+        files: vec![(rel.to_owned(), Known { stamp, sha256 })],
+    };
+    let bytes = postcard::to_allocvec(&stored).expect("cache serializes");
+    std::fs::write(dir.join(FILE), bytes).expect("cache written");
 }
 
 #[cfg(all(test, unix))]
@@ -245,7 +275,10 @@ mod tests {
         assert!(stamp(99, 99).before(&now));
         assert!(!stamp(100, 99).before(&now), "modified in the same tick");
         assert!(!stamp(99, 100).before(&now), "changed in the same tick");
-        let elsewhere = Stamp { dev: 9, ..stamp(1, 1) };
+        let elsewhere = Stamp {
+            dev: 9,
+            ..stamp(1, 1)
+        };
         assert!(!elsewhere.before(&now), "another file system's clock");
     }
 
@@ -256,7 +289,10 @@ mod tests {
         std::fs::create_dir_all(&rendered).unwrap();
         let first = StatCache::open(&rendered);
         let old = a_minute_before(&first);
-        let other = Stamp { ino: old.ino + 1, ..old };
+        let other = Stamp {
+            ino: old.ino + 1,
+            ..old
+        };
         let just_now = first.pending.as_ref().unwrap().2;
         assert_eq!(first.sha256("dev/a.yaml", &old), None);
         first.learn("dev/a.yaml", old, || [1; 32]);
@@ -269,7 +305,11 @@ mod tests {
         let second = StatCache::open(&rendered);
         assert_eq!(second.sha256("dev/a.yaml", &old), Some(&[1; 32]));
         assert_eq!(second.sha256("dev/a.yaml", &other), None, "another version");
-        assert_eq!(second.sha256("dev/c.yaml", &just_now), None, "written as it was read");
+        assert_eq!(
+            second.sha256("dev/c.yaml", &just_now),
+            None,
+            "written as it was read"
+        );
         assert_eq!(second.trusted(), 1);
         second.save(|rel| Some(rel != "dev/b.yaml"));
 

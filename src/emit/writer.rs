@@ -51,7 +51,7 @@ impl Changes {
 /// file on disk is read against the bytes it should have, unless the [`StatCache`]
 /// knows its version; only the old bytes of files that differ or go away are kept.
 pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
-    let cache = crate::timings::time(|| "open cache".into(), || StatCache::open(rendered));
+    let cache = StatCache::open(rendered);
     let on_disk = crate::timings::time(
         || "list rendered/".into(),
         || list_existing(rendered, scope),
@@ -65,7 +65,11 @@ pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result
     )?;
     let mut present: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
     present.sort_unstable();
-    crate::timings::time(|| "save cache".into(), || cache.save(|rel| scope.holds(rel).then(|| present.binary_search(&rel).is_ok())));
+    cache.save(|rel| {
+        scope
+            .holds(rel)
+            .then(|| present.binary_search(&rel).is_ok())
+    });
     let mut changes = Changes {
         added: (tree.files.keys())
             .filter(|path| present.binary_search(&path.as_str()).is_err())
@@ -422,14 +426,32 @@ mod tests {
         }
     }
 
-    fn disk(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
+    /// A `rendered/` directory holding `files`, in a directory of its own (where the
+    /// stat cache goes too).
+    struct Disk {
+        _root: tempfile::TempDir,
+        rendered: PathBuf,
+    }
+
+    impl Disk {
+        fn path(&self) -> &Path {
+            &self.rendered
+        }
+    }
+
+    fn disk(files: &[(&str, &str)]) -> Disk {
+        let root = tempfile::tempdir().unwrap();
+        let rendered = root.path().join("rendered");
+        std::fs::create_dir_all(&rendered).unwrap();
         for (path, bytes) in files {
-            let path = dir.path().join(path);
+            let path = rendered.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, bytes).unwrap();
         }
-        dir
+        Disk {
+            _root: root,
+            rendered,
+        }
     }
 
     #[test]
@@ -469,6 +491,24 @@ mod tests {
         let new = tree(&[("dev/a.yaml", "a\n")]);
         let changes = compare(on_disk.path(), &new, Scope::Env("dev")).unwrap();
         assert!(changes.is_empty(), "{changes:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_version_the_cache_knows_is_not_read_again_and_any_other_is() {
+        let on_disk = disk(&[("dev/a.yaml", "old\n")]);
+        let file = on_disk.path().join("dev/a.yaml");
+        let stamp = statcache::stamp_of(&File::open(&file).unwrap()).unwrap();
+        let new = tree(&[("dev/a.yaml", "new\n")]);
+        // Say an earlier run read this very version and found the new bytes in it.
+        let sha256 = new.sha256_of("dev/a.yaml", b"new\n");
+        statcache::plant(on_disk.path(), "dev/a.yaml", stamp, sha256);
+        let changes = compare(on_disk.path(), &new, Scope::All).unwrap();
+        assert!(changes.is_empty(), "the file was read: {changes:?}");
+        std::fs::write(&file, "older\n").unwrap();
+        let changes = compare(on_disk.path(), &new, Scope::All).unwrap();
+        assert_eq!(changes.changed, ["dev/a.yaml"]);
+        assert_eq!(changes.old["dev/a.yaml"], b"older\n");
     }
 
     #[cfg(unix)]
