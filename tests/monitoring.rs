@@ -477,6 +477,42 @@ fn a_syntax_error_is_an_error_at_its_line() {
     );
 }
 
+/// Makes a template render to text that does not parse, and expects `template-output`
+/// naming the template, with nothing written.
+fn invalid_output(file: &str, from: &str, to: &str, what: &str) {
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    edit(&dir.path().join(file), from, to);
+    let out = stackc(dir.path(), &["render"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(err.contains("template-output"), "{err}");
+    let template = file.trim_start_matches("modules/");
+    let message = format!("template `{template}` does not render to valid {what}");
+    assert!(err.contains(&message), "expected {message} in:\n{err}");
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+}
+
+#[test]
+fn a_dashboard_that_renders_to_invalid_json_is_an_error() {
+    invalid_output(
+        "modules/monitoring/dashboards/pods.json.j2",
+        "{% set uid",
+        "not json {% set uid",
+        "JSON",
+    );
+}
+
+#[test]
+fn a_config_that_renders_to_invalid_yaml_is_an_error() {
+    invalid_output(
+        "modules/monitoring/loki.yaml.j2",
+        "auth_enabled: false",
+        "auth_enabled: [false",
+        "YAML",
+    );
+}
+
 #[test]
 fn a_user_dashboard_and_rule_file_are_picked_up_without_recompiling() {
     let dir = copy_reference(false);
