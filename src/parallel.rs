@@ -48,8 +48,11 @@ pub fn runs<T>(items: &[T]) -> Vec<&[T]> {
 }
 
 /// `f` over [`runs`] of `items`, on all cores; the results concatenated in order.
-pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
-    map(&runs(items), |part| f(part))
+pub fn map_chunks<'a, T: Sync, R: Send>(
+    items: &'a [T],
+    f: impl Fn(&'a [T]) -> Vec<R> + Sync,
+) -> Vec<R> {
+    map(&runs(items), |part: &&'a [T]| f(part))
         .into_iter()
         .flatten()
         .collect()

@@ -104,31 +104,29 @@ impl Inputs {
 /// build → validate → policy for one environment.
 pub fn build_and_check(inputs: &Inputs, plan: &Plan) -> Checked {
     let stage = |what: &str| format!("{} {what}", plan.env);
+    let graph = time(|| stage("graph"), || crate::graph::graph(plan));
     let built = time(
         || stage("build"),
-        || crate::build::build(plan, &inputs.modules),
+        || crate::build::build(plan, &graph, &inputs.modules),
     );
     let (objects, template_errors) = match built {
         Ok(objects) => (objects, Vec::new()),
         Err(diags) => (Vec::new(), diags),
     };
     let locate = |component: &str| inputs.locate(component);
-    let graph = time(|| stage("graph"), || crate::graph::graph(plan));
     let mut validation = template_errors;
     validation.extend(time(
         || stage("validate"),
         || crate::validate::validate(&plan.env, &objects, &graph, &locate),
     ));
-    let subjects: Vec<Subject> = objects
-        .iter()
-        .map(|o| {
-            Subject::new(
-                format!("rendered/{}/{}/{}", plan.env, o.layer.dir(), object_path(o)),
-                1,
-                &o.body,
-            )
-        })
-        .collect();
+    let subjects: Vec<Subject> = time(
+        || stage("policy subjects"),
+        || {
+            crate::parallel::map_chunks(&objects, |run| {
+                run.iter().map(|o| subject(&plan.env, o)).collect()
+            })
+        },
+    );
     let options = crate::policy::Options {
         pinned: plan.policy.pinned,
         schema: false,
@@ -146,6 +144,16 @@ pub fn build_and_check(inputs: &Inputs, plan: &Plan) -> Checked {
         findings,
         waiver_warnings,
     }
+}
+
+/// What policy sees of one rendered object: its file and its body.
+fn subject<'o>(env: &str, object: &'o Object) -> Subject<'o> {
+    let path = format!(
+        "rendered/{env}/{}/{}",
+        object.layer.dir(),
+        object_path(object)
+    );
+    Subject::new(path, 1, &object.body)
 }
 
 /// The whole pipeline for the selected environments. Nothing is returned for writing

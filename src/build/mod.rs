@@ -28,6 +28,7 @@ use std::collections::BTreeSet;
 use sha2::{Digest, Sha256};
 
 use crate::diag::Diagnostic;
+use crate::graph::Graph;
 use crate::load::modules::Modules;
 use crate::object::{Layer, Object};
 use crate::plan::{Component, Plan};
@@ -35,7 +36,11 @@ use crate::plan::{Component, Plan};
 /// Every object of one environment, in a defined order. The only failure is a template
 /// error in `modules/` (the payloads of `[monitoring]`), reported at the template's line.
 /// The parts are independent and are built on all cores.
-pub fn build(plan: &Plan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnostic>> {
+pub fn build(
+    plan: &Plan,
+    graph: &Graph,
+    modules: &Modules,
+) -> Result<Vec<Object>, Vec<Diagnostic>> {
     let parts: Vec<Part> = [
         Part::Namespaces,
         Part::Controllers,
@@ -46,7 +51,7 @@ pub fn build(plan: &Plan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnost
     .chain(plan.components.iter().map(Part::Component))
     .chain(plan.monitoring.is_some().then_some(Part::Monitoring))
     .collect();
-    let built = crate::parallel::map(&parts, |part| part.build(plan, modules));
+    let built = crate::parallel::map(&parts, |part| part.build(plan, graph, modules));
     let mut objects = Vec::new();
     for part in built {
         objects.extend(part?);
@@ -67,12 +72,17 @@ enum Part<'p> {
 }
 
 impl Part<'_> {
-    fn build(&self, plan: &Plan, modules: &Modules) -> Result<Vec<Object>, Vec<Diagnostic>> {
+    fn build(
+        &self,
+        plan: &Plan,
+        graph: &Graph,
+        modules: &Modules,
+    ) -> Result<Vec<Object>, Vec<Diagnostic>> {
         Ok(match self {
             Part::Namespaces => namespace::build(plan),
             Part::Controllers => controllers::build(plan),
             Part::Tls => tls::build(plan),
-            Part::Network => network::build(plan),
+            Part::Network => network::build(plan, &graph.edges),
             Part::Component(component) => match component {
                 Component::App(a) => app::build(plan, a),
                 Component::Postgres(p) => postgres::build(plan, p),

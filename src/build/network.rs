@@ -25,7 +25,8 @@ use crate::plan::Plan;
 /// The label every namespace carries with its own name (set by the API server).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-pub fn build(plan: &Plan) -> Vec<Object> {
+/// The NetworkPolicies of `plan`, whose dependency graph has these `edges`.
+pub fn build(plan: &Plan, edges: &[Edge]) -> Vec<Object> {
     let labels = BTreeMap::from([
         (
             "app.kubernetes.io/managed-by".to_owned(),
@@ -51,9 +52,9 @@ pub fn build(plan: &Plan) -> Vec<Object> {
         ));
         out.push(Object::new(Layer::Infra, None, &dns(meta("allow-dns", ns))));
     }
-    for edge in graph::edges(plan) {
+    for edge in edges {
         if let Endpoint::Workload(from) = &edge.from {
-            let policy = egress(meta(&edge.policy_name("egress"), &from.namespace), &edge);
+            let policy = egress(meta(&edge.policy_name("egress"), &from.namespace), edge);
             out.push(Object::new(
                 Layer::Infra,
                 Some(from.component.clone()),
@@ -61,7 +62,7 @@ pub fn build(plan: &Plan) -> Vec<Object> {
             ));
         }
         if let Endpoint::Workload(to) = &edge.to {
-            let policy = ingress(meta(&edge.policy_name("ingress"), &to.namespace), &edge);
+            let policy = ingress(meta(&edge.policy_name("ingress"), &to.namespace), edge);
             out.push(Object::new(
                 Layer::Infra,
                 Some(to.component.clone()),
