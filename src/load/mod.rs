@@ -6,6 +6,7 @@
 mod de;
 pub mod files;
 pub mod modules;
+mod parts;
 mod sections;
 mod suggest;
 pub mod tree;
@@ -138,6 +139,9 @@ fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId
 /// Parses one TOML file into a provenance tree.
 fn parse_toml(sources: &SourceMap, file: FileId) -> Result<Node, LoadError> {
     let text = &sources.file(file).text;
+    if let Some(tree) = parts::parse(text, file) {
+        return Ok(tree);
+    }
     match toml::de::DeTable::parse(text) {
         Ok(doc) => {
             let overflows = tree::out_of_range_integers(doc.get_ref());

@@ -201,40 +201,64 @@ impl Node {
 
 /// Converts a parsed TOML document into a provenance tree.
 pub fn from_document(table: &toml::Spanned<DeTable<'_>>, file: FileId) -> Node {
+    from_part(table, file, 0)
+}
+
+/// Converts a document parsed from the part of a file that starts at byte `offset`
+/// (see `load::parts`): every span is moved by `offset`.
+pub fn from_part(table: &toml::Spanned<DeTable<'_>>, file: FileId, offset: usize) -> Node {
+    let at = At { file, offset };
     Node {
-        value: Value::Table(convert_table(table.get_ref(), file)),
-        span: span(file, table.span()),
+        value: Value::Table(at.table(table.get_ref())),
+        span: at.span(table.span()),
     }
 }
 
-fn convert_table(table: &DeTable<'_>, file: FileId) -> Table {
-    table
-        .iter()
-        .map(|(key, value)| {
-            let entry = Entry {
-                key_span: span(file, key.span()),
-                node: convert(value, file),
-            };
-            (key.get_ref().to_string(), entry)
-        })
-        .collect()
+/// Where converted spans point: a file, and where the parsed text starts in it.
+#[derive(Clone, Copy)]
+struct At {
+    file: FileId,
+    offset: usize,
 }
 
-fn convert(value: &toml::Spanned<DeValue<'_>>, file: FileId) -> Node {
-    let converted = match value.get_ref() {
-        DeValue::String(s) => Value::String(s.to_string()),
-        DeValue::Integer(i) => {
-            Value::Integer(i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(i64::MAX))
+impl At {
+    fn table(self, table: &DeTable<'_>) -> Table {
+        table
+            .iter()
+            .map(|(key, value)| {
+                let entry = Entry {
+                    key_span: self.span(key.span()),
+                    node: self.node(value),
+                };
+                (key.get_ref().to_string(), entry)
+            })
+            .collect()
+    }
+
+    fn node(self, value: &toml::Spanned<DeValue<'_>>) -> Node {
+        let converted = match value.get_ref() {
+            DeValue::String(s) => Value::String(s.to_string()),
+            DeValue::Integer(i) => {
+                Value::Integer(i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(i64::MAX))
+            }
+            DeValue::Float(f) => Value::Float(parse_float(f.as_str())),
+            DeValue::Boolean(b) => Value::Bool(*b),
+            DeValue::Datetime(d) => Value::Datetime(d.to_string()),
+            DeValue::Array(items) => Value::Array(items.iter().map(|v| self.node(v)).collect()),
+            DeValue::Table(table) => Value::Table(self.table(table)),
+        };
+        Node {
+            value: converted,
+            span: self.span(value.span()),
         }
-        DeValue::Float(f) => Value::Float(parse_float(f.as_str())),
-        DeValue::Boolean(b) => Value::Bool(*b),
-        DeValue::Datetime(d) => Value::Datetime(d.to_string()),
-        DeValue::Array(items) => Value::Array(items.iter().map(|v| convert(v, file)).collect()),
-        DeValue::Table(table) => Value::Table(convert_table(table, file)),
-    };
-    Node {
-        value: converted,
-        span: span(file, value.span()),
+    }
+
+    fn span(self, range: std::ops::Range<usize>) -> Span {
+        Span {
+            file: self.file,
+            start: range.start + self.offset,
+            end: range.end + self.offset,
+        }
     }
 }
 
@@ -267,14 +291,6 @@ fn parse_float(text: &str) -> f64 {
         }
         "nan" => f64::NAN,
         _ => clean.parse().unwrap_or(f64::NAN),
-    }
-}
-
-fn span(file: FileId, range: std::ops::Range<usize>) -> Span {
-    Span {
-        file,
-        start: range.start,
-        end: range.end,
     }
 }
 
