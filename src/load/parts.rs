@@ -297,6 +297,54 @@ mod tests {
         }
     }
 
+    /// Tricky lines dropped at random places of a big file: the parts either refuse it
+    /// or give exactly what one parse gives (and never accept what one parse rejects).
+    #[test]
+    fn random_edits_never_make_the_parts_differ_from_one_parse() {
+        const LINES: &[&str] = &[
+            "[app]",
+            "[app.a5]",
+            "[postgres.\"db7\"]",
+            "[[jobs]]",
+            "app.a3.z = 1",
+            "x = 1",
+            "\"\"\"",
+            "'''",
+            "a = [",
+            "]",
+            "[app.new.deeper]",
+            "[newtable]",
+            "app = { q = 1 }",
+            "# [app.commented]",
+            "[ app . a9 ] # again",
+        ];
+        let file = file();
+        let base = stack(450);
+        assert!(base.len() > MIN_SIZE);
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut cut = 0;
+        for _ in 0..60 {
+            let mut text = base.clone();
+            for _ in 0..1 + next(2) {
+                let at = next(text.len());
+                let at = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                text.insert_str(at, &format!("{}\n", LINES[next(LINES.len())]));
+            }
+            if let Some(parts) = parse(&text, file) {
+                cut += 1;
+                let whole = whole(&text, file).expect("the parts accepted what one parse rejects");
+                assert_eq!(first_difference(&parts, &whole, ""), None);
+            }
+        }
+        assert!(cut > 0, "no edited file was cut at all");
+    }
+
     #[test]
     fn header_lines_are_read_or_refused() {
         let path = |line: &str| header_path(line);
