@@ -171,14 +171,20 @@ fn context(e: io::Error, path: &Path) -> io::Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn lists_every_file_in_name_order_and_reads_it_through_its_directory() {
+    /// A temporary directory holding these (path, text) files.
+    fn holding(files: &[(&str, &str)]) -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
-        for (path, text) in [("dev/b/x.yaml", "x"), ("dev/a.yaml", "a"), ("dev/c", "c")] {
+        for (path, text) in files {
             let path = root.path().join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
+        root
+    }
+
+    #[test]
+    fn lists_every_file_in_name_order_and_reads_it_through_its_directory() {
+        let root = holding(&[("dev/b/x.yaml", "x"), ("dev/a.yaml", "a"), ("dev/c", "c")]);
         std::fs::create_dir_all(root.path().join("dev/empty")).unwrap();
         let on_disk = OnDisk::list(root.path(), &root.path().join("dev")).unwrap();
         let rels: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
@@ -194,12 +200,7 @@ mod tests {
 
     #[test]
     fn directories_beyond_the_held_limit_are_read_by_whole_paths() {
-        let root = tempfile::tempdir().unwrap();
-        for (path, text) in [("a/1.yaml", "1"), ("b/2.yaml", "2"), ("c/3.yaml", "3")] {
-            let path = root.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
+        let root = holding(&[("a/1.yaml", "1"), ("b/2.yaml", "2"), ("c/3.yaml", "3")]);
         let on_disk = OnDisk::list_holding(root.path(), root.path(), 2).unwrap();
         let held = on_disk.dirs.iter().filter(|d| d.handle.is_some()).count();
         assert!(held <= 2, "{held} directories held open");
