@@ -145,18 +145,18 @@ pub(super) fn plaintext(ctx: &mut Ctx) {
     }
 }
 
-fn walk(node: &Node, path: &mut Vec<String>, found: &mut Vec<(crate::diag::Span, String)>) {
+fn walk<'n>(node: &'n Node, path: &mut Vec<&'n str>, found: &mut Vec<(crate::diag::Span, String)>) {
     match &node.value {
         Value::Table(table) => {
             for (key, entry) in table {
-                path.push(key.clone());
+                path.push(key);
                 walk(&entry.node, path, found);
                 path.pop();
             }
         }
         Value::Array(items) => items.iter().for_each(|i| walk(i, path, found)),
         Value::String(text) => {
-            let key = path.last().map(String::as_str).unwrap_or_default();
+            let key = path.last().copied().unwrap_or_default();
             let in_config_files = path.len() >= 2 && path[path.len() - 2] == "files";
             if !text.is_empty() && secret_key_name(key) && !in_config_files {
                 found.push((node.span, format!("`{key}`")));
