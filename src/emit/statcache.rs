@@ -79,7 +79,6 @@ struct Stored {
 /// The cache of one run: what earlier runs remembered, and what this one learnt.
 #[derive(Debug, Default)]
 pub struct StatCache {
-    dir: Option<PathBuf>,
     /// Sorted by path.
     known: Vec<(String, Known)>,
     /// The file the new cache is written to, and the stamp of its creation: the file
@@ -103,7 +102,6 @@ impl StatCache {
             .unwrap_or_default();
         let pending = start_writing(&dir).ok();
         StatCache {
-            dir: Some(dir),
             known,
             pending,
             learnt: Mutex::default(),
@@ -173,7 +171,7 @@ impl StatCache {
         drop(relearnt);
         files.extend(learnt);
         files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let saved = write_and_rename(&temp, file, &Stored { files }, self.dir.as_deref());
+        let saved = write_and_rename(&temp, file, &Stored { files });
         if saved.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
@@ -208,17 +206,12 @@ fn start_writing(dir: &Path) -> io::Result<(PathBuf, File, Stamp)> {
     }
 }
 
-fn write_and_rename(
-    temp: &Path,
-    mut file: File,
-    stored: &Stored,
-    dir: Option<&Path>,
-) -> io::Result<()> {
+/// Writes the new cache to its temporary file and renames it over the cache beside it.
+fn write_and_rename(temp: &Path, mut file: File, stored: &Stored) -> io::Result<()> {
     let bytes = postcard::to_allocvec(stored).map_err(io::Error::other)?;
     file.write_all(&bytes)?;
     drop(file);
-    let dir = dir.ok_or_else(|| io::Error::other("no cache directory"))?;
-    std::fs::rename(temp, dir.join(FILE))
+    std::fs::rename(temp, temp.with_file_name(FILE))
 }
 
 /// The stamp of an open file.

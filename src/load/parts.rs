@@ -48,7 +48,13 @@ pub fn parse(text: &str, file: FileId) -> Option<Node> {
             _ => None,
         })
         .collect::<Option<_>>()?;
-    let declared: HashSet<&[String]> = headers.iter().map(|h| h.path.as_slice()).collect();
+    // Top-level tables declared by a header of their own (`[app]`).
+    let declared: HashSet<&str> = (headers.iter())
+        .filter_map(|h| match h.path.as_slice() {
+            [alone] => Some(alone.as_str()),
+            _ => None,
+        })
+        .collect();
     join(tables, &declared).map(|table| Node {
         value: Value::Table(table),
         span,
@@ -154,7 +160,7 @@ fn parse_part(part: &str, file: FileId, offset: usize) -> Option<Node> {
 }
 
 /// The parts' tables as one, when that is what one parse gives (see the module doc).
-fn join(tables: Vec<tree::Table>, declared: &HashSet<&[String]>) -> Option<tree::Table> {
+fn join(tables: Vec<tree::Table>, declared: &HashSet<&str>) -> Option<tree::Table> {
     let mut tables = tables.into_iter();
     let mut root = tables.next()?;
     let root_keys: HashSet<String> = root.keys().cloned().collect();
@@ -172,7 +178,7 @@ fn join(tables: Vec<tree::Table>, declared: &HashSet<&[String]>) -> Option<tree:
                 root.insert(key, entry);
                 continue;
             };
-            if declared.contains([key.clone()].as_slice()) {
+            if declared.contains(key.as_str()) {
                 return None;
             }
             let (Value::Table(into), Value::Table(from)) =
