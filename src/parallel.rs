@@ -1,37 +1,45 @@
 //! Running independent work (environments, files) on every core, with the results in
 //! input order so that output never depends on scheduling.
 
-/// `f` over every item, on all cores; the results in order. A panic in `f` is resumed
-/// on the calling thread.
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The number of cores this process may use, asked of the system once (the standard
+/// library reads the cgroup quota files on every call).
+pub fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// `f` over every item, on all cores; the results in order. The calling thread works
+/// too, beside one spawned thread per other core. A panic in `f` is resumed on the
+/// calling thread.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len());
+    let workers = cores().min(items.len());
     if workers <= 1 {
         return items.iter().map(f).collect();
     }
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            mine.push((i, f(item)));
+        }
+        mine
+    };
     let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for handle in handles {
+            all.extend(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        all
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
@@ -42,8 +50,7 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 pub fn runs<T>(items: &[T]) -> Vec<&[T]> {
     const RUNS_PER_CORE: usize = 4;
     const MIN_RUN: usize = 32;
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let run = items.len().div_ceil(cores * RUNS_PER_CORE).max(MIN_RUN);
+    let run = items.len().div_ceil(cores() * RUNS_PER_CORE).max(MIN_RUN);
     items.chunks(run).collect()
 }
 

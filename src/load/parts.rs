@@ -129,7 +129,7 @@ fn key(raw: &str) -> Option<String> {
 /// only at headers in the first column (an indented one is more likely text in a string).
 fn cuts(len: usize, headers: &[Header]) -> Option<Vec<usize>> {
     const PARTS_PER_CORE: usize = 2;
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores = crate::parallel::cores();
     let first = headers.first()?.start;
     let parts = cores * PARTS_PER_CORE;
     let share = (len - first).div_ceil(parts);
