@@ -3,7 +3,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -147,9 +146,9 @@ impl Cli {
 }
 
 /// Parses the command line, runs it and returns the exit code.
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     let cli = Cli::parse();
-    ExitCode::from(run(&cli))
+    run(&cli)
 }
 
 /// Runs a parsed command line; returns the exit code.
