@@ -116,4 +116,22 @@ mod tests {
         );
         assert!(map_owned_runs(Vec::<u64>::new(), |run| run).is_empty());
     }
+
+    #[test]
+    fn a_panic_on_any_thread_reaches_the_caller() {
+        let items: Vec<u64> = (0..64).collect();
+        for bad in [0, 63] {
+            let panicked = std::panic::catch_unwind(|| {
+                map(&items, |&i| {
+                    assert_ne!(i, bad, "item {bad} fails");
+                    i
+                })
+            });
+            let message = panicked.expect_err("the panic is resumed");
+            let text = message
+                .downcast_ref::<String>()
+                .expect("a formatted panic message");
+            assert!(text.contains(&format!("item {bad} fails")), "{text}");
+        }
+    }
 }
