@@ -9,9 +9,27 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let code = stackc::timings::time(|| "total".into(), stackc::cli::main);
     exit_now(code)
 }
+
+/// A closed pipe on the output (`stackc graph | head -1`) ends the process quietly, as
+/// it ends any Unix filter, instead of a panic in `println!`: Rust starts programs with
+/// SIGPIPE ignored, so the write fails and the print panics. Only pipes and sockets
+/// raise SIGPIPE; files under `rendered/` never do (and an end at any point leaves
+/// `rendered/` whole, as after a kill: see README, "Guarantees").
+#[cfg(unix)]
+fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to its default is async-signal-safe and is
+    // done before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn quiet_on_closed_pipe() {}
 
 /// Ends the process with `code` once standard output is flushed, without running the C
 /// library's exit handlers: the one that costs is mimalloc's, which returns every heap
