@@ -241,16 +241,21 @@ fn render(
     check: bool,
     sources: &mut SourceMap,
 ) -> Result<u8, Failure> {
-    let compiled = pipeline::compile(&cli.source(), env, sources)?;
-    report(cli, &compiled.warnings, sources);
     let rendered = cli.dir.join("rendered");
     let scope = env.map_or(Scope::All, Scope::Env);
+    // rendered/ is surveyed (listed, its files' stats looked up in the cache) while the
+    // stack compiles: the one waits on the file system, the other on the cores.
+    let (compiled, survey) = crate::parallel::both(
+        || pipeline::compile(&cli.source(), env, sources),
+        || writer::survey(&rendered, scope),
+    );
+    let compiled = compiled?;
+    report(cli, &compiled.warnings, sources);
     let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     let changes = crate::timings::time(
         || "compare with rendered/".into(),
-        || writer::compare(&rendered, &compiled.tree, scope),
-    )
-    .map_err(io)?;
+        || writer::compare_surveyed(survey.map_err(io)?, &compiled.tree, scope).map_err(io),
+    )?;
     if check {
         if changes.is_empty() {
             println!("ok: rendered/ is up to date ({})", compiled.envs.join(", "));

@@ -1,8 +1,9 @@
-//! Running independent work (environments, files) on every core, with the results in
-//! input order so that output never depends on scheduling.
+//! Running independent work (environments, stages, runs of objects) on every core, with
+//! the results in input order so that output never depends on scheduling.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 
 /// The number of cores this process may use, asked of the system once (the standard
 /// library reads the cgroup quota files on every call).
@@ -11,38 +12,29 @@ pub fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
-/// `f` over every item, on all cores; the results in order. The calling thread works
-/// too, beside one spawned thread per other core. A panic in `f` is resumed on the
-/// calling thread.
+/// `f` over every item, on all cores; the results in order. The items run as tasks of
+/// rayon's pool (one worker per core, work stealing), so maps nested in maps (the
+/// environments, then the stages of each) share the cores instead of each spawning
+/// threads of its own: a worker waiting for its part of one map takes up tasks of
+/// another. A panic in `f` is resumed on the calling thread.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = cores().min(items.len());
-    if workers <= 1 {
+    if items.len() <= 1 {
         return items.iter().map(f).collect();
     }
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut mine = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else { break };
-            mine.push((i, f(item)));
-        }
-        mine
-    };
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
-        let mut all = work();
-        for handle in handles {
-            all.extend(
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-        }
-        all
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    // Every item is a task of its own: the callers' items are coarse (environments,
+    // jobs, runs of objects), never worth batching.
+    let f = &f;
+    items.par_iter().with_max_len(1).map(f).collect()
+}
+
+/// `a` and `b` at once, on the pool; both results. For two pieces of work that need
+/// different things (the cores, the file system) and neither of which waits for the
+/// other.
+pub fn both<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    rayon::join(a, b)
 }
 
 /// `items` cut into runs of consecutive items, a few per core: per-object work inside

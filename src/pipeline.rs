@@ -168,18 +168,14 @@ pub fn compile(
         .into_iter()
         .map(|(env, plan)| (Inputs::of(&env), plan))
         .collect();
+    // All environments at once, each stage of each on all cores: the pool's idle cores
+    // take work from the other environments at every point where one environment waits
+    // (a serial stage, the last run of a parallel one) instead of idling.
+    let done = crate::parallel::map(&plans, |(inputs, plan)| compile_env(inputs, plan));
     let mut diags = Vec::new();
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
-    // One environment at a time, each stage on all cores: only one environment's objects
-    // are ever in memory, and no core idles while the last environment finishes.
-    for (inputs, plan) in &plans {
-        let mut checked = build_and_check(inputs, plan);
-        let objects = std::mem::take(&mut checked.objects);
-        let rendered = time(
-            || format!("{} emit", plan.env),
-            || emit::emit(&plan.env, objects),
-        );
+    for (checked, rendered) in done {
         diags.extend(checked.validation);
         diags.extend(crate::policy::to_diagnostics(&checked.findings));
         diags.extend(checked.waiver_warnings);
@@ -195,4 +191,16 @@ pub fn compile(
         tree,
         warnings: diags,
     })
+}
+
+/// build → validate → policy → emit for one environment; the objects are consumed by
+/// emit, so only their rendered bytes outlive this.
+fn compile_env(inputs: &Inputs, plan: &Plan) -> (Checked, RenderedTree) {
+    let mut checked = build_and_check(inputs, plan);
+    let objects = std::mem::take(&mut checked.objects);
+    let rendered = time(
+        || format!("{} emit", plan.env),
+        || emit::emit(&plan.env, objects),
+    );
+    (checked, rendered)
 }

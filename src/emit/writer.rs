@@ -47,21 +47,66 @@ impl Changes {
     }
 }
 
-/// Reads what is under `rendered` (within `scope`) and compares it with `tree`. Each
-/// file on disk is read against the bytes it should have, unless the [`StatCache`]
-/// knows its version; only the old bytes of files that differ or go away are kept.
-pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
+/// What `rendered/` holds (within a scope), taken before the tree to compare it with is
+/// known, so that it can be taken while the stack compiles: every file, and the SHA-256
+/// of each file whose version on disk the [`StatCache`] knows by its stat.
+pub struct Survey {
+    cache: StatCache,
+    on_disk: OnDisk,
+    /// For each of `on_disk.files`, in order: its SHA-256, when known by its stat.
+    known: Vec<Option<[u8; 32]>>,
+}
+
+/// Lists what is under `rendered` (within `scope`) and looks up each file's stat in the
+/// [`StatCache`].
+pub fn survey(rendered: &Path, scope: Scope) -> io::Result<Survey> {
     let cache = StatCache::open(rendered);
     let on_disk = crate::timings::time(
         || "list rendered/".into(),
         || list_existing(rendered, scope),
     )?;
+    let known = crate::timings::time(
+        || "stat rendered/".into(),
+        || {
+            on_threads(&on_disk.files, |file| {
+                let stamp = || on_disk.stamp(file).ok();
+                let known = cache.knows(&file.rel).then(stamp).flatten();
+                Ok(known.and_then(|stamp| cache.sha256(&file.rel, &stamp).copied()))
+            })
+        },
+    )?;
+    Ok(Survey {
+        cache,
+        on_disk,
+        known,
+    })
+}
+
+/// Reads what is under `rendered` (within `scope`) and compares it with `tree`.
+pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
+    compare_surveyed(survey(rendered, scope)?, tree, scope)
+}
+
+/// Compares what [`survey`] found with `tree`. Each file on disk is read against the
+/// bytes it should have, unless its SHA-256 is known and is theirs; only the old bytes
+/// of files that differ or go away are kept.
+pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
+    let Survey {
+        cache,
+        on_disk,
+        known,
+    } = survey;
+    let files: Vec<(&DiskFile, Option<[u8; 32]>)> = on_disk.files.iter().zip(known).collect();
     let olds = crate::timings::time(
         || {
             let (known, all) = (cache.trusted(), on_disk.files.len());
             format!("read rendered/ ({known} of {all} files known by their stat)")
         },
-        || on_threads(&on_disk.files, |file| old_of(&on_disk, file, tree, &cache)),
+        || {
+            on_threads(&files, |&(file, known)| {
+                old_of(&on_disk, file, known, tree, &cache)
+            })
+        },
     )?;
     let mut present: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
     present.sort_unstable();
@@ -92,38 +137,36 @@ pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result
     Ok(changes)
 }
 
-/// The bytes on disk of `file` when they are not what `tree` has for it.
+/// The bytes on disk of `file` when they are not what `tree` has for it; `known` is
+/// the SHA-256 of its bytes when the survey knew it by its stat.
 fn old_of(
     on_disk: &OnDisk,
     file: &DiskFile,
+    known: Option<[u8; 32]>,
     tree: &RenderedTree,
     cache: &StatCache,
 ) -> io::Result<Option<Vec<u8>>> {
     let old = || match tree.files.get(&file.rel) {
         Some(expected) => {
             let sha256 = || tree.sha256_of(&file.rel, expected);
-            old_unless_known(on_disk, file, expected, sha256, cache)
+            if known.is_some_and(|known| known == sha256()) {
+                return Ok(None);
+            }
+            read_and_learn(on_disk, file, expected, sha256, cache)
         }
         None => read(on_disk.open(file)?).map(Some),
     };
     old().map_err(|e| context(e, "reading", &on_disk.path(file)))
 }
 
-/// [`old_if_different`], without reading the file when the cache knows its version on
-/// disk holds `expected`; a version read and found to hold `expected` is learnt.
-fn old_unless_known(
+/// [`old_if_different`]; a version read and found to hold `expected` is learnt.
+fn read_and_learn(
     on_disk: &OnDisk,
     file: &DiskFile,
     expected: &[u8],
     sha256: impl Fn() -> [u8; 32],
     cache: &StatCache,
 ) -> io::Result<Option<Vec<u8>>> {
-    if cache.knows(&file.rel)
-        && let Ok(stamp) = on_disk.stamp(file)
-        && cache.sha256(&file.rel, &stamp) == Some(&sha256())
-    {
-        return Ok(None);
-    }
     let opened = on_disk.open(file)?;
     let stamp = statcache::stamp_of(&opened);
     let old = old_if_different(opened, expected)?;
