@@ -168,10 +168,16 @@ pub fn compile(
         .into_iter()
         .map(|(env, plan)| (Inputs::of(&env), plan))
         .collect();
-    // All environments at once, each stage of each on all cores: the pool's idle cores
-    // take work from the other environments at every point where one environment waits
-    // (a serial stage, the last run of a parallel one) instead of idling.
-    let done = crate::parallel::map(&plans, |(inputs, plan)| compile_env(inputs, plan));
+    // As many environments at once as there are cores, each stage of each on all cores:
+    // the pool's idle cores take work from the other environments wherever one waits (a
+    // serial stage, the last run of a parallel one). No more at once: a core waiting
+    // for a schema another compiles runs the pool's other work meanwhile, and a whole
+    // environment taken up that way would hold three environments' objects at once
+    // (500 apps: peak 105 instead of 89 MiB).
+    let done: Vec<_> = plans
+        .chunks(crate::parallel::cores())
+        .flat_map(|plans| crate::parallel::map(plans, |(inputs, plan)| compile_env(inputs, plan)))
+        .collect();
     let mut diags = Vec::new();
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
