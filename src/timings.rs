@@ -1,14 +1,18 @@
 //! Opt-in stage timings for profiling: with `STACKC_TIMINGS=1` in the environment, each
-//! pipeline stage prints how long it took to stderr, and the resident memory after it
-//! and the CPU time all threads spent in it and the resident memory after it, where the
-//! OS tells them (`timing: prod build 12.3 ms (cpu 21.0 ms, resident 61 MiB)`).
+//! pipeline stage prints to stderr how long it took, when it started (since the first
+//! stage: stages of different environments overlap), the CPU time all threads spent
+//! during it and the resident memory after it, where the OS tells them
+//! (`timing: prod build 12.3 ms (from 20.1 ms, cpu 21.0 ms, resident 61 MiB)`).
 //! Nothing else changes: output files and stdout are the same with or without it.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 use std::time::Instant;
 
 static ENABLED: LazyLock<bool> =
     LazyLock::new(|| std::env::var_os("STACKC_TIMINGS").is_some_and(|v| v != "0"));
+
+/// When the first stage started: the origin of every stage's `from`.
+static ORIGIN: OnceLock<Instant> = OnceLock::new();
 
 /// Runs `f`, and reports its duration under `what` when timings are on.
 pub fn time<R>(what: impl FnOnce() -> String, f: impl FnOnce() -> R) -> R {
@@ -26,9 +30,13 @@ pub struct Started {
 
 /// The start of a stage whose code is not one closure; pair with [`report`].
 pub fn start() -> Option<Started> {
-    ENABLED.then(|| Started {
-        wall: Instant::now(),
-        cpu: cpu_ms(),
+    ENABLED.then(|| {
+        let wall = Instant::now();
+        ORIGIN.get_or_init(|| wall);
+        Started {
+            wall,
+            cpu: cpu_ms(),
+        }
     })
 }
 
@@ -40,13 +48,13 @@ pub fn report(started: Option<Started>, what: impl FnOnce() -> String) {
             .cpu
             .zip(cpu_ms())
             .map(|(before, now)| format!("cpu {:.1} ms", now - before));
+        let from = ORIGIN.get().map(|origin| {
+            let ms = started.wall.duration_since(*origin).as_secs_f64() * 1000.0;
+            format!("from {ms:.1} ms")
+        });
         let resident = resident_mib().map(|mib| format!("resident {mib} MiB"));
-        let details: Vec<String> = cpu.into_iter().chain(resident).collect();
-        if details.is_empty() {
-            eprintln!("timing: {} {ms:.1} ms", what());
-        } else {
-            eprintln!("timing: {} {ms:.1} ms ({})", what(), details.join(", "));
-        }
+        let details: Vec<String> = from.into_iter().chain(cpu).chain(resident).collect();
+        eprintln!("timing: {} {ms:.1} ms ({})", what(), details.join(", "));
     }
 }
 
