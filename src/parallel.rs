@@ -27,6 +27,28 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     items.par_iter().with_max_len(1).map(f).collect()
 }
 
+/// `f` over every item, at most `lanes` at once: the items are dealt into that many
+/// lanes, which run at once, each taking its items one after another; the results in
+/// order. An item waits only for the one before it in its lane, never for a whole batch.
+pub fn map_in_lanes<T: Sync, R: Send>(
+    items: &[T],
+    lanes: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let count = lanes.clamp(1, items.len().max(1));
+    let lanes: Vec<Vec<usize>> = (0..count)
+        .map(|lane| (lane..items.len()).step_by(count).collect())
+        .collect();
+    let mut done: Vec<(usize, R)> = map(&lanes, |lane| {
+        lane.iter().map(|&i| (i, f(&items[i]))).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Returns once `done()` is true, running other tasks of the pool meanwhile: for waiting
 /// on work another core has under way without leaving this core idle. With nothing to
 /// run, it naps for a few microseconds between looks (outside the pool it only naps).
@@ -120,6 +142,37 @@ mod tests {
             items.iter().map(|i| format!("{i}!")).collect::<Vec<_>>()
         );
         assert!(map_owned_runs(Vec::<u64>::new(), |run| run).is_empty());
+        for lanes in [0, 1, 2, 3, 7] {
+            let slow_first = |&i: &u64| {
+                if i % 3 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                i * 2
+            };
+            let doubled = map_in_lanes(&items[..20], lanes, slow_first);
+            assert_eq!(
+                doubled,
+                items[..20].iter().map(|i| i * 2).collect::<Vec<_>>()
+            );
+        }
+        assert!(map_in_lanes(&[] as &[u64], 2, |i| *i).is_empty());
+    }
+
+    #[test]
+    fn lanes_run_at_once_but_never_more_than_asked() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let items: Vec<u64> = (0..12).collect();
+        map_in_lanes(&items, 2, |_| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            running.fetch_sub(1, Ordering::SeqCst);
+        });
+        assert!(
+            most.load(Ordering::SeqCst) <= 2,
+            "more than two items ran at once"
+        );
     }
 
     #[test]

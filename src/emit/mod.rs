@@ -28,10 +28,11 @@ pub struct RenderedTree {
 }
 
 impl RenderedTree {
-    /// Adds every file of another tree (another environment).
-    pub fn extend(&mut self, other: RenderedTree) {
-        self.files.extend(other.files);
-        self.sha256.extend(other.sha256);
+    /// Adds every file of another tree (another environment). `append` merges two sorted
+    /// maps in one pass, where `extend` would insert the other's files one by one.
+    pub fn extend(&mut self, mut other: RenderedTree) {
+        self.files.append(&mut other.files);
+        self.sha256.append(&mut other.sha256);
     }
 
     /// The SHA-256 of the file at `path`, whose bytes are `bytes`.
