@@ -106,7 +106,7 @@ w("")
 # --- stackc ---
 w("## stackc, all 3 environments")
 w("")
-w("Median ± standard deviation (runs), whole process. Peak RSS is the largest of the four commands.")
+w("Median ± standard deviation (runs), whole process. Peak RSS is the largest of the four commands, each the median of five runs.")
 w("The cold render runs twice: on the disk (ext4) that holds the stack, and on tmpfs (`/dev/shm`),")
 w("which shows what stackc itself costs without this machine's file-creation cost.")
 w("")

@@ -79,12 +79,18 @@ bench() {
     --export-json "$DATA/$name.json" --export-markdown "$DATA/$name.md" "$cmd" >&2
 }
 
-# rss NAME PREPARE COMMAND: peak resident set size (KiB) of one run, via /usr/bin/time -v.
+# rss NAME PREPARE COMMAND: peak resident set size (KiB), via /usr/bin/time -v: the
+# median of five runs (one run's peak moves by ±10% with how the threads interleave),
+# with every run's figure kept in NAME.rss-runs.
 rss() {
-  local name=$1 prepare=$2 cmd=$3
-  sh -c "$prepare"
-  /usr/bin/time -v -o "$DATA/$name.time" sh -c "exec $cmd >/dev/null 2>&1" || true
-  awk -F': ' '/Maximum resident set size/ {print $2}' "$DATA/$name.time" >"$DATA/$name.rss"
+  local name=$1 prepare=$2 cmd=$3 i
+  : >"$DATA/$name.rss-runs"
+  for i in 1 2 3 4 5; do
+    sh -c "$prepare"
+    /usr/bin/time -v -o "$DATA/$name.time" sh -c "exec $cmd >/dev/null 2>&1" || true
+    awk -F': ' '/Maximum resident set size/ {print $2}' "$DATA/$name.time" >>"$DATA/$name.rss-runs"
+  done
+  sort -n "$DATA/$name.rss-runs" | sed -n 3p >"$DATA/$name.rss"
 }
 
 # bench_stack KEY DIR FLIP_FILE FROM TO: every stackc measurement on the stack in DIR.
