@@ -2,6 +2,7 @@
 //! the results in input order so that output never depends on scheduling.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -27,20 +28,24 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     items.par_iter().with_max_len(1).map(f).collect()
 }
 
-/// `f` over every item, at most `lanes` at once: the items are dealt into that many
-/// lanes, which run at once, each taking its items one after another; the results in
-/// order. An item waits only for the one before it in its lane, never for a whole batch.
+/// `f` over every item, at most `lanes` at once: that many lanes run at once, each
+/// taking the next item not yet taken whenever it is free; the results in order. An item
+/// waits only for a free lane, never for a whole batch.
 pub fn map_in_lanes<T: Sync, R: Send>(
     items: &[T],
     lanes: usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let count = lanes.clamp(1, items.len().max(1));
-    let lanes: Vec<Vec<usize>> = (0..count)
-        .map(|lane| (lane..items.len()).step_by(count).collect())
-        .collect();
-    let mut done: Vec<(usize, R)> = map(&lanes, |lane| {
-        lane.iter().map(|&i| (i, f(&items[i]))).collect::<Vec<_>>()
+    let next = AtomicUsize::new(0);
+    let lanes: Vec<usize> = (0..lanes.clamp(1, items.len().max(1))).collect();
+    let mut done: Vec<(usize, R)> = map(&lanes, |_| {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            mine.push((i, f(item)));
+        }
+        mine
     })
     .into_iter()
     .flatten()
@@ -160,7 +165,6 @@ mod tests {
 
     #[test]
     fn lanes_run_at_once_but_never_more_than_asked() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
         let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let items: Vec<u64> = (0..12).collect();
         map_in_lanes(&items, 2, |_| {

@@ -168,9 +168,10 @@ pub fn compile(
         .into_iter()
         .map(|(env, plan)| (Inputs::of(&env), plan))
         .collect();
-    // As many environments at once as there are cores, each stage of each on all cores:
-    // the pool's idle cores take work from the other environments wherever one waits (a
-    // serial stage, the last run of a parallel one). No more at once: a core waiting
+    // As many environments at once as there are cores (a lane per core, each taking the
+    // next environment when it is free), each stage of each on all cores: the pool's
+    // idle cores take work from the other environments wherever one waits (a serial
+    // stage, the last run of a parallel one). No more at once: a core waiting
     // for a schema another compiles runs the pool's other work meanwhile, and a whole
     // environment taken up that way would hold three environments' objects at once
     // (500 apps: peak 105 instead of 89 MiB).
