@@ -106,17 +106,13 @@ pub fn map_owned_runs<T: Send, R: Send>(
 ) -> Vec<R> {
     let lengths: Vec<usize> = runs(&items).iter().map(|run| run.len()).collect();
     let mut rest = items.into_iter();
-    let owned: Vec<std::sync::Mutex<Vec<T>>> = lengths
+    let owned: Vec<Vec<T>> = lengths
         .iter()
-        .map(|&n| std::sync::Mutex::new(rest.by_ref().take(n).collect()))
+        .map(|&n| rest.by_ref().take(n).collect())
         .collect();
-    map(&owned, |run| {
-        let run = std::mem::take(&mut *run.lock().unwrap_or_else(|p| p.into_inner()));
-        f(run)
-    })
-    .into_iter()
-    .flatten()
-    .collect()
+    let f = &f;
+    let done: Vec<Vec<R>> = owned.into_par_iter().with_max_len(1).map(f).collect();
+    done.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
