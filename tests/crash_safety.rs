@@ -163,11 +163,14 @@ fn spawn_render(dir: &Path, log: &Path) -> Child {
 /// path order, and the generated apps' directory in dev (`dev/apps/<namespace>/`) is
 /// the first with something to write in every render between the two variants.
 fn first_written_dir(rendered: &Path, tree: &Tree) -> PathBuf {
-    let deployment = tree
-        .keys()
+    rendered.join(deployment_of_gen_0(tree).rsplit_once('/').unwrap().0)
+}
+
+/// The path of gen-0's Deployment in dev, under rendered/.
+fn deployment_of_gen_0(tree: &Tree) -> &str {
+    tree.keys()
         .find(|p| p.starts_with("dev/") && p.ends_with("/deployment-gen-0.yaml"))
-        .expect("gen-0 is rendered in dev");
-    rendered.join(deployment.rsplit_once('/').unwrap().0)
+        .expect("gen-0 is rendered in dev")
 }
 
 fn mtime(dir: &Path) -> Option<SystemTime> {
@@ -221,17 +224,28 @@ fn sigkill_during_render_never_leaves_a_partial_file() {
     let mut child = spawn_render(probe.path(), &log);
     let began = wait_for_writes(&mut child, &watched, before).expect("the render writes");
     // The write phase ends when the last SHA256SUMS turns new; what follows (freeing
-    // memory, exiting) is no place for a kill to prove anything.
+    // memory, exiting) is no place for a kill to prove anything. Within it, the renames
+    // start about when gen-0's Deployment (changed between A and B) turns new: every
+    // temporary file is staged before the first rename.
+    let deployment = deployment_of_gen_0(&expected[1]);
+    let mut renaming = None;
     while !ENVS.iter().all(|env| {
         let sums = format!("{env}/SHA256SUMS");
         std::fs::read(probe_rendered.join(&sums)).ok().as_ref() == expected[1].get(&sums)
     }) && child.try_wait().expect("try_wait").is_none()
     {
+        if renaming.is_none()
+            && std::fs::read(probe_rendered.join(deployment)).ok().as_ref()
+                == expected[1].get(deployment)
+        {
+            renaming = Some(began.elapsed());
+        }
         std::thread::sleep(Duration::from_micros(100));
     }
     let writing = began.elapsed();
+    let renaming = renaming.unwrap_or(writing).min(writing);
     assert!(child.wait().unwrap().success(), "{}", read(&log));
-    eprintln!("write phase of a render from A to B: {writing:?}");
+    eprintln!("write phase of a render from A to B: {writing:?}, renames from {renaming:?}");
 
     let dir = copy_reference(true);
     let rendered = dir.path().join("rendered");
@@ -249,9 +263,12 @@ fn sigkill_during_render_never_leaves_a_partial_file() {
         let (old, _) = split(snapshot(&rendered));
 
         // A quarter of the kills come 0-50 ms after the start, while stackc is still
-        // compiling; the rest at a random point of the write phase (or just after it).
+        // compiling; the rest at a random point of the write phase (or just after it),
+        // every other one of those within the short rename window at its end, so that
+        // kills land where the tree is a mix of old and new on any machine.
         let mut rng = Rng(0x5eed_0000 + i);
         let early = rng.next() % 4 == 0;
+        let in_renames = rng.next() % 2 == 0;
         let before = mtime(&watched);
         let mut child = spawn_render(dir.path(), &log);
         let when = if early {
@@ -259,7 +276,11 @@ fn sigkill_during_render_never_leaves_a_partial_file() {
             std::thread::sleep(delay);
             format!("{delay:?} after the start")
         } else {
-            let delay = rng.between(Duration::ZERO, writing.mul_f64(1.05));
+            let delay = if in_renames {
+                rng.between(renaming.mul_f64(0.9), writing.mul_f64(1.02))
+            } else {
+                rng.between(Duration::ZERO, writing.mul_f64(1.05))
+            };
             match wait_for_writes(&mut child, &watched, before) {
                 Some(_) => {
                     std::thread::sleep(delay);
