@@ -193,6 +193,28 @@ fn wait_for_writes(child: &mut Child, dir: &Path, before: Option<SystemTime>) ->
     None
 }
 
+/// Waits until a temporary environment directory (`.<env>.stackc-tmp`) appears under
+/// `rendered`, and returns when; None if the process exited first or it took too long.
+fn wait_for_temp_dir(child: &mut Child, rendered: &Path) -> Option<Instant> {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < give_up {
+        let temp_dir = std::fs::read_dir(rendered).ok().is_some_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with('.') && name.ends_with(TEMP_SUFFIX)
+            })
+        });
+        if temp_dir {
+            return Some(Instant::now());
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            return None;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    None
+}
+
 #[test]
 fn sigkill_during_render_never_leaves_a_partial_file() {
     let stacks = variants();
@@ -493,10 +515,15 @@ fn sigkill_during_a_cold_render_leaves_each_environment_absent_or_complete() {
     let log_dir = tempfile::tempdir().unwrap();
     let log = log_dir.path().join("stderr");
 
+    // How long a cold render takes, and how long its write phase (from its first
+    // temporary directory to its exit).
     let started = Instant::now();
-    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let mut probe = spawn_render(dir.path(), &log);
+    let writes_began = wait_for_temp_dir(&mut probe, &rendered);
+    assert!(probe.wait().unwrap().success(), "{}", read(&log));
     let whole = started.elapsed();
-    eprintln!("cold render: {whole:?}");
+    let writing = writes_began.map_or(whole, |began| began.elapsed());
+    eprintln!("cold render: {whole:?}, of which writing {writing:?}");
 
     const COLD_ITERATIONS: u64 = 20;
     let (mut killed, mut partial, mut with_temp_dirs) = (0, 0, 0);
@@ -509,10 +536,22 @@ fn sigkill_during_a_cold_render_leaves_each_environment_absent_or_complete() {
                 let _ = std::fs::remove_dir_all(rendered.join(env));
             }
         }
+        // Most kills at a random point of the whole render; every fourth (each from
+        // nothing, so that any temporary directory is this render's) at a random point
+        // of its write phase, which is short beside the compile on any machine.
         let mut rng = Rng(0xC01D_0000 + i);
-        let delay = rng.between(Duration::ZERO, whole.mul_f64(1.1));
         let mut child = spawn_render(dir.path(), &log);
-        std::thread::sleep(delay);
+        let delay = if i % 4 == 0 {
+            let delay = rng.between(Duration::ZERO, writing.mul_f64(1.1));
+            if wait_for_temp_dir(&mut child, &rendered).is_some() {
+                std::thread::sleep(delay);
+            }
+            delay
+        } else {
+            let delay = rng.between(Duration::ZERO, whole.mul_f64(1.1));
+            std::thread::sleep(delay);
+            delay
+        };
         child.kill().expect("SIGKILL");
         let status = child.wait().expect("wait");
         if !status.success() {
