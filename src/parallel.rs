@@ -97,6 +97,16 @@ pub fn map_chunks<'a, T: Sync, R: Send>(
         .collect()
 }
 
+/// `f` over every owned item, each a task of its own, on all cores; the results in
+/// order. For coarse items that `f` consumes (an environment's source trees).
+pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    if items.len() <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let f = &f;
+    items.into_par_iter().with_max_len(1).map(f).collect()
+}
+
 /// `f` over owned runs of `items` (cut as [`runs`] cuts them), on all cores; the results
 /// concatenated in order. For work that consumes its items, so that dropping them is
 /// spread over the cores too.
@@ -110,9 +120,7 @@ pub fn map_owned_runs<T: Send, R: Send>(
         .iter()
         .map(|&n| rest.by_ref().take(n).collect())
         .collect();
-    let f = &f;
-    let done: Vec<Vec<R>> = owned.into_par_iter().with_max_len(1).map(f).collect();
-    done.into_iter().flatten().collect()
+    map_owned(owned, f).into_iter().flatten().collect()
 }
 
 #[cfg(test)]
@@ -143,6 +151,11 @@ mod tests {
             items.iter().map(|i| format!("{i}!")).collect::<Vec<_>>()
         );
         assert!(map_owned_runs(Vec::<u64>::new(), |run| run).is_empty());
+        let strings: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            map_owned(strings.clone(), |s| s + "?"),
+            strings.iter().map(|s| format!("{s}?")).collect::<Vec<_>>()
+        );
         for lanes in [0, 1, 2, 3, 7] {
             let slow_first = |&i: &u64| {
                 if i % 3 == 0 {

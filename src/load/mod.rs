@@ -92,12 +92,18 @@ pub fn load(
             None => {}
         }
     }
-    let merged = crate::parallel::map(&selected, |(env, overlay)| {
-        let mut tree = base.clone();
-        tree::merge(&mut tree, overlay.clone());
+    // Each environment's tree is the stack file's with the overlay merged in: a copy for
+    // all but the last, which takes the stack file's tree itself (at fleet scale a copy
+    // and a drop of it cost as much as parsing it).
+    let copies = selected.len().saturating_sub(1);
+    let mut trees = crate::parallel::map(&selected[..copies], |_| base.clone());
+    trees.push(base);
+    let jobs: Vec<_> = selected.into_iter().zip(trees).collect();
+    let merged = crate::parallel::map_owned(jobs, |((env, overlay), mut tree)| {
+        tree::merge(&mut tree, overlay);
         let mut diags = Vec::new();
         let stack = sections::read_stack(&tree, &mut diags);
-        (*env, tree, stack, diags)
+        (env, tree, stack, diags)
     });
     let mut envs = Vec::new();
     for (env, tree, stack, more) in merged {
