@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-/// mimalloc (built with `no_thp`): a render allocates and frees millions of small JSON nodes;
+/// mimalloc 2 (built with `no_thp`, README "Dependencies, and why"): a render allocates and frees millions of small JSON nodes;
 /// glibc's malloc spent a quarter of the process there (README, "Dependencies, and why").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
