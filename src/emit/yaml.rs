@@ -123,9 +123,27 @@ const RESERVED: &[&str] = &[
     "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n",
 ];
 
+/// Bytes a plain scalar may hold anywhere after its first: letters, digits and the
+/// punctuation of names, paths, URLs and images. A table, so that the scan of every
+/// string written (most of what emit does) is one lookup per byte.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b':' | b',' | b'(' | b')' | b' '
+            );
+        b += 1;
+    }
+    table
+};
+
 fn plain_ok(s: &str) -> bool {
     let bytes = s.as_bytes();
-    let Some(&first) = bytes.first() else {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
     // Numbers, dates and timestamps start with a digit, a sign or a dot; indicators
@@ -136,39 +154,42 @@ fn plain_ok(s: &str) -> bool {
     if s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
         return false;
     }
-    // One pass: only safe characters, no `: ` and no ` #`, not ending in `:` or space.
-    let mut previous = 0u8;
-    for &b in bytes {
-        let safe = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b':' | b',' | b'(' | b')' | b' '
-            );
-        if !safe || (previous == b':' && b == b' ') || (previous == b' ' && b == b'#') {
-            return false;
-        }
-        previous = b;
-    }
-    !matches!(previous, b':' | b' ')
+    // Only plain bytes (`#` is not one, so no ` #` either), no `: `, and not ending in
+    // `:` or a space.
+    bytes.iter().all(|&b| PLAIN[usize::from(b)])
+        && !matches!(last, b':' | b' ')
+        && !s.contains(": ")
 }
 
 /// A double-quoted scalar; escapes are the subset JSON and YAML share.
 fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if needs_escape(c) => {
+    // Runs of characters that need no escape are copied whole.
+    let short = |c: char| match c {
+        '"' => Some("\\\""),
+        '\\' => Some("\\\\"),
+        '\n' => Some("\\n"),
+        '\t' => Some("\\t"),
+        '\r' => Some("\\r"),
+        _ => None,
+    };
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escape = short(c);
+        if escape.is_none() && !needs_escape(c) {
+            continue;
+        }
+        out.push_str(&s[run..i]);
+        match escape {
+            Some(escape) => out.push_str(escape),
+            None => {
                 use std::fmt::Write as _;
                 let _ = write!(out, "\\u{:04X}", c as u32);
             }
-            c => out.push(c),
         }
+        run = i + c.len_utf8();
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -314,6 +335,8 @@ mod tests {
             assert!(!literal_block_ok(s), "{s:?}");
         }
         assert_eq!(quoted("a\u{2028}b\u{7}"), "\"a\\u2028b\\u0007\"");
+        // Runs between escapes, multi-byte characters among them, are copied whole.
+        assert_eq!(quoted("\"é: x\\\ty\u{7}ü\r"), r#""\"é: x\\\ty\u0007ü\r""#);
     }
 
     #[test]
