@@ -15,14 +15,23 @@ impl At for Value {
         if pointer.is_empty() {
             return Some(self);
         }
-        pointer
-            .strip_prefix('/')?
-            .split('/')
-            .try_fold(self, |v, token| match v {
-                Value::Object(map) => field(map, token),
-                Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
-                _ => None,
-            })
+        let mut rest = pointer.strip_prefix('/')?;
+        let mut value = self;
+        loop {
+            // A byte scan: pointers are short, and a `split('/')` set up a memchr search
+            // per token.
+            let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+            let token = &rest[..end];
+            value = match value {
+                Value::Object(map) => field(map, token)?,
+                Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+            if end == rest.len() {
+                return Some(value);
+            }
+            rest = &rest[end + 1..];
+        }
     }
 }
 

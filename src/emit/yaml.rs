@@ -124,22 +124,30 @@ const RESERVED: &[&str] = &[
 ];
 
 /// Bytes a plain scalar may hold anywhere after its first: letters, digits and the
-/// punctuation of names, paths, URLs and images. A table, so that the scan of every
-/// string written (most of what emit does) is one lookup per byte.
-const PLAIN: [bool; 256] = {
-    let mut table = [false; 256];
+/// punctuation of names, paths, URLs and images ([`PLAIN`], or [`COLON`], which may not
+/// be followed by a space). A table, so that the scan of every string written (most of
+/// what emit does) is one lookup per byte.
+const BYTES: [u8; 256] = {
+    let mut table = [NOT_PLAIN; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
+        if c.is_ascii_alphanumeric()
             || matches!(
                 c,
-                b'-' | b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b':' | b',' | b'(' | b')' | b' '
-            );
+                b'-' | b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b',' | b'(' | b')' | b' '
+            )
+        {
+            table[b] = PLAIN;
+        }
         b += 1;
     }
+    table[b':' as usize] = COLON;
     table
 };
+const NOT_PLAIN: u8 = 0;
+const PLAIN: u8 = 1;
+const COLON: u8 = 2;
 
 fn plain_ok(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -156,9 +164,13 @@ fn plain_ok(s: &str) -> bool {
     }
     // Only plain bytes (`#` is not one, so no ` #` either), no `: `, and not ending in
     // `:` or a space.
-    bytes.iter().all(|&b| PLAIN[usize::from(b)])
-        && !matches!(last, b':' | b' ')
-        && !s.contains(": ")
+    let mut colon = false;
+    let plain = bytes.iter().all(|&b| {
+        let kind = BYTES[usize::from(b)];
+        colon |= kind == COLON;
+        kind != NOT_PLAIN
+    });
+    plain && !matches!(last, b':' | b' ') && !(colon && s.contains(": "))
 }
 
 /// A double-quoted scalar; escapes are the subset JSON and YAML share.
