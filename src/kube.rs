@@ -8,6 +8,10 @@ use serde_json::{Map, Value};
 /// hashing (see [`field`]).
 pub trait At {
     fn at(&self, pointer: &str) -> Option<&Value>;
+
+    /// The value of `key` when this is an object (serde_json's `get`, without the hash:
+    /// see [`field`]).
+    fn key(&self, key: &str) -> Option<&Value>;
 }
 
 impl At for Value {
@@ -32,6 +36,10 @@ impl At for Value {
             }
             rest = &rest[end + 1..];
         }
+    }
+
+    fn key(&self, key: &str) -> Option<&Value> {
+        field(self.as_object()?, key)
     }
 }
 
@@ -64,7 +72,7 @@ fn pod_pointers(kind: &str) -> Option<(&'static str, &'static str)> {
 
 /// The pod spec of a workload and its pod labels.
 pub fn pod_template(body: &Value) -> Option<(&Value, Option<&Map<String, Value>>)> {
-    let kind = body.get("kind")?.as_str()?;
+    let kind = body.key("kind")?.as_str()?;
     let (spec, labels) = pod_pointers(kind)?;
     Some((body.at(spec)?, body.at(labels).and_then(Value::as_object)))
 }
@@ -101,7 +109,7 @@ pub fn selects(selector: &Map<String, Value>, labels: Option<&Map<String, Value>
     !selector.is_empty()
         && selector
             .iter()
-            .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+            .all(|(k, v)| labels.and_then(|l| field(l, k)) == Some(v))
 }
 
 /// `Kind/namespace/name` (or `Kind/name`) of an object body.
@@ -117,8 +125,8 @@ pub fn object_id(body: &Value) -> String {
 /// Full label-selector semantics (matchLabels and matchExpressions); an empty selector
 /// selects everything, as for a policy/v1 PodDisruptionBudget.
 pub fn selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -> bool {
-    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
+    let get = |k: &str| labels.and_then(|l| field(l, k)).and_then(Value::as_str);
+    let match_labels = selector.key("matchLabels").and_then(Value::as_object);
     let labels_ok = match_labels.is_none_or(|m| m.iter().all(|(k, v)| get(k) == v.as_str()));
     let expressions_ok = items(selector, "/matchExpressions").all(|e| {
         let key = str_at(e, "/key").unwrap_or_default();
@@ -156,6 +164,9 @@ mod tests {
         assert_eq!(body.at("/spec/ports/1/port"), Some(&json!(443)));
         assert_eq!(body.at(""), Some(&body));
         assert_eq!(body.at("/spec/ports/2"), None);
+        assert_eq!(body.key("a/b"), Some(&json!(1)));
+        assert_eq!(body.key("status"), None);
+        assert_eq!(json!([1]).key("0"), None, "only objects have keys");
         assert_eq!(body.at("/spec/ports/x"), None);
         assert_eq!(body.at("spec"), None, "a pointer starts with /");
     }

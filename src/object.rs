@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::kube::At;
+
 /// The Flux layers, in apply order. Each is a directory of `rendered/<env>/` with its own
 /// Flux Kustomization, which dependsOn the layer before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,7 +68,7 @@ impl Object {
     pub fn new<T: Serialize>(layer: Layer, component: Option<String>, resource: &T) -> Object {
         let body = serde_json::to_value(resource).expect("Kubernetes types serialize to JSON");
         let text = |v: Option<&Value>, key: &str| {
-            v.and_then(|v| v.get(key))
+            v.and_then(|v| v.key(key))
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
