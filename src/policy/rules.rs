@@ -222,8 +222,8 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
-/// Every container of a workload (init containers included), with its JSON pointer.
-fn containers<'a>(s: &'a Subject) -> Vec<(String, &'a Value)> {
+/// Every container of a workload (init containers included), with where it is.
+fn containers<'a>(s: &'a Subject) -> Vec<(ContainerAt, &'a Value)> {
     let Some(base) = kube::pod_spec_pointer(&s.kind) else {
         return Vec::new();
     };
@@ -232,11 +232,36 @@ fn containers<'a>(s: &'a Subject) -> Vec<(String, &'a Value)> {
     };
     let mut out = Vec::new();
     for list in ["initContainers", "containers"] {
-        for (i, c) in items(spec, &format!("/{list}")).enumerate() {
-            out.push((format!("{base}/{list}/{i}"), c));
+        let listed = spec
+            .key(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
+        for (index, c) in listed.enumerate() {
+            out.push((ContainerAt { base, list, index }, c));
         }
     }
     out
+}
+
+/// The JSON pointer of a container in its workload (`<pod spec>/<list>/<index>`), written
+/// out only when a rule has a hit there: every rule asks for every container.
+struct ContainerAt {
+    base: &'static str,
+    list: &'static str,
+    index: usize,
+}
+
+impl ContainerAt {
+    fn is_init(&self) -> bool {
+        self.list == "initContainers"
+    }
+}
+
+impl std::fmt::Display for ContainerAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.base, self.list, self.index)
+    }
 }
 
 /// A hit at `<container><suffix>` for every container `fails`: "container `x` <what>".
@@ -269,9 +294,8 @@ fn name_of(c: &Value) -> &str {
 
 /// A container setting that may come from the pod's securityContext.
 fn effective<'a>(pod: &'a Value, container: &'a Value, field: &str) -> Option<&'a Value> {
-    container
-        .at(&format!("/securityContext/{field}"))
-        .or_else(|| pod.at(&format!("/securityContext/{field}")))
+    let set = |on: &'a Value| on.key("securityContext").and_then(|sc| sc.key(field));
+    set(container).or_else(|| set(pod))
 }
 
 fn run_as_non_root(s: &Subject, _: &Context) -> Vec<Hit> {
@@ -410,7 +434,7 @@ fn resource_requests(s: &Subject, _: &Context) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (path, c) in containers(s) {
         for r in ["cpu", "memory"] {
-            if c.at(&format!("/resources/requests/{r}")).is_none() {
+            if c.at("/resources/requests").and_then(|q| q.key(r)).is_none() {
                 hits.push(hit(
                     format!("{path}/resources"),
                     format!("container `{}` has no {r} request", name_of(c)),
@@ -433,11 +457,11 @@ fn probe(s: &Subject, field: &str, what: &str) -> Vec<Hit> {
     }
     containers(s)
         .into_iter()
-        .filter(|(path, _)| !path.contains("/initContainers/"))
-        .filter(|(_, c)| c.get(field).is_none())
-        .map(|(path, c)| {
+        .filter(|(at, _)| !at.is_init())
+        .filter(|(_, c)| c.key(field).is_none())
+        .map(|(at, c)| {
             hit(
-                path,
+                at.to_string(),
                 format!("container `{}` has no {what} probe", name_of(c)),
             )
         })
