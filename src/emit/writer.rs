@@ -116,10 +116,7 @@ pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io
             .then(|| present.binary_search(&rel).is_ok())
     });
     let mut changes = Changes {
-        added: (tree.files.keys())
-            .filter(|path| present.binary_search(&path.as_str()).is_err())
-            .cloned()
-            .collect(),
+        added: absent_from(&present, tree.files.keys()),
         ..Changes::default()
     };
     for (file, old) in on_disk.files.iter().zip(olds) {
@@ -135,6 +132,18 @@ pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io
     changes.changed.sort();
     changes.removed.sort();
     Ok(changes)
+}
+
+/// The `paths` (sorted) that `present` (sorted) does not hold: one walk through both.
+fn absent_from<'p>(present: &[&str], paths: impl Iterator<Item = &'p String>) -> Vec<String> {
+    let mut rest = present.iter().peekable();
+    paths
+        .filter(|path| {
+            while rest.next_if(|p| **p < path.as_str()).is_some() {}
+            rest.peek().is_none_or(|p| **p != path.as_str())
+        })
+        .cloned()
+        .collect()
 }
 
 /// The bytes on disk of `file` when they are not what `tree` has for it; `known` is
@@ -526,6 +535,16 @@ mod tests {
         assert_eq!(old("dev/edited.yaml"), "a: 9\n");
         assert_eq!(old("dev/gone.yaml"), "x: 1\n");
         assert!(!changes.old.contains_key("dev/same.yaml"));
+    }
+
+    #[test]
+    fn absent_paths_are_found_in_one_walk_of_both_sorted_lists() {
+        let paths: Vec<String> = ["a", "b/c", "b/d", "e", "f"].map(String::from).to_vec();
+        let absent = |present: &[&str]| absent_from(present, paths.iter());
+        assert_eq!(absent(&["a", "b/d", "e", "f"]), ["b/c"]);
+        assert_eq!(absent(&[]), paths);
+        assert_eq!(absent(&["0", "b", "b/c", "b/d", "z"]), ["a", "e", "f"]);
+        assert!(absent(&["a", "b/c", "b/d", "e", "f"]).is_empty());
     }
 
     #[test]
