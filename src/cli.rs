@@ -256,30 +256,48 @@ fn render(
         || "compare with rendered/".into(),
         || writer::compare_surveyed(survey.map_err(io)?, &compiled.tree, scope).map_err(io),
     )?;
-    if check {
-        if changes.is_empty() {
-            println!("ok: rendered/ is up to date ({})", compiled.envs.join(", "));
-            return Ok(0);
-        }
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(writer::unified_diff(&changes, &compiled.tree).as_bytes());
-        eprintln!(
-            "error: rendered/ is out of date: {} added, {} changed, {} removed; run `stackc render` and commit the result",
-            changes.added.len(),
-            changes.changed.len(),
-            changes.removed.len()
-        );
-        return Ok(1);
+    let outcome = if check {
+        report_check(&compiled, &changes)
+    } else {
+        write_rendered(&rendered, &compiled, &changes)
+    };
+    crate::parallel::drop_later((compiled, changes));
+    outcome
+}
+
+/// `render --check`: whether `rendered/` is up to date, and the diff when it is not.
+fn report_check(compiled: &pipeline::Compiled, changes: &writer::Changes) -> Result<u8, Failure> {
+    if changes.is_empty() {
+        println!("ok: rendered/ is up to date ({})", compiled.envs.join(", "));
+        return Ok(0);
     }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(writer::unified_diff(changes, &compiled.tree).as_bytes());
+    eprintln!(
+        "error: rendered/ is out of date: {} added, {} changed, {} removed; run `stackc render` and commit the result",
+        changes.added.len(),
+        changes.changed.len(),
+        changes.removed.len()
+    );
+    Ok(1)
+}
+
+/// `render`: applies the changes to `rendered/` and says what changed.
+fn write_rendered(
+    rendered: &Path,
+    compiled: &pipeline::Compiled,
+    changes: &writer::Changes,
+) -> Result<u8, Failure> {
+    let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     crate::timings::time(
         || "write".into(),
-        || writer::write(&rendered, &compiled.tree, &changes),
+        || writer::write(rendered, &compiled.tree, changes),
     )
     .map_err(io)?;
     println!(
         "rendered {} into {}: {} added, {} changed, {} removed, {} unchanged",
         compiled.envs.join(", "),
-        display(&rendered),
+        display(rendered),
         changes.added.len(),
         changes.changed.len(),
         changes.removed.len(),

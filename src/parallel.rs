@@ -97,6 +97,18 @@ pub fn map_chunks<'a, T: Sync, R: Send>(
         .collect()
 }
 
+/// Frees `value` on a thread of its own, so that the caller need not wait for it: a
+/// compiled fleet's rendered tree is thousands of allocations, milliseconds on one core
+/// at the very end of a command, whose answer does not depend on them. If the process
+/// ends first, the system takes the memory back anyway.
+pub fn drop_later<T: Send + 'static>(value: T) {
+    let dropping = std::thread::Builder::new()
+        .name("stackc-drop".into())
+        .spawn(move || drop(value));
+    // No thread to spare: the value was dropped with the closure that could not run.
+    let _ = dropping;
+}
+
 /// `f` over every owned item, each a task of its own, on all cores; the results in
 /// order. For coarse items that `f` consumes (an environment's source trees).
 pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
