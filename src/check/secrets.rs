@@ -103,32 +103,39 @@ pub(super) fn provider(ctx: &mut Ctx, env: &EnvStack) -> Option<SecretsProvider>
     }
 }
 
-/// Words (between `_`) that make a key name a secret's, padded for whole-word search.
-const SECRET_WORDS: &[&str] = &[
-    "_password_",
-    "_passwd_",
-    "_pwd_",
-    "_token_",
-    "_apikey_",
-    "_api_key_",
-    "_private_key_",
-    "_secret_key_",
-    "_client_secret_",
-    "_access_key_",
-    "_webhook_",
-    "_webhook_url_",
+/// Runs of words that make a key name a secret's. A key's words are what lies between
+/// its `_`, `-` and `.`, in any case: `DB_PASSWORD`, `api-key`.
+const SECRET_WORDS: &[&[&str]] = &[
+    &["password"],
+    &["passwd"],
+    &["pwd"],
+    &["token"],
+    &["apikey"],
+    &["api", "key"],
+    &["private", "key"],
+    &["secret", "key"],
+    &["client", "secret"],
+    &["access", "key"],
+    &["webhook"],
 ];
 
-/// Key names whose string values are secrets.
+/// Key names whose string values are secrets: one of [`SECRET_WORDS`] among its words.
+/// Every key of every environment's tree is asked, so no allocation and no substring
+/// search.
 fn secret_key_name(key: &str) -> bool {
-    let mut padded = String::with_capacity(key.len() + 2);
-    padded.push('_');
-    padded.extend(key.chars().map(|c| match c {
-        '-' | '.' => '_',
-        c => c.to_ascii_lowercase(),
-    }));
-    padded.push('_');
-    SECRET_WORDS.iter().any(|w| padded.contains(w))
+    let mut words = key.split(['_', '-', '.']);
+    let mut previous = "";
+    words.any(|word| {
+        let is = |w: &str, wanted: &str| w.eq_ignore_ascii_case(wanted);
+        let found = SECRET_WORDS.iter().any(|secret| match secret {
+            [one] => is(word, one),
+            [first, second] => is(previous, first) && is(word, second),
+            // Longer runs are not matched: the test below keeps the list to one or two.
+            _ => false,
+        });
+        previous = word;
+        found
+    })
 }
 
 /// Reports every plaintext secret value in the merged tree of one environment.
@@ -317,6 +324,14 @@ mod tests {
     }
 
     #[test]
+    fn secret_words_are_runs_of_one_or_two_lowercase_words() {
+        for secret in SECRET_WORDS {
+            assert!(matches!(secret.len(), 1 | 2), "{secret:?}");
+            assert!(secret.iter().all(|w| *w == w.to_lowercase()), "{secret:?}");
+        }
+    }
+
+    #[test]
     fn secret_names() {
         for yes in [
             "password",
@@ -325,6 +340,9 @@ mod tests {
             "GITHUB_TOKEN",
             "token",
             "client_secret",
+            "Access.Key",
+            "my__apikey",
+            "X_PRIVATE_KEY_PATH",
         ] {
             assert!(secret_key_name(yes), "{yes}");
         }
@@ -336,6 +354,9 @@ mod tests {
             "image",
             "LOG_LEVEL",
             "passwords_file_path",
+            "api__key",
+            "key_api",
+            "secretkeeper",
         ] {
             assert!(!secret_key_name(no), "{no}");
         }
