@@ -68,7 +68,7 @@ pub fn survey(rendered: &Path, scope: Scope) -> io::Result<Survey> {
     let known = crate::timings::time(
         || "stat rendered/".into(),
         || {
-            on_threads(&on_disk.files, |file| {
+            on_threads(&on_disk.files, Calls::Lookups, |file| {
                 let stamp = || on_disk.stamp(file).ok();
                 let known = cache.knows(&file.rel).then(stamp).flatten();
                 Ok(known.and_then(|stamp| cache.sha256(&file.rel, &stamp).copied()))
@@ -103,7 +103,7 @@ pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io
             format!("read rendered/ ({known} of {all} files known by their stat)")
         },
         || {
-            on_threads(&files, |&(file, known)| {
+            on_threads(&files, Calls::Lookups, |&(file, known)| {
                 old_of(&on_disk, file, known, tree, &cache)
             })
         },
@@ -209,7 +209,7 @@ fn read(mut file: File) -> io::Result<Vec<u8>> {
 /// What is on disk under `rendered` (within `scope`), as a tree.
 pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
     let on_disk = list_existing(rendered, scope)?;
-    let bytes = on_threads(&on_disk.files, |file| {
+    let bytes = on_threads(&on_disk.files, Calls::Lookups, |file| {
         let bytes = || read(on_disk.open(file)?);
         bytes().map_err(|e| context(e, "reading", &on_disk.path(file)))
     })?;
@@ -248,7 +248,7 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     }
     // Creating thousands of small files is most of a cold render, and the kernel does
     // it in parallel.
-    if let Err(e) = on_threads(&jobs, |(file, bytes)| {
+    if let Err(e) = on_threads(&jobs, Calls::Writes, |(file, bytes)| {
         std::fs::write(file, bytes).map_err(|e| context(e, "writing", file))
     }) {
         staged.abandon();
@@ -258,7 +258,7 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
         .replaced
         .iter()
         .partition(|(target, _)| is_sums(target));
-    on_threads(&others, |(target, temp)| {
+    on_threads(&others, Calls::Writes, |(target, temp)| {
         std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))
     })?;
     for (dir, temp) in &staged.fresh {
@@ -288,20 +288,37 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     Ok(())
 }
 
-/// `f` over every item on several threads, each taking a run of consecutive items (file
-/// system calls block, so more threads than cores pay); the results in order, or the
-/// first error.
+/// What the file-system calls of an [`on_threads`] do, which decides how many threads
+/// pay.
+#[derive(Clone, Copy)]
+enum Calls {
+    /// Reads of what the kernel has cached (`stat`, reading `rendered/`): they keep a
+    /// core busy, so a thread per core. Four threads on two cores were 1.06x the wall
+    /// time of two for a 500-app `render --check` (30 pairs), which also checks the
+    /// stack on those cores meanwhile.
+    Lookups,
+    /// Creating, writing and renaming files, which wait on the file system: more
+    /// threads than cores pay.
+    Writes,
+}
+
+/// `f` over every item on several threads, each taking a run of consecutive items; the
+/// results in order, or the first error.
 fn on_threads<T: Sync, R: Send>(
     items: &[T],
+    calls: Calls,
     f: impl Fn(&T) -> io::Result<R> + Sync,
 ) -> io::Result<Vec<R>> {
-    const THREADS: usize = 4;
+    let threads = match calls {
+        Calls::Lookups => crate::parallel::cores(),
+        Calls::Writes => 4,
+    };
     const MIN_CHUNK: usize = 64;
     let run = |part: &[T]| part.iter().map(&f).collect::<io::Result<Vec<R>>>();
     if items.len() <= MIN_CHUNK {
         return run(items);
     }
-    let chunk = items.len().div_ceil(THREADS).max(MIN_CHUNK);
+    let chunk = items.len().div_ceil(threads).max(MIN_CHUNK);
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
