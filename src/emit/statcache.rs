@@ -112,9 +112,21 @@ impl StatCache {
     /// The SHA-256 of the bytes `rel` holds, when the version on disk (`stamp`) is the
     /// one remembered.
     pub fn sha256(&self, rel: &str, stamp: &Stamp) -> Option<&[u8; 32]> {
-        let known = self.get(rel).filter(|k| k.stamp == *stamp)?;
-        self.trusted.fetch_add(1, Ordering::Relaxed);
-        Some(&known.sha256)
+        self.sha256_by_stamp(rel, || Some(*stamp))
+    }
+
+    /// [`StatCache::sha256`], taking the stamp (a `stat`) only when `rel` is remembered
+    /// at all: one lookup, and no `stat` worth nothing.
+    pub fn sha256_by_stamp(
+        &self,
+        rel: &str,
+        stamp: impl FnOnce() -> Option<Stamp>,
+    ) -> Option<&[u8; 32]> {
+        let known = self.get(rel)?;
+        (stamp()? == known.stamp).then(|| {
+            self.trusted.fetch_add(1, Ordering::Relaxed);
+            &known.sha256
+        })
     }
 
     fn get(&self, rel: &str) -> Option<&Known> {
@@ -138,11 +150,6 @@ impl StatCache {
             let mut learnt = self.learnt.lock().unwrap_or_else(|p| p.into_inner());
             learnt.push((rel.to_owned(), known));
         }
-    }
-
-    /// Whether anything is remembered of `rel` (else its stat is not worth taking).
-    pub fn knows(&self, rel: &str) -> bool {
-        self.get(rel).is_some()
     }
 
     /// How many files were known by their stat alone.
@@ -304,6 +311,13 @@ mod tests {
             "written as it was read"
         );
         assert_eq!(second.trusted(), 1);
+        let unknown = second.sha256_by_stamp("dev/z.yaml", || panic!("stat of an unknown file"));
+        assert_eq!(unknown, None, "a file never learnt is not even stat'ed");
+        assert_eq!(
+            second.sha256_by_stamp("dev/a.yaml", || None),
+            None,
+            "no stat"
+        );
         second.save(|rel| Some(rel != "dev/b.yaml"));
 
         let third = StatCache::open(&rendered);

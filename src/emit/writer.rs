@@ -70,8 +70,7 @@ pub fn survey(rendered: &Path, scope: Scope) -> io::Result<Survey> {
         || {
             on_threads(&on_disk.files, Calls::Lookups, |file| {
                 let stamp = || on_disk.stamp(file).ok();
-                let known = cache.knows(&file.rel).then(stamp).flatten();
-                Ok(known.and_then(|stamp| cache.sha256(&file.rel, &stamp).copied()))
+                Ok(cache.sha256_by_stamp(&file.rel, stamp).copied())
             })
         },
     )?;
