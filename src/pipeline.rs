@@ -153,7 +153,7 @@ fn subject<'o>(env: &str, object: &'o Object) -> Subject<'o> {
         object.layer.dir(),
         object_path(object)
     );
-    Subject::new(path, 1, &object.body)
+    Subject::of_object(path, object)
 }
 
 /// The whole pipeline for the selected environments. Nothing is returned for writing

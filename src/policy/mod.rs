@@ -41,6 +41,18 @@ impl<'a> Subject<'a> {
             body,
         }
     }
+
+    /// A built object, whose kind, namespace and name are known without reading its body.
+    pub fn of_object(file: String, object: &'a crate::object::Object) -> Self {
+        Subject {
+            file,
+            line: 1,
+            kind: object.kind.clone(),
+            namespace: object.namespace.clone(),
+            id: object.id(),
+            body: &object.body,
+        }
+    }
 }
 
 /// What rules may know about all objects at once.
@@ -339,6 +351,27 @@ pub fn count(findings: &[Finding], severity: Severity) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_built_object_is_the_same_subject_as_its_body() {
+        use crate::object::{Layer, Object};
+        let bodies = [
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "c", "namespace": "ns"}}),
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"}}),
+        ];
+        for body in bodies {
+            let object = Object::new(Layer::Apps, None, &body);
+            let (built, read) = (
+                Subject::of_object("f".into(), &object),
+                Subject::new("f".into(), 1, &body),
+            );
+            assert_eq!(
+                (built.kind, built.namespace, built.id, built.line),
+                (read.kind, read.namespace, read.id, read.line)
+            );
+        }
+    }
 
     #[test]
     fn globs() {
