@@ -158,31 +158,56 @@ impl StatCache {
     }
 
     /// Saves what this run learnt. `on_disk` says which of the remembered files still
-    /// exist (files outside the compared part of `rendered/` are kept as they were).
-    /// Failing to save only costs the next run a read.
-    pub fn save(mut self, on_disk: impl Fn(&str) -> Option<bool>) {
+    /// exist (files outside the compared part of `rendered/` are kept as they were); it
+    /// is asked in path order, so that it can walk a sorted listing once. Failing to save
+    /// only costs the next run a read.
+    pub fn save(mut self, mut on_disk: impl FnMut(&str) -> Option<bool>) {
         let Some((temp, file, _)) = self.pending.take() else {
             return;
         };
-        let learnt = std::mem::take(&mut *self.learnt.lock().unwrap_or_else(|p| p.into_inner()));
-        if learnt.is_empty() && self.trusted() == self.known.len() {
-            // Every remembered file was found as it was: nothing to save.
+        let mut learnt =
+            std::mem::take(&mut *self.learnt.lock().unwrap_or_else(|p| p.into_inner()));
+        if !worth_saving(self.known.len(), self.trusted(), learnt.len()) {
             let _ = std::fs::remove_file(&temp);
             return;
         }
-        let mut files = std::mem::take(&mut self.known);
-        files.retain(|(rel, _)| on_disk(rel) != Some(false));
-        let relearnt: std::collections::HashSet<&str> =
-            learnt.iter().map(|(rel, _)| rel.as_str()).collect();
-        files.retain(|(rel, _)| !relearnt.contains(rel.as_str()));
-        drop(relearnt);
-        files.extend(learnt);
-        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut kept = std::mem::take(&mut self.known);
+        kept.retain(|(rel, _)| on_disk(rel) != Some(false));
+        learnt.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let files = merge_by_path(kept, learnt);
         let saved = write_and_rename(&temp, file, &Stored { files });
         if saved.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
     }
+}
+
+/// Whether the cache is far enough from what this run found to be written again: with
+/// `known` files remembered, `trusted` of them found as they were and `learnt` versions
+/// read and learnt. Saving costs about as much as reading 1/32 of the files remembered
+/// (500 apps: 5 ms to write 11,000 entries, against 15 µs to read and compare a file),
+/// so a run that learnt a few files (the ones a re-render just changed) leaves the cache
+/// as it is and the next run reads those few again; a cache that missed more than that
+/// (files changed by hand, a new environment, removed files) is rewritten.
+fn worth_saving(known: usize, trusted: usize, learnt: usize) -> bool {
+    let off = learnt + (known - trusted.min(known));
+    off > 0 && off * 32 >= known
+}
+
+/// Two lists sorted by path as one, in one pass; where both have a path, `newer`'s entry.
+fn merge_by_path(older: Vec<(String, Known)>, newer: Vec<(String, Known)>) -> Vec<(String, Known)> {
+    let mut merged = Vec::with_capacity(older.len() + newer.len());
+    let mut newer = newer.into_iter().peekable();
+    for (rel, known) in older {
+        while let Some(next) = newer.next_if(|(path, _)| *path <= rel) {
+            merged.push(next);
+        }
+        if merged.last().is_none_or(|(last, _)| *last != rel) {
+            merged.push((rel, known));
+        }
+    }
+    merged.extend(newer);
+    merged
 }
 
 impl Drop for StatCache {
@@ -280,6 +305,52 @@ mod tests {
             ..stamp(1, 1)
         };
         assert!(!elsewhere.before(&now), "another file system's clock");
+    }
+
+    #[test]
+    fn a_cache_is_rewritten_only_when_it_missed_enough() {
+        assert!(!worth_saving(0, 0, 0), "nothing to save");
+        assert!(worth_saving(0, 0, 1), "a first run saves what it learnt");
+        assert!(
+            !worth_saving(11_000, 11_000, 0),
+            "everything found as it was"
+        );
+        assert!(!worth_saving(11_000, 10_998, 3), "a re-render's few files");
+        assert!(worth_saving(11_000, 10_000, 1_000), "many changed");
+        assert!(worth_saving(11_000, 11_000, 400), "a new environment");
+        assert!(worth_saving(11_000, 10_500, 0), "files removed");
+    }
+
+    #[test]
+    fn merging_keeps_path_order_and_the_newer_entry() {
+        let entry = |rel: &str, ino: u64| {
+            let stamp = Stamp {
+                dev: 1,
+                ino,
+                size: 0,
+                modified: (0, 0),
+                changed: (0, 0),
+            };
+            (
+                rel.to_owned(),
+                Known {
+                    stamp,
+                    sha256: [0; 32],
+                },
+            )
+        };
+        let older = vec![entry("a", 1), entry("c", 1), entry("e", 1)];
+        let newer = vec![entry("0", 2), entry("c", 2), entry("d", 2), entry("f", 2)];
+        let merged = merge_by_path(older, newer);
+        let seen: Vec<(&str, u64)> = merged
+            .iter()
+            .map(|(r, k)| (r.as_str(), k.stamp.ino))
+            .collect();
+        assert_eq!(
+            seen,
+            [("0", 2), ("a", 1), ("c", 2), ("d", 2), ("e", 1), ("f", 2)]
+        );
+        assert!(merge_by_path(Vec::new(), Vec::new()).is_empty());
     }
 
     #[test]
