@@ -138,18 +138,19 @@ fn secret_key_name(key: &str) -> bool {
     })
 }
 
-/// Reports every plaintext secret value in the merged tree of one environment.
-pub(super) fn plaintext(ctx: &mut Ctx) {
+/// Every plaintext secret value in the merged tree of one environment, as diagnostics.
+pub(super) fn plaintext(tree: &Node) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    walk(ctx.tree, &mut Vec::new(), &mut found);
-    for (span, what) in found {
-        ctx.report(
+    walk(tree, &mut Vec::new(), &mut found);
+    found
+        .into_iter()
+        .map(|(span, what)| {
             Diagnostic::error("plaintext-secret", format!("{what} is written in plain text"))
                 .at(Some(span))
                 .label("a secret value")
-                .help("keep the value in the secret provider and reference it: env.X = { secret = \"name\", key = \"KEY\" }, or let stackc derive it (database references)"),
-        );
-    }
+                .help("keep the value in the secret provider and reference it: env.X = { secret = \"name\", key = \"KEY\" }, or let stackc derive it (database references)")
+        })
+        .collect()
 }
 
 fn walk<'n>(node: &'n Node, path: &mut Vec<&'n str>, found: &mut Vec<(crate::diag::Span, String)>) {
