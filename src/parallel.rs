@@ -185,6 +185,22 @@ mod tests {
     }
 
     #[test]
+    fn a_value_dropped_later_is_dropped_on_another_thread() {
+        struct Flag(std::sync::mpsc::Sender<std::thread::ThreadId>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                let _ = self.0.send(std::thread::current().id());
+            }
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop_later(Flag(tx));
+        let dropped_on = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the value is dropped");
+        assert_ne!(dropped_on, std::thread::current().id());
+    }
+
+    #[test]
     fn lanes_run_at_once_but_never_more_than_asked() {
         let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let items: Vec<u64> = (0..12).collect();
