@@ -251,10 +251,12 @@ fn render(
     );
     let compiled = compiled?;
     report(cli, &compiled.warnings, sources);
-    let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     let changes = crate::timings::time(
         || "compare with rendered/".into(),
-        || writer::compare_surveyed(survey.map_err(io)?, &compiled.tree, scope).map_err(io),
+        || {
+            writer::compare_surveyed(survey.map_err(rendered_io)?, &compiled.tree, scope)
+                .map_err(rendered_io)
+        },
     )?;
     let outcome = if check {
         report_check(&compiled, &changes)
@@ -263,6 +265,11 @@ fn render(
     };
     crate::parallel::drop_later((compiled, changes));
     outcome
+}
+
+/// A failure to read or write `rendered/` (exit 2).
+fn rendered_io(e: std::io::Error) -> Failure {
+    Failure::Io(format!("rendered/: {e}"))
 }
 
 /// `render --check`: whether `rendered/` is up to date, and the diff when it is not.
@@ -288,12 +295,11 @@ fn write_rendered(
     compiled: &pipeline::Compiled,
     changes: &writer::Changes,
 ) -> Result<u8, Failure> {
-    let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     crate::timings::time(
         || "write".into(),
         || writer::write(rendered, &compiled.tree, changes),
     )
-    .map_err(io)?;
+    .map_err(rendered_io)?;
     println!(
         "rendered {} into {}: {} added, {} changed, {} removed, {} unchanged",
         compiled.envs.join(", "),
