@@ -1,16 +1,14 @@
 //! Shapes of Kubernetes objects that several stages read: where a workload keeps its
 //! pod template, its containers and its replica count. Plain JSON accessors.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
-/// JSON pointer lookup without allocating (serde_json's `pointer` allocates per token
-/// to unescape `~0`/`~1`; stackc's pointers are literals without escapes) and without
-/// hashing (see [`field`]).
+/// JSON pointer lookup without allocating (stackc's pointers are literals without
+/// `~0`/`~1` escapes).
 pub trait At {
     fn at(&self, pointer: &str) -> Option<&Value>;
 
-    /// The value of `key` when this is an object (serde_json's `get`, without the hash:
-    /// see [`field`]).
+    /// The value of `key` when this is an object.
     fn key(&self, key: &str) -> Option<&Value>;
 }
 
@@ -27,7 +25,7 @@ impl At for Value {
             let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
             let token = &rest[..end];
             value = match value {
-                Value::Object(map) => field(map, token)?,
+                Value::Object(map) => map.get(token)?,
                 Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
                 _ => return None,
             };
@@ -39,19 +37,7 @@ impl At for Value {
     }
 
     fn key(&self, key: &str) -> Option<&Value> {
-        field(self.as_object()?, key)
-    }
-}
-
-/// The value of `key` in a JSON object. Kubernetes objects are made of small maps, which
-/// a scan reads faster than a SipHash of the key (serde_json's map is an IndexMap with
-/// std's hasher); big maps (a ConfigMap's data, labels) still go through the index.
-pub fn field<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    const SCAN: usize = 12;
-    if map.len() <= SCAN {
-        map.iter().find_map(|(k, v)| (k == key).then_some(v))
-    } else {
-        map.get(key)
+        self.as_object()?.get(key)
     }
 }
 
@@ -71,7 +57,7 @@ fn pod_pointers(kind: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The pod spec of a workload and its pod labels.
-pub fn pod_template(body: &Value) -> Option<(&Value, Option<&Map<String, Value>>)> {
+pub fn pod_template(body: &Value) -> Option<(&Value, Option<&Map>)> {
     let kind = body.key("kind")?.as_str()?;
     let (spec, labels) = pod_pointers(kind)?;
     Some((body.at(spec)?, body.at(labels).and_then(Value::as_object)))
@@ -105,11 +91,11 @@ pub fn items<'v>(value: &'v Value, pointer: &str) -> impl Iterator<Item = &'v Va
 }
 
 /// Equality selector semantics: every selector label is on the object, and the selector is not empty.
-pub fn selects(selector: &Map<String, Value>, labels: Option<&Map<String, Value>>) -> bool {
+pub fn selects(selector: &Map, labels: Option<&Map>) -> bool {
     !selector.is_empty()
         && selector
             .iter()
-            .all(|(k, v)| labels.and_then(|l| field(l, k)) == Some(v))
+            .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
 /// `Kind/namespace/name` (or `Kind/name`) of an object body.
@@ -124,8 +110,8 @@ pub fn object_id(body: &Value) -> String {
 
 /// Full label-selector semantics (matchLabels and matchExpressions); an empty selector
 /// selects everything, as for a policy/v1 PodDisruptionBudget.
-pub fn selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -> bool {
-    let get = |k: &str| labels.and_then(|l| field(l, k)).and_then(Value::as_str);
+pub fn selector_matches(selector: &Value, labels: Option<&Map>) -> bool {
+    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
     let match_labels = selector.key("matchLabels").and_then(Value::as_object);
     let labels_ok = match_labels.is_none_or(|m| m.iter().all(|(k, v)| get(k) == v.as_str()));
     let expressions_ok = items(selector, "/matchExpressions").all(|e| {
@@ -145,18 +131,7 @@ pub fn selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn field_finds_keys_in_small_and_big_maps_alike() {
-        let big: Map<String, Value> = (0..40).map(|i| (format!("k{i}"), json!(i))).collect();
-        let small: Map<String, Value> = (0..3).map(|i| (format!("k{i}"), json!(i))).collect();
-        for map in [&big, &small] {
-            assert_eq!(field(map, "k2"), Some(&json!(2)));
-            assert_eq!(field(map, "k"), None);
-            assert_eq!(field(map, "k20"), map.get("k20"));
-        }
-    }
+    use crate::value::json;
 
     #[test]
     fn at_follows_objects_and_array_indexes() {

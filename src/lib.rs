@@ -23,3 +23,4 @@ pub mod policy;
 pub mod promote;
 pub mod timings;
 pub mod validate;
+pub mod value;

@@ -2,9 +2,9 @@
 //! the layer it is applied in, and the component it came from.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::kube::At;
+use crate::value::{self, Value};
 
 /// The Flux layers, in apply order. Each is a directory of `rendered/<env>/` with its own
 /// Flux Kustomization, which dependsOn the layer before it.
@@ -66,7 +66,7 @@ pub struct Object {
 impl Object {
     /// Wraps a typed resource (k8s-openapi or one of stackc's CRD structs).
     pub fn new<T: Serialize>(layer: Layer, component: Option<String>, resource: &T) -> Object {
-        let body = serde_json::to_value(resource).expect("Kubernetes types serialize to JSON");
+        let body = value::to_value(resource).expect("Kubernetes types serialize to JSON");
         let text = |v: Option<&Value>, key: &str| {
             v.and_then(|v| v.key(key))
                 .and_then(Value::as_str)

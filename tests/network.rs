@@ -9,13 +9,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use stackc::diag::SourceMap;
 use stackc::graph::Graph;
 use stackc::load::Source;
 use stackc::object::{Layer, Object};
 use stackc::validate::netpol::{Cluster, Peer, pod_of};
 use stackc::validate::network::{Problem, prove};
+use stackc::value::Value;
 
 const ENVS: [&str; 3] = ["dev", "staging", "prod"];
 
@@ -262,9 +263,12 @@ fn no_kafka_influxdb_or_public_traffic_is_admitted_on_a_plaintext_port() {
             .collect();
         let ingress_controller = stackc::validate::netpol::Pod {
             namespace: "ingress-nginx".into(),
-            labels: [("app.kubernetes.io/name".to_owned(), json!("ingress-nginx"))]
-                .into_iter()
-                .collect(),
+            labels: [(
+                "app.kubernetes.io/name".to_owned(),
+                Value::from("ingress-nginx"),
+            )]
+            .into_iter()
+            .collect(),
             ports: Vec::new(),
         };
         // Every port any pod serves, plus the plaintext ports a client could try.

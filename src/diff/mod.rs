@@ -10,11 +10,11 @@ pub mod safety;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::emit::{RenderedTree, SUMS_FILE};
-use crate::kube::object_id;
+use crate::kube::{At, object_id};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -170,10 +170,10 @@ fn namespace_moves(
     let key = |b: &Value| {
         (
             b.get("kind").and_then(Value::as_str).map(str::to_owned),
-            b.pointer("/metadata/name")
+            b.at("/metadata/name")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            b.pointer("/metadata/namespace")
+            b.at("/metadata/namespace")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         )
@@ -203,7 +203,9 @@ fn parse(text: &str) -> Option<Value> {
     if text.is_empty() {
         return None;
     }
-    serde_saphyr::from_str(text).ok()
+    serde_saphyr::from_str::<serde_json::Value>(text)
+        .ok()
+        .map(Value::from)
 }
 
 /// Files of environment `env`, re-keyed to `as_env/` with every `rendered/<env>/`

@@ -2,8 +2,6 @@
 //! objects under `_cluster/`), all lowercase, and the `kustomization.yaml` that lists a
 //! layer's files so `kubectl kustomize` builds exactly what Flux builds.
 
-use serde_json::json;
-
 use crate::object::Object;
 
 /// Directory of cluster-scoped objects inside a layer.
@@ -28,10 +26,10 @@ pub fn object_path(object: &Object) -> String {
 }
 
 /// The kustomization.yaml of a layer listing `resources` (sorted).
-pub fn kustomization(resources: &[String]) -> serde_json::Value {
+pub fn kustomization(resources: &[String]) -> crate::value::Value {
     let mut resources = resources.to_vec();
     resources.sort();
-    json!({
+    crate::value::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,

@@ -4,7 +4,7 @@
 //! strings as literal blocks so config files read naturally in PR diffs, LF endings and
 //! exactly one trailing newline. The same value always gives the same bytes.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// Serializes one document.
 pub fn to_yaml(value: &Value) -> String {
@@ -31,15 +31,14 @@ fn pad(out: &mut String, indent: usize) {
 }
 
 /// Writes a mapping at `indent`, keys sorted; with `inline_first` the first key follows a
-/// `- ` already written. `serde_json::Map` keeps insertion order (stackc enables the
-/// crate's `preserve_order`: an IndexMap is a third of a BTreeMap's memory for the small
-/// maps Kubernetes objects are made of). Most maps are already sorted (k8s-openapi
-/// serializes fields in alphabetical order), so they are written without a sort.
-fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_first: bool) {
+/// `- ` already written. A [`Map`] keeps insertion order. Most maps are already sorted
+/// (k8s-openapi serializes fields in alphabetical order), so they are written without a
+/// sort.
+fn write_map(out: &mut String, map: &Map, indent: usize, inline_first: bool) {
     if map.keys().is_sorted() {
         write_entries(out, map.iter(), indent, inline_first);
     } else {
-        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        let mut entries: Vec<(&str, &Value)> = map.iter().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         write_entries(out, entries.into_iter(), indent, inline_first);
     }
@@ -47,7 +46,7 @@ fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_f
 
 fn write_entries<'v>(
     out: &mut String,
-    entries: impl Iterator<Item = (&'v String, &'v Value)>,
+    entries: impl Iterator<Item = (&'v str, &'v Value)>,
     indent: usize,
     inline_first: bool,
 ) {
@@ -240,7 +239,7 @@ fn write_literal(out: &mut String, s: &str, indent: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::value::json;
 
     fn string(s: &str) -> String {
         let mut out = String::new();
@@ -264,9 +263,9 @@ mod tests {
             ("alpha", 4),
             ("a.b/c", 5),
         ] {
-            map.insert(key.into(), json!(n));
+            map.insert(key, json!(n));
         }
-        let keys: Vec<&String> = map.keys().collect();
+        let keys: Vec<&str> = map.keys().collect();
         assert_eq!(
             keys[0], "zeta",
             "serde_json keeps insertion order (preserve_order)"

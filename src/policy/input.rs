@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::diag::Diagnostic;
 
@@ -49,7 +49,7 @@ pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String>
 
 /// The objects of one YAML text; documents that are not mappings with a `kind` are skipped.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
-    let values: Vec<Value> = serde_saphyr::from_str_multiple(text).map_err(|e| {
+    let values: Vec<serde_json::Value> = serde_saphyr::from_str_multiple(text).map_err(|e| {
         let location = e.location();
         let text = e.to_string();
         // The library's text repeats the position and ends with advice meant for programmers.
@@ -81,6 +81,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
     let starts = document_starts(text);
     Ok(values
         .into_iter()
+        .map(Value::from)
         .enumerate()
         .filter(|(_, v)| v.get("kind").is_some_and(Value::is_string) && !is_kustomize_config(v))
         .map(|(i, body)| Document {

@@ -9,7 +9,7 @@ pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::diag::{Diagnostic, Location, Severity};
 use crate::kube::{self, At, items, str_at};
@@ -356,9 +356,9 @@ mod tests {
     fn a_built_object_is_the_same_subject_as_its_body() {
         use crate::object::{Layer, Object};
         let bodies = [
-            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            crate::value::json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "c", "namespace": "ns"}}),
-            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"}}),
+            crate::value::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"}}),
         ];
         for body in bodies {
             let object = Object::new(Layer::Apps, None, &body);

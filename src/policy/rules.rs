@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::{Context, Subject};
 use crate::diag::Severity;
@@ -382,7 +382,7 @@ fn no_host_namespaces(s: &Subject, _: &Context) -> Vec<Hit> {
     };
     ["hostNetwork", "hostPID", "hostIPC"]
         .into_iter()
-        .filter(|f| pod.get(*f) == Some(&Value::Bool(true)))
+        .filter(|f| pod.get(f) == Some(&Value::Bool(true)))
         .map(|f| hit(format!("{base}/{f}"), format!("the pod sets {f}: true")))
         .collect()
 }
@@ -584,13 +584,13 @@ fn no_inline_secret(s: &Subject, _: &Context) -> Vec<Hit> {
         return vec![];
     }
     // Values SOPS encrypted (`ENC[...]`) are not plain text.
-    let plain = |m: &serde_json::Map<String, Value>| {
+    let plain = |m: &crate::value::Map| {
         m.values()
             .any(|v| !v.as_str().is_some_and(|v| v.starts_with("ENC[")))
     };
     ["data", "stringData"]
         .into_iter()
-        .filter(|f| s.body.get(*f).and_then(Value::as_object).is_some_and(plain))
+        .filter(|f| s.body.get(f).and_then(Value::as_object).is_some_and(plain))
         .map(|f| hit(format!("/{f}"), format!("the Secret carries inline {f}")))
         .collect()
 }

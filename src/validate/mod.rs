@@ -11,6 +11,7 @@
 
 pub mod netpol;
 pub mod network;
+mod node;
 pub mod references;
 pub mod schema;
 pub mod strict;

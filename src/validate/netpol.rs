@@ -19,16 +19,16 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::cidr::Cidr;
-use crate::kube::{At, field, items, str_at};
+use crate::kube::{At, items, str_at};
 
 /// A pod as policies see it: its namespace, labels and container ports.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pod {
     pub namespace: String,
-    pub labels: Map<String, Value>,
+    pub labels: Map,
     /// (name, number, protocol) of each container port.
     pub ports: Vec<(Option<String>, u16, String)>,
 }
@@ -59,7 +59,7 @@ impl Verdict {
 pub struct Cluster {
     /// NetworkPolicies by namespace.
     policies: BTreeMap<String, Vec<Policy>>,
-    namespaces: BTreeMap<String, Map<String, Value>>,
+    namespaces: BTreeMap<String, Map>,
 }
 
 const NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -88,7 +88,7 @@ impl Selector {
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned)))
+            .map(|(k, v)| (k.to_owned(), v.as_str().map(str::to_owned)))
             .collect();
         let expressions = items(selector, "/matchExpressions")
             .map(|e| {
@@ -136,7 +136,7 @@ impl Selector {
     }
 
     fn matches_pod(&self, pod: &Pod) -> bool {
-        self.matches(|k| field(&pod.labels, k).and_then(Value::as_str))
+        self.matches(|k| pod.labels.get(k).and_then(Value::as_str))
     }
 
     /// The namespace this selector names by `kubernetes.io/metadata.name`, if it does.
@@ -579,7 +579,7 @@ pub fn pod_of(body: &Value) -> Option<Pod> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use crate::value::json;
 
     /// Whether the ingress side at `to` admits `from` on TCP `port`.
     fn admits_in(cluster: &Cluster, from: &Pod, to: &Pod, port: u16) -> bool {

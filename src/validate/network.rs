@@ -386,7 +386,7 @@ fn actors(objects: &[Object], graph: &Graph) -> Vec<Actor> {
                     labels: w
                         .selector
                         .iter()
-                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .map(|(k, v)| (k.clone(), crate::value::Value::String(v.clone())))
                         .collect(),
                     ports: w
                         .ports
@@ -416,7 +416,7 @@ fn actors(objects: &[Object], graph: &Graph) -> Vec<Actor> {
         "kube-dns".into(),
         Pod {
             namespace: graph::DNS_NAMESPACE.into(),
-            labels: [(key.to_owned(), serde_json::Value::String(value.into()))]
+            labels: [(key.to_owned(), crate::value::Value::String(value.into()))]
                 .into_iter()
                 .collect(),
             ports: vec![
@@ -438,7 +438,7 @@ fn actors(objects: &[Object], graph: &Graph) -> Vec<Actor> {
                         namespace: namespace.clone(),
                         labels: selector
                             .iter()
-                            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                            .map(|(k, v)| (k.clone(), crate::value::Value::String(v.clone())))
                             .collect(),
                         ports: Vec::new(),
                     });

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::kube::{self, At, items, selects as matches, str_at};
 use crate::object::Object;
@@ -87,12 +87,12 @@ impl<'a> Index<'a> {
     }
 }
 
-fn pod_template(object: &Object) -> Option<(&Value, Option<&Map<String, Value>>)> {
+fn pod_template(object: &Object) -> Option<(&Value, Option<&Map>)> {
     kube::pod_template(&object.body)
 }
 
 /// A workload, its pod spec and its pod labels.
-type Workload<'a> = (&'a Object, &'a Value, Option<&'a Map<String, Value>>);
+type Workload<'a> = (&'a Object, &'a Value, Option<&'a Map>);
 
 /// Every broken reference in `objects`.
 pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
@@ -119,7 +119,7 @@ pub fn check<'a>(objects: &'a [Object]) -> Vec<Problem<'a>> {
         };
     for object in objects {
         let ns = object.namespace.as_deref();
-        let selected = |selector: &Map<String, Value>| -> Vec<&Value> {
+        let selected = |selector: &Map| -> Vec<&Value> {
             workloads
                 .get(&ns)
                 .into_iter()
@@ -606,7 +606,7 @@ fn flux_cycle(objects: &[Object]) -> Option<(&Object, Vec<String>)> {
 mod tests {
     use super::*;
     use crate::object::Layer;
-    use serde_json::json;
+    use crate::value::json;
 
     fn object(body: Value) -> Object {
         Object::new(Layer::Apps, None, &body)

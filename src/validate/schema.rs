@@ -9,7 +9,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
-use serde_json::Value;
+use super::node::Built;
+use crate::value::Value;
+
+/// A compiled schema, validating stackc's values.
+type Validator = jsonschema::Validator<Built>;
 
 use super::strict;
 use crate::kube::At;
@@ -38,7 +42,7 @@ pub fn validate(object: &Value) -> Option<Vec<SchemaError>> {
 
 /// The errors of `validator` on `value` (found at `pointer` in the object). Most objects
 /// are valid, and asking that first is several times cheaper than collecting errors.
-fn errors_of(validator: &jsonschema::Validator, value: &Value, pointer: &str) -> Vec<SchemaError> {
+fn errors_of(validator: &Validator, value: &Value, pointer: &str) -> Vec<SchemaError> {
     if validator.is_valid(value) {
         return Vec::new();
     }
@@ -151,7 +155,7 @@ struct Entry {
     strict: &'static str,
     /// Whether some caller of [`prepare`] has taken on compiling it.
     claimed: AtomicBool,
-    validator: OnceLock<jsonschema::Validator>,
+    validator: OnceLock<Validator>,
 }
 
 impl Entry {
@@ -166,7 +170,7 @@ impl Entry {
     }
 
     /// The validator, compiled now unless it was before.
-    fn validator(&self) -> &jsonschema::Validator {
+    fn validator(&self) -> &Validator {
         self.validator
             .get_or_init(|| compile(self.api_version, self.kind, self.strict))
     }
@@ -194,13 +198,13 @@ static REGISTRY: LazyLock<HashMap<(&'static str, &'static str), Entry>> = LazyLo
         .collect()
 });
 
-fn compile(api_version: &str, kind: &str, schema: &str) -> jsonschema::Validator {
+fn compile(api_version: &str, kind: &str, schema: &str) -> Validator {
     crate::timings::time(
         || format!("compile schema {api_version} {kind}"),
         || {
-            let schema: Value =
+            let schema: serde_json::Value =
                 serde_json::from_str(schema).expect("schemas/strict/ files are JSON");
-            jsonschema::options()
+            jsonschema::options_for::<Built>()
                 .should_validate_formats(false)
                 .build(&schema)
                 .unwrap_or_else(|e| {
@@ -222,7 +226,12 @@ mod tests {
             .any(|e| e.path == path && e.message.contains(word))
     }
 
-    fn deployment() -> Value {
+    /// `validate` of a serde_json value (which tests can edit in place), as built.
+    fn check(object: &serde_json::Value) -> Option<Vec<SchemaError>> {
+        validate(&Value::from(object.clone()))
+    }
+
+    fn deployment() -> serde_json::Value {
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "x", "namespace": "ns"},
@@ -237,14 +246,14 @@ mod tests {
 
     #[test]
     fn a_valid_deployment_passes() {
-        assert_eq!(validate(&deployment()), Some(vec![]));
+        assert_eq!(check(&deployment()), Some(vec![]));
     }
 
     #[test]
     fn unknown_fields_are_errors_with_their_path() {
         let mut d = deployment();
         d["spec"]["replicass"] = json!(3);
-        let errors = validate(&d).unwrap();
+        let errors = check(&d).unwrap();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].path, "/spec");
         assert!(errors[0].message.contains("replicass"), "{errors:?}");
@@ -258,7 +267,7 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("name");
-        let errors = validate(&d).unwrap();
+        let errors = check(&d).unwrap();
         assert!(
             errors.iter().any(|e| e.path == "/spec/replicas"),
             "{errors:?}"
@@ -274,7 +283,7 @@ mod tests {
         let mut d = deployment();
         d["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = json!("Always");
         d["spec"]["template"]["spec"]["hostNetwrok"] = json!(true);
-        let errors = validate(&d).unwrap();
+        let errors = check(&d).unwrap();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
             has_error(
@@ -295,7 +304,7 @@ mod tests {
             "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
                 "restartPolicy": "Never", "containers": [{"name": "x", "image": "x:1", "comand": []}]}}}}}
         });
-        let errors = validate(&cron).unwrap();
+        let errors = check(&cron).unwrap();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(
             errors[0].path,
@@ -310,7 +319,7 @@ mod tests {
             "metadata": {"name": "apps", "namespace": "flux-system", "lables": {}},
             "spec": {"interval": "10m", "prune": true, "sourceRef": {"kind": "GitRepository", "name": "x"}, "dependOn": []}
         });
-        let errors = validate(&k).unwrap();
+        let errors = check(&k).unwrap();
         assert!(has_error(&errors, "/metadata", "lables"), "{errors:?}");
         assert!(has_error(&errors, "/spec", "dependOn"), "{errors:?}");
     }
@@ -353,12 +362,12 @@ mod tests {
 
     #[test]
     fn wrong_api_version_for_a_kind_is_unknown() {
-        assert!(validate(&json!({"apiVersion": "apps/v1beta1", "kind": "Deployment"})).is_none());
+        assert!(check(&json!({"apiVersion": "apps/v1beta1", "kind": "Deployment"})).is_none());
         assert!(knows("cert-manager.io/v1", "Certificate"));
         let mut d = deployment();
         d["apiVersion"] = json!("batch/v1");
         d["kind"] = json!("CronJob");
-        let errors = validate(&d).unwrap();
+        let errors = check(&d).unwrap();
         assert!(
             errors.iter().any(|e| e.message.contains("schedule")),
             "a Deployment body is not a CronJob: {errors:?}"
