@@ -14,6 +14,7 @@ pub mod network;
 mod node;
 pub mod references;
 pub mod schema;
+mod share;
 pub mod strict;
 
 use std::collections::BTreeSet;

@@ -2,7 +2,7 @@
 //! from the `k8s-openapi` types (their schemars impls: the Kubernetes 1.34 OpenAPI spec),
 //! custom kinds from the vendored CRDs in `schemas/crds/`. Each is made strict (unknown
 //! fields are errors, `apiVersion` and `kind` pinned, int-or-string fields take both
-//! forms, descriptions dropped) and committed as `schemas/strict/<apiVersion>/<Kind>.json`
+//! forms, descriptions dropped, repeated subschemas shared: [`super::share`]) and committed as `schemas/strict/<apiVersion>/<Kind>.json`
 //! (core kinds under `core/v1/`), so that a run only parses and compiles it: generating
 //! a pod-bearing kind's schema costs ten times more than compiling it.
 //! `cargo run --example strict-schemas` rewrites the files; a test fails when one is
@@ -228,6 +228,7 @@ pub fn generate(kind: &Kind) -> String {
         cut_pod_spec(&mut schema);
     }
     make_strict(&mut schema);
+    super::share::share_repeated(&mut schema);
     to_text(&schema)
 }
 
@@ -237,6 +238,7 @@ pub fn generate_pod_spec() -> String {
         serde_json::to_value(schemars::schema_for!(k8s_openapi::api::core::v1::PodSpec))
             .expect("schema serializes");
     make_strict(&mut schema);
+    super::share::share_repeated(&mut schema);
     to_text(&schema)
 }
 
