@@ -55,13 +55,18 @@ pub fn emit(env: &str, objects: Vec<Object>) -> RenderedTree {
     });
     made.extend(kustomizations(env, &made));
     made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-    let sums = sha256sums(env, &made);
+    let sums = Made::new(
+        format!("{env}/{SUMS_FILE}"),
+        sha256sums(env, &made).into_bytes(),
+    );
     let mut tree = RenderedTree {
         sha256: made.iter().map(|m| (m.path.clone(), m.sum)).collect(),
         files: made.into_iter().map(|m| (m.path, m.bytes)).collect(),
     };
-    tree.files
-        .insert(format!("{env}/{SUMS_FILE}"), sums.into_bytes());
+    // Its SHA-256 too, made here on the environment's lane rather than by the
+    // comparison with rendered/, which runs after every environment.
+    tree.sha256.insert(sums.path.clone(), sums.sum);
+    tree.files.insert(sums.path, sums.bytes);
     tree
 }
 
@@ -124,4 +129,33 @@ fn sha256sums(env: &str, made: &[Made]) -> String {
     made.iter()
         .map(|m| format!("{}  {}\n", hex(&m.sum), &m.path[env.len() + 1..]))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::{Layer, Object};
+
+    /// The comparison with rendered/ reads every file's SHA-256 from the tree: each must
+    /// be there, SHA256SUMS included, and be the digest of the file's bytes.
+    #[test]
+    fn every_file_emitted_has_its_sha256() {
+        let config = |name: &str| {
+            let body = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": "ns"}, "data": {"k": "v"}});
+            Object::new(Layer::Apps, None, &body)
+        };
+        let tree = emit("dev", vec![config("a"), config("b")]);
+        assert!(tree.files.contains_key("dev/SHA256SUMS"));
+        assert!(tree.files.len() >= 4, "{:?}", tree.files.keys());
+        assert!(
+            tree.sha256.keys().eq(tree.files.keys()),
+            "{:?}",
+            tree.sha256.keys()
+        );
+        for (path, bytes) in &tree.files {
+            let digest: [u8; 32] = Sha256::digest(bytes).into();
+            assert_eq!(tree.sha256[path], digest, "{path}");
+        }
+    }
 }
