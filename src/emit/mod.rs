@@ -34,14 +34,6 @@ impl RenderedTree {
         self.files.append(&mut other.files);
         self.sha256.append(&mut other.sha256);
     }
-
-    /// The SHA-256 of the file at `path`, whose bytes are `bytes`.
-    pub fn sha256_of(&self, path: &str, bytes: &[u8]) -> [u8; 32] {
-        match self.sha256.get(path) {
-            Some(sum) => *sum,
-            None => Sha256::digest(bytes).into(),
-        }
-    }
 }
 
 /// Lays out one environment's objects under `<env>/`. The objects are consumed: each is

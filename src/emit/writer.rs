@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use super::ondisk::{DiskFile, OnDisk};
 use super::statcache::{self, StatCache};
+use sha2::{Digest, Sha256};
+
 use super::{RenderedTree, SUMS_FILE};
 
 /// The part of `rendered/` a render owns: all of it, or one environment's directory.
@@ -61,10 +63,14 @@ pub struct Survey {
 /// [`StatCache`].
 pub fn survey(rendered: &Path, scope: Scope) -> io::Result<Survey> {
     let cache = StatCache::open(rendered);
-    let on_disk = crate::timings::time(
+    let mut on_disk = crate::timings::time(
         || "list rendered/".into(),
         || list_existing(rendered, scope),
     )?;
+    // In path order, as the tree is: the comparison walks both together.
+    on_disk
+        .files
+        .sort_unstable_by(|a, b| a.rel.as_str().cmp(b.rel.as_str()));
     let known = crate::timings::time(
         || "stat rendered/".into(),
         || {
@@ -88,47 +94,54 @@ pub fn compare(rendered: &Path, tree: &RenderedTree, scope: Scope) -> io::Result
 
 /// Compares what [`survey`] found with `tree`. Each file on disk is read against the
 /// bytes it should have, unless its SHA-256 is known and is theirs; only the old bytes
-/// of files that differ or go away are kept.
+/// of files that differ or go away are kept. The listing (sorted by the survey) and the
+/// tree are walked together once: no lookup of a path in the tree's maps.
 pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io::Result<Changes> {
     let Survey {
         cache,
         on_disk,
         known,
     } = survey;
-    let files: Vec<(&DiskFile, Option<[u8; 32]>)> = on_disk.files.iter().zip(known).collect();
+    let listed: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
+    let (expected, added) = pair(&listed, tree);
+    let files: Vec<(&DiskFile, Option<[u8; 32]>, Option<Expected>)> = on_disk
+        .files
+        .iter()
+        .zip(known)
+        .zip(&expected)
+        .map(|((file, known), expected)| (file, known, *expected))
+        .collect();
     let olds = crate::timings::time(
         || {
             let (known, all) = (cache.trusted(), on_disk.files.len());
             format!("read rendered/ ({known} of {all} files known by their stat)")
         },
         || {
-            on_threads(&files, Calls::Lookups, |&(file, known)| {
-                old_of(&on_disk, file, known, tree, &cache)
+            on_threads(&files, Calls::Lookups, |&(file, known, expected)| {
+                old_of(&on_disk, file, known, expected, &cache)
             })
         },
     )?;
-    let mut present: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
-    present.sort_unstable();
     crate::timings::time(
         || "save the stat cache".into(),
         || {
             // The cache asks in path order: one walk through the sorted listing.
-            let mut listed = present.iter().peekable();
+            let mut rest = listed.iter().peekable();
             cache.save(|rel| {
                 scope.holds(rel).then(|| {
-                    while listed.next_if(|p| **p < rel).is_some() {}
-                    listed.peek().is_some_and(|p| **p == rel)
+                    while rest.next_if(|p| **p < rel).is_some() {}
+                    rest.peek().is_some_and(|p| **p == rel)
                 })
             })
         },
     );
     let mut changes = Changes {
-        added: absent_from(&present, tree.files.keys()),
+        added,
         ..Changes::default()
     };
-    for (file, old) in on_disk.files.iter().zip(olds) {
+    for ((file, old), expected) in on_disk.files.iter().zip(olds).zip(expected) {
         if let Some(old) = old {
-            if tree.files.contains_key(&file.rel) {
+            if expected.is_some() {
                 changes.changed.push(file.rel.clone());
             } else {
                 changes.removed.push(file.rel.clone());
@@ -136,39 +149,65 @@ pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io
             changes.old.insert(file.rel.clone(), old);
         }
     }
-    changes.changed.sort();
-    changes.removed.sort();
     Ok(changes)
 }
 
-/// The `paths` (sorted) that `present` (sorted) does not hold: one walk through both.
-fn absent_from<'p>(present: &[&str], paths: impl Iterator<Item = &'p String>) -> Vec<String> {
-    let mut rest = present.iter().peekable();
-    paths
-        .filter(|path| {
-            while rest.next_if(|p| **p < path.as_str()).is_some() {}
-            rest.peek().is_none_or(|p| **p != path.as_str())
-        })
-        .cloned()
-        .collect()
+/// What the tree holds for a file: its bytes, and their SHA-256 when emit made it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Expected<'t> {
+    bytes: &'t [u8],
+    sha256: Option<&'t [u8; 32]>,
 }
 
-/// The bytes on disk of `file` when they are not what `tree` has for it; `known` is
-/// the SHA-256 of its bytes when the survey knew it by its stat.
+impl Expected<'_> {
+    fn sha256(&self) -> [u8; 32] {
+        match self.sha256 {
+            Some(sum) => *sum,
+            None => Sha256::digest(self.bytes).into(),
+        }
+    }
+}
+
+/// For each of the `listed` paths (sorted), what `tree` holds for it; and the tree's
+/// paths that are not listed. One walk through the listing, the tree's files and their
+/// digests, all three in path order.
+fn pair<'t>(listed: &[&str], tree: &'t RenderedTree) -> (Vec<Option<Expected<'t>>>, Vec<String>) {
+    let mut sums = tree.sha256.iter().peekable();
+    let mut files = tree.files.iter().peekable();
+    let mut added = Vec::new();
+    let expected = listed
+        .iter()
+        .map(|&path| {
+            while let Some((missing, _)) = files.next_if(|(p, _)| p.as_str() < path) {
+                added.push(missing.clone());
+            }
+            let (_, bytes) = files.next_if(|(p, _)| p.as_str() == path)?;
+            while sums.next_if(|(p, _)| p.as_str() < path).is_some() {}
+            let sha256 = sums.next_if(|(p, _)| p.as_str() == path).map(|(_, s)| s);
+            Some(Expected { bytes, sha256 })
+        })
+        .collect();
+    added.extend(files.map(|(p, _)| p.clone()));
+    (expected, added)
+}
+
+/// The bytes on disk of `file` when they are not `expected` (what the tree holds for
+/// it, if anything); `known` is the SHA-256 of its bytes when the survey knew it by its
+/// stat.
 fn old_of(
     on_disk: &OnDisk,
     file: &DiskFile,
     known: Option<[u8; 32]>,
-    tree: &RenderedTree,
+    expected: Option<Expected>,
     cache: &StatCache,
 ) -> io::Result<Option<Vec<u8>>> {
-    let old = || match tree.files.get(&file.rel) {
+    let old = || match expected {
         Some(expected) => {
-            let sha256 = || tree.sha256_of(&file.rel, expected);
+            let sha256 = || expected.sha256();
             if known.is_some_and(|known| known == sha256()) {
                 return Ok(None);
             }
-            read_and_learn(on_disk, file, expected, sha256, cache)
+            read_and_learn(on_disk, file, expected.bytes, sha256, cache)
         }
         None => read(on_disk.open(file)?).map(Some),
     };
@@ -562,13 +601,64 @@ mod tests {
     }
 
     #[test]
-    fn absent_paths_are_found_in_one_walk_of_both_sorted_lists() {
-        let paths: Vec<String> = ["a", "b/c", "b/d", "e", "f"].map(String::from).to_vec();
-        let absent = |present: &[&str]| absent_from(present, paths.iter());
-        assert_eq!(absent(&["a", "b/d", "e", "f"]), ["b/c"]);
-        assert_eq!(absent(&[]), paths);
-        assert_eq!(absent(&["0", "b", "b/c", "b/d", "z"]), ["a", "e", "f"]);
-        assert!(absent(&["a", "b/c", "b/d", "e", "f"]).is_empty());
+    fn the_listing_and_the_tree_are_paired_in_one_walk() {
+        let mut new = tree(&[
+            ("a", "1"),
+            ("b/c", "2"),
+            ("b/d", "3"),
+            ("e", "4"),
+            ("f", "5"),
+        ]);
+        for (path, bytes) in new.files.clone() {
+            if path != "b/d" {
+                new.sha256.insert(path, Sha256::digest(bytes).into());
+            }
+        }
+        let strings = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let paired = |listed: &[&str]| {
+            let (expected, added) = pair(listed, &new);
+            let expected: Vec<Option<(String, bool)>> = expected
+                .into_iter()
+                .map(|e| {
+                    e.map(|e| {
+                        (
+                            String::from_utf8(e.bytes.to_vec()).unwrap(),
+                            e.sha256.is_some(),
+                        )
+                    })
+                })
+                .collect();
+            (expected, added)
+        };
+        let some = |bytes: &str, sum: bool| Some((bytes.to_owned(), sum));
+        assert_eq!(
+            paired(&["a", "b/d", "e", "f"]),
+            (
+                vec![
+                    some("1", true),
+                    some("3", false),
+                    some("4", true),
+                    some("5", true)
+                ],
+                strings(&["b/c"])
+            )
+        );
+        assert_eq!(
+            paired(&[]),
+            (vec![], strings(&["a", "b/c", "b/d", "e", "f"]))
+        );
+        assert_eq!(
+            paired(&["0", "b", "b/c", "b/d", "z"]),
+            (
+                vec![None, None, some("2", true), some("3", false), None],
+                strings(&["a", "e", "f"])
+            )
+        );
+        let (expected, added) = pair(&["a", "b/c", "b/d", "e", "f"], &new);
+        assert!(added.is_empty() && expected.iter().all(Option::is_some));
+        // Where emit made no digest, the file's bytes give it.
+        let digest: [u8; 32] = Sha256::digest(b"3").into();
+        assert_eq!(expected[2].unwrap().sha256(), digest);
     }
 
     #[test]
@@ -587,7 +677,7 @@ mod tests {
         let stamp = statcache::stamp_of(&File::open(&file).unwrap()).unwrap();
         let new = tree(&[("dev/a.yaml", "new\n")]);
         // Say an earlier run read this very version and found the new bytes in it.
-        let sha256 = new.sha256_of("dev/a.yaml", b"new\n");
+        let sha256: [u8; 32] = Sha256::digest(b"new\n").into();
         statcache::plant(on_disk.path(), "dev/a.yaml", stamp, sha256);
         let changes = compare(on_disk.path(), &new, Scope::All).unwrap();
         assert!(changes.is_empty(), "the file was read: {changes:?}");
