@@ -104,7 +104,7 @@ pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io
     } = survey;
     let listed: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
     let (expected, added) = pair(&listed, tree);
-    let files: Vec<(&DiskFile, Option<[u8; 32]>, Option<Expected>)> = on_disk
+    let files: Vec<_> = on_disk
         .files
         .iter()
         .zip(known)
