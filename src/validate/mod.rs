@@ -9,6 +9,7 @@
 //! stack.toml that produced it (the diagnostic points there). validate knows Kubernetes
 //! kinds, never component kinds.
 
+mod keywords;
 pub mod netpol;
 pub mod network;
 mod node;

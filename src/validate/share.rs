@@ -12,34 +12,11 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::keywords::{subschemas, subschemas_mut};
+
 /// Smaller subschemas (`{"type": "string"}`, a short enum) cost less to compile than a
 /// `$ref` to them costs to follow.
 const MIN_SHARED: usize = 150;
-
-/// Keywords whose value maps names to subschemas.
-const SCHEMA_MAPS: [&str; 5] = [
-    "properties",
-    "patternProperties",
-    "$defs",
-    "definitions",
-    "dependentSchemas",
-];
-/// Keywords whose value is one subschema.
-const SCHEMA_ONE: [&str; 11] = [
-    "items",
-    "additionalProperties",
-    "not",
-    "contains",
-    "propertyNames",
-    "if",
-    "then",
-    "else",
-    "unevaluatedProperties",
-    "additionalItems",
-    "unevaluatedItems",
-];
-/// Keywords whose value is a list of subschemas.
-const SCHEMA_LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
 
 /// Moves every repeated subschema of `schema` into its `$defs`, referred to from each
 /// place it was.
@@ -75,38 +52,6 @@ pub fn share_repeated(schema: &mut Value) {
         root.insert("$defs".into(), Value::Object(defs));
         root.extend(rest);
     }
-}
-
-/// The subschemas directly under a schema.
-fn subschemas(schema: &Map<String, Value>) -> impl Iterator<Item = &Value> {
-    schema.iter().flat_map(|(key, value)| {
-        let key = key.as_str();
-        let children: Vec<&Value> = match value {
-            Value::Object(map) if SCHEMA_MAPS.contains(&key) => map.values().collect(),
-            Value::Object(_) if SCHEMA_ONE.contains(&key) => vec![value],
-            Value::Array(items) if SCHEMA_LISTS.contains(&key) => items.iter().collect(),
-            _ => Vec::new(),
-        };
-        children
-    })
-}
-
-/// [`subschemas`], to change.
-fn subschemas_mut(schema: &mut Map<String, Value>) -> Vec<&mut Value> {
-    let mut out = Vec::new();
-    for (key, value) in schema.iter_mut() {
-        let key = key.as_str();
-        if SCHEMA_ONE.contains(&key) {
-            out.push(value);
-            continue;
-        }
-        match value {
-            Value::Object(map) if SCHEMA_MAPS.contains(&key) => out.extend(map.values_mut()),
-            Value::Array(items) if SCHEMA_LISTS.contains(&key) => out.extend(items.iter_mut()),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// Counts `schema` and every subschema under it, by their text.

@@ -368,32 +368,9 @@ fn make_strict(schema: &mut Value) {
     {
         map.insert("additionalProperties".into(), Value::Bool(false));
     }
-    for key in ["properties", "patternProperties", "$defs", "definitions"] {
-        if let Some(Value::Object(children)) = map.get_mut(key) {
-            children.values_mut().for_each(make_strict);
-        }
-    }
-    for key in [
-        "additionalProperties",
-        "items",
-        "not",
-        "contains",
-        "propertyNames",
-        "if",
-        "then",
-        "else",
-    ] {
-        match map.get_mut(key) {
-            Some(Value::Array(items)) => items.iter_mut().for_each(make_strict),
-            Some(child @ Value::Object(_)) => make_strict(child),
-            _ => {}
-        }
-    }
-    for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
-        if let Some(Value::Array(items)) = map.get_mut(key) {
-            items.iter_mut().for_each(make_strict);
-        }
-    }
+    super::keywords::subschemas_mut(map)
+        .into_iter()
+        .for_each(make_strict);
 }
 
 #[cfg(test)]

@@ -9,6 +9,15 @@ use serde_json::Error;
 
 use super::{Key, Map, Number, Value};
 
+/// Serializer methods that take one scalar and pass it to a function: `name: type => f`.
+macro_rules! scalars {
+    ($ok:ty; $($name:ident: $ty:ty => $f:expr),* $(,)?) => {
+        $(fn $name(self, v: $ty) -> Result<$ok, Error> {
+            $f(v)
+        })*
+    };
+}
+
 /// Serializes `value` into a [`Value`].
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
     value.serialize(Serializer)
@@ -41,29 +50,10 @@ impl ser::Serializer for Serializer {
     fn serialize_bool(self, v: bool) -> Result<Value, Error> {
         Ok(Value::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<Value, Error> {
-        number(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<Value, Error> {
-        number(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<Value, Error> {
-        number(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<Value, Error> {
-        number(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<Value, Error> {
-        number(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value, Error> {
-        number(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value, Error> {
-        number(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<Value, Error> {
-        number(v)
+    scalars! { Value;
+        serialize_i8: i8 => number, serialize_i16: i16 => number, serialize_i32: i32 => number,
+        serialize_i64: i64 => number, serialize_u8: u8 => number, serialize_u16: u16 => number,
+        serialize_u32: u32 => number, serialize_u64: u64 => number,
     }
     fn serialize_i128(self, v: i128) -> Result<Value, Error> {
         match i64::try_from(v) {
@@ -199,49 +189,29 @@ impl Seq {
     }
 }
 
-impl ser::SerializeSeq for Seq {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
+/// The four serde traits of an array being serialized, one method each to add an
+/// element (`serialize_element` or `serialize_field`), all pushing onto [`Seq`].
+macro_rules! seq_impls {
+    ($($trait:ident::$method:ident),*) => {
+        $(impl ser::$trait for Seq {
+            type Ok = Value;
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value, Error> {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Seq {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
-}
+seq_impls!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// An object being serialized (a map, a struct, or a struct variant's fields).
 struct Object {
@@ -280,36 +250,28 @@ impl ser::SerializeMap for Object {
     }
 }
 
-impl ser::SerializeStruct for Object {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.map.push_new(Key::Borrowed(key), to_value(value)?);
-        Ok(())
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
+/// A struct's and a struct variant's fields: the field name as serde passes it.
+macro_rules! struct_impls {
+    ($($trait:ident),*) => {
+        $(impl ser::$trait for Object {
+            type Ok = Value;
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                self.map.push_new(Key::Borrowed(key), to_value(value)?);
+                Ok(())
+            }
+            fn end(self) -> Result<Value, Error> {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeStructVariant for Object {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        ser::SerializeStruct::serialize_field(self, key, value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
-}
+struct_impls!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: strings as they are; numbers, booleans and chars as their text, as
 /// serde_json writes them; anything else is an error.
@@ -317,6 +279,11 @@ struct KeySerializer;
 
 fn key_error() -> Error {
     ser::Error::custom("a map key must be a string")
+}
+
+/// A key written as serde_json writes a number, boolean or char key.
+fn text(v: impl ToString) -> Result<Key, Error> {
+    Ok(Key::Owned(v.to_string()))
 }
 
 impl ser::Serializer for KeySerializer {
@@ -348,44 +315,13 @@ impl ser::Serializer for KeySerializer {
     ) -> Result<Key, Error> {
         value.serialize(self)
     }
-    fn serialize_bool(self, v: bool) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_char(self, v: char) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_i8(self, v: i8) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Key, Error> {
-        Ok(Key::Owned(v.to_string()))
-    }
-    fn serialize_f32(self, _: f32) -> Result<Key, Error> {
-        Err(key_error())
-    }
-    fn serialize_f64(self, _: f64) -> Result<Key, Error> {
-        Err(key_error())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Key, Error> {
-        Err(key_error())
+    scalars! { Key;
+        serialize_bool: bool => text, serialize_char: char => text,
+        serialize_i8: i8 => text, serialize_i16: i16 => text, serialize_i32: i32 => text,
+        serialize_i64: i64 => text, serialize_u8: u8 => text, serialize_u16: u16 => text,
+        serialize_u32: u32 => text, serialize_u64: u64 => text,
+        serialize_f32: f32 => |_| Err(key_error()), serialize_f64: f64 => |_| Err(key_error()),
+        serialize_bytes: &[u8] => |_| Err(key_error()),
     }
     fn serialize_none(self) -> Result<Key, Error> {
         Err(key_error())
