@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diag::{self, Diagnostic, Severity, SourceMap};
 use crate::emit::RenderedTree;
-use crate::emit::writer::{self, Scope};
+use crate::emit::ahead::Ahead;
+use crate::emit::writer::{self, Prestaged, Scope};
 use crate::load::Source;
 use crate::pipeline::{self, Failure};
 
@@ -244,24 +245,44 @@ fn render(
     let rendered = cli.dir.join("rendered");
     let scope = env.map_or(Scope::All, Scope::Env);
     // rendered/ is surveyed (listed, its files' stats looked up in the cache) while the
-    // stack compiles: the one waits on the file system, the other on the cores.
+    // stack compiles: the one waits on the file system, the other on the cores. A render
+    // writes each environment new to rendered/ ahead, as soon as it is made.
+    let ahead = Ahead::new(&rendered, !check);
     let (compiled, survey) = crate::parallel::both(
-        || pipeline::compile(&cli.source(), env, sources),
-        || writer::survey(&rendered, scope),
-    );
-    let compiled = compiled?;
-    report(cli, &compiled.warnings, sources);
-    let changes = crate::timings::time(
-        || "compare with rendered/".into(),
         || {
-            writer::compare_surveyed(survey.map_err(rendered_io)?, &compiled.tree, scope)
-                .map_err(rendered_io)
+            pipeline::compile_then(&cli.source(), env, sources, &|env, tree| {
+                ahead.stage(env, tree)
+            })
         },
-    )?;
+        || {
+            let survey = writer::survey(&rendered, scope);
+            ahead.listed();
+            survey
+        },
+    );
+    let prestaged = ahead.into_staged();
+    let compared = compiled.and_then(|compiled| {
+        report(cli, &compiled.warnings, sources);
+        let changes = crate::timings::time(
+            || "compare with rendered/".into(),
+            || {
+                writer::compare_surveyed(survey.map_err(rendered_io)?, &compiled.tree, scope)
+                    .map_err(rendered_io)
+            },
+        )?;
+        Ok((compiled, changes))
+    });
+    let (compiled, changes) = match compared {
+        Ok(compared) => compared,
+        Err(failure) => {
+            prestaged.into_iter().for_each(Prestaged::abandon);
+            return Err(failure);
+        }
+    };
     let outcome = if check {
         report_check(&compiled, &changes)
     } else {
-        write_rendered(&rendered, &compiled, &changes)
+        write_rendered(&rendered, &compiled, &changes, prestaged)
     };
     crate::parallel::drop_later((compiled, changes));
     outcome
@@ -294,10 +315,11 @@ fn write_rendered(
     rendered: &Path,
     compiled: &pipeline::Compiled,
     changes: &writer::Changes,
+    prestaged: Vec<Prestaged>,
 ) -> Result<u8, Failure> {
     crate::timings::time(
         || "write".into(),
-        || writer::write(rendered, &compiled.tree, changes),
+        || writer::write_prestaged(rendered, &compiled.tree, changes, prestaged),
     )
     .map_err(rendered_io)?;
     println!(

@@ -3,7 +3,7 @@
 //! when this returned no error.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::diag::{Diagnostic, SourceMap, Span, dedup, has_errors};
 use crate::emit::layout::object_path;
@@ -163,6 +163,19 @@ pub fn compile(
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<Compiled, Failure> {
+    compile_then(root, only, sources, &|_, _| {})
+}
+
+/// [`compile`], calling `emitted` with each environment's name and files as soon as they
+/// are made, whether or not the stack turns out valid (the caller learns that from the
+/// result). Each call runs on a thread of its own, so that the lane goes on to the next
+/// environment; all have returned when this does.
+pub fn compile_then(
+    root: &Source,
+    only: Option<&str>,
+    sources: &mut SourceMap,
+    emitted: &(dyn Fn(&str, &RenderedTree) + Sync),
+) -> Result<Compiled, Failure> {
     // The loaded environments are dropped here, before anything is built: peak memory.
     let plans: Vec<(Inputs, Plan)> = plans(root, only, sources)?
         .into_iter()
@@ -175,8 +188,18 @@ pub fn compile(
     // for a schema another compiles runs the pool's other work meanwhile, and a whole
     // environment taken up that way would hold three environments' objects at once
     // (500 apps: peak 105 instead of 89 MiB).
-    let done =
-        crate::parallel::map_in_lanes(&plans, crate::parallel::cores(), |(i, p)| compile_env(i, p));
+    let slots: Vec<OnceLock<(Checked, RenderedTree)>> =
+        plans.iter().map(|_| OnceLock::new()).collect();
+    let indexed: Vec<(&(Inputs, Plan), &OnceLock<_>)> = plans.iter().zip(&slots).collect();
+    std::thread::scope(|scope| {
+        crate::parallel::map_in_lanes(&indexed, crate::parallel::cores(), |&((i, p), slot)| {
+            let (_, rendered) = slot.get_or_init(|| compile_env(i, p));
+            scope.spawn(move || emitted(&p.env, rendered));
+        });
+    });
+    let done = slots
+        .into_iter()
+        .map(|slot| slot.into_inner().expect("every environment was compiled"));
     let mut diags = Vec::new();
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();

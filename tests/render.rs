@@ -20,6 +20,43 @@ fn committed_rendered_tree_is_up_to_date() {
     );
 }
 
+/// A first render writes each environment ahead, into its temporary directory, as soon
+/// as it is made, and ends with the same tree as the one committed; a render that finds
+/// the environments there writes none ahead.
+#[test]
+fn a_first_render_writes_each_environment_ahead() {
+    let dir = copy_reference(false);
+    let render = || {
+        Command::new(env!("CARGO_BIN_EXE_stackc"))
+            .arg("-C")
+            .arg(dir.path())
+            .arg("render")
+            .env("STACKC_TIMINGS", "1")
+            .output()
+            .expect("run stackc")
+    };
+    let first = render();
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    for env in ["dev", "staging", "prod"] {
+        assert!(
+            stderr(&first).contains(&format!("timing: {env} write ahead ")),
+            "{env} was not written ahead:\n{}",
+            stderr(&first)
+        );
+    }
+    assert_eq!(
+        snapshot(&dir.path().join("rendered")),
+        snapshot(&repo().join("rendered"))
+    );
+    let again = render();
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(
+        !stderr(&again).contains("write ahead"),
+        "{}",
+        stderr(&again)
+    );
+}
+
 #[test]
 fn stackc_timings_reports_every_stage_on_stderr_only() {
     let run = |timings: Option<&str>| {

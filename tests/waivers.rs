@@ -50,6 +50,32 @@ fn without_the_waiver_render_refuses_to_write() {
     );
 }
 
+/// Environments new to rendered/ are written ahead while the others compile: when
+/// another turns out wrong, what was written ahead is removed too.
+#[test]
+fn a_first_render_that_fails_leaves_nothing_behind() {
+    let dir = reference_with_waiver(false);
+    remove_waiver(dir.path());
+    let out = stackc(dir.path(), &["render"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[image-digest]"),
+        "{}",
+        stderr(&out)
+    );
+    let rendered = dir.path().join("rendered");
+    let left: Vec<String> = std::fs::read_dir(&rendered)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "a failed first render left {left:?} in rendered/"
+    );
+}
+
 #[test]
 fn an_expired_waiver_warns_and_stops_waiving() {
     let dir = reference_with_waiver(true);

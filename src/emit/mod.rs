@@ -3,6 +3,7 @@
 //! `SHA256SUMS`. Writing to disk, `render --check` and `diff` all consume the same tree
 //! (see [`writer`]). emit knows no component kind.
 
+pub mod ahead;
 pub mod layout;
 mod ondisk;
 pub mod statcache;

@@ -280,8 +280,29 @@ fn list_existing(rendered: &Path, scope: Scope) -> io::Result<OnDisk> {
 
 /// Applies `changes` so that `rendered` holds exactly `tree` (within the compared scope).
 pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Result<()> {
+    write_prestaged(rendered, tree, changes, Vec::new())
+}
+
+/// [`write`], where the environments in `prestaged` were written ahead (see
+/// [`prestage`]): their temporary directories are renamed into place with the others,
+/// or removed with everything else if the write fails.
+pub fn write_prestaged(
+    rendered: &Path,
+    tree: &RenderedTree,
+    changes: &Changes,
+    prestaged: Vec<Prestaged>,
+) -> io::Result<()> {
     let mut staged = Staged::default();
-    let writes: Vec<&String> = changes.added.iter().chain(&changes.changed).collect();
+    let ahead: Vec<String> = prestaged.iter().map(|p| format!("{}/", p.env)).collect();
+    for p in prestaged {
+        staged.adopt(p.staged);
+    }
+    let writes: Vec<&String> = changes
+        .added
+        .iter()
+        .chain(&changes.changed)
+        .filter(|path| !ahead.iter().any(|env| path.starts_with(env.as_str())))
+        .collect();
     let mut jobs: Vec<(PathBuf, &[u8])> = Vec::with_capacity(writes.len());
     for path in &writes {
         match staged.stage(rendered, path) {
@@ -294,9 +315,7 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
     }
     // Creating thousands of small files is most of a cold render, and the kernel does
     // it in parallel.
-    if let Err(e) = on_threads(&jobs, Calls::Writes, |(file, bytes)| {
-        std::fs::write(file, bytes).map_err(|e| context(e, "writing", file))
-    }) {
+    if let Err(e) = on_threads(&jobs, Calls::Writes, write_file) {
         staged.abandon();
         return Err(e);
     }
@@ -332,6 +351,61 @@ pub fn write(rendered: &Path, tree: &RenderedTree, changes: &Changes) -> io::Res
         std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))?;
     }
     Ok(())
+}
+
+/// An environment rendered from nothing, written ahead into its temporary directory
+/// (`rendered/.<env>.stackc-tmp`) while other environments still compile. Nothing of it
+/// is visible until [`write_prestaged`] renames the directory into place; [`abandon`]
+/// removes it (a render that fails writes nothing).
+///
+/// [`abandon`]: Prestaged::abandon
+pub struct Prestaged {
+    env: String,
+    staged: Staged,
+}
+
+impl Prestaged {
+    pub fn abandon(self) {
+        self.staged.abandon();
+    }
+}
+
+/// Writes every file of `tree` (environment `env`'s, as emit made it) into
+/// `rendered/.<env>.stackc-tmp`, when `rendered/<env>` does not exist and no temporary
+/// directory of an interrupted render is there (then [`write`] does it all, as usual).
+/// Call it only once [`survey`] has listed `rendered/`: the listing must not see these
+/// files.
+pub fn prestage(rendered: &Path, env: &str, tree: &RenderedTree) -> io::Result<Option<Prestaged>> {
+    if rendered.join(env).exists() || rendered.join(format!(".{env}.stackc-tmp")).exists() {
+        return Ok(None);
+    }
+    crate::timings::time(
+        || format!("{env} write ahead"),
+        || {
+            let mut staged = Staged::default();
+            let mut jobs: Vec<(PathBuf, &[u8])> = Vec::with_capacity(tree.files.len());
+            for (path, bytes) in &tree.files {
+                match staged.stage(rendered, path) {
+                    Ok(file) => jobs.push((file, bytes.as_slice())),
+                    Err(e) => {
+                        staged.abandon();
+                        return Err(e);
+                    }
+                }
+            }
+            if let Err(e) = on_threads(&jobs, Calls::Writes, write_file) {
+                staged.abandon();
+                return Err(e);
+            }
+            let env = env.to_owned();
+            Ok(Some(Prestaged { env, staged }))
+        },
+    )
+}
+
+/// Writes one staged file.
+fn write_file((file, bytes): &(PathBuf, &[u8])) -> io::Result<()> {
+    std::fs::write(file, bytes).map_err(|e| context(e, "writing", file))
 }
 
 /// What the file-system calls of an [`on_threads`] do, which decides how many threads
@@ -471,6 +545,14 @@ impl Staged {
         }
         self.known_dirs.insert(dir.to_path_buf());
         Ok(())
+    }
+
+    /// Takes over what another staging (an environment written ahead) made.
+    fn adopt(&mut self, other: Staged) {
+        self.replaced.extend(other.replaced);
+        self.fresh.extend(other.fresh);
+        self.created_dirs.extend(other.created_dirs);
+        self.known_dirs.extend(other.known_dirs);
     }
 
     /// Removes every temporary file and directory and every created directory: disk is
