@@ -31,18 +31,23 @@ fn remove_waiver(dir: &std::path::Path) {
     std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
 }
 
-#[test]
-fn without_the_waiver_render_refuses_to_write() {
-    let dir = reference_with_waiver(true);
-    remove_waiver(dir.path());
-    let before = snapshot(&dir.path().join("rendered"));
-    let out = stackc(dir.path(), &["render"]);
+/// `stackc render` in `dir`, which must fail on the unwaived image-digest findings.
+fn render_fails_on_the_digests(dir: &std::path::Path) {
+    let out = stackc(dir, &["render"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("error[image-digest]"),
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn without_the_waiver_render_refuses_to_write() {
+    let dir = reference_with_waiver(true);
+    remove_waiver(dir.path());
+    let before = snapshot(&dir.path().join("rendered"));
+    render_fails_on_the_digests(dir.path());
     assert_eq!(
         before,
         snapshot(&dir.path().join("rendered")),
@@ -56,13 +61,7 @@ fn without_the_waiver_render_refuses_to_write() {
 fn a_first_render_that_fails_leaves_nothing_behind() {
     let dir = reference_with_waiver(false);
     remove_waiver(dir.path());
-    let out = stackc(dir.path(), &["render"]);
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("error[image-digest]"),
-        "{}",
-        stderr(&out)
-    );
+    render_fails_on_the_digests(dir.path());
     let rendered = dir.path().join("rendered");
     let left: Vec<String> = std::fs::read_dir(&rendered)
         .into_iter()

@@ -303,19 +303,10 @@ pub fn write_prestaged(
         .chain(&changes.changed)
         .filter(|path| !ahead.iter().any(|env| path.starts_with(env.as_str())))
         .collect();
-    let mut jobs: Vec<(PathBuf, &[u8])> = Vec::with_capacity(writes.len());
-    for path in &writes {
-        match staged.stage(rendered, path) {
-            Ok(file) => jobs.push((file, tree.files[*path].as_slice())),
-            Err(e) => {
-                staged.abandon();
-                return Err(e);
-            }
-        }
-    }
-    // Creating thousands of small files is most of a cold render, and the kernel does
-    // it in parallel.
-    if let Err(e) = on_threads(&jobs, Calls::Writes, write_file) {
+    let files = writes
+        .iter()
+        .map(|p| (p.as_str(), tree.files[*p].as_slice()));
+    if let Err(e) = staged.write_files(rendered, files) {
         staged.abandon();
         return Err(e);
     }
@@ -383,17 +374,8 @@ pub fn prestage(rendered: &Path, env: &str, tree: &RenderedTree) -> io::Result<O
         || format!("{env} write ahead"),
         || {
             let mut staged = Staged::default();
-            let mut jobs: Vec<(PathBuf, &[u8])> = Vec::with_capacity(tree.files.len());
-            for (path, bytes) in &tree.files {
-                match staged.stage(rendered, path) {
-                    Ok(file) => jobs.push((file, bytes.as_slice())),
-                    Err(e) => {
-                        staged.abandon();
-                        return Err(e);
-                    }
-                }
-            }
-            if let Err(e) = on_threads(&jobs, Calls::Writes, write_file) {
+            let files = tree.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()));
+            if let Err(e) = staged.write_files(rendered, files) {
                 staged.abandon();
                 return Err(e);
             }
@@ -545,6 +527,22 @@ impl Staged {
         }
         self.known_dirs.insert(dir.to_path_buf());
         Ok(())
+    }
+
+    /// Stages each of `files` (path under `rendered/`, bytes) and writes its bytes where
+    /// it is staged. On an error the caller abandons.
+    fn write_files<'b>(
+        &mut self,
+        rendered: &Path,
+        files: impl Iterator<Item = (&'b str, &'b [u8])>,
+    ) -> io::Result<()> {
+        let mut jobs: Vec<(PathBuf, &[u8])> = Vec::new();
+        for (path, bytes) in files {
+            jobs.push((self.stage(rendered, path)?, bytes));
+        }
+        // Creating thousands of small files is most of a cold render, and the kernel
+        // does it in parallel.
+        on_threads(&jobs, Calls::Writes, write_file).map(drop)
     }
 
     /// Takes over what another staging (an environment written ahead) made.
