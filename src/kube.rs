@@ -7,9 +7,6 @@ use crate::value::{Map, Value};
 /// `~0`/`~1` escapes).
 pub trait At {
     fn at(&self, pointer: &str) -> Option<&Value>;
-
-    /// The value of `key` when this is an object.
-    fn key(&self, key: &str) -> Option<&Value>;
 }
 
 impl At for Value {
@@ -35,10 +32,6 @@ impl At for Value {
             rest = &rest[end + 1..];
         }
     }
-
-    fn key(&self, key: &str) -> Option<&Value> {
-        self.as_object()?.get(key)
-    }
 }
 
 /// JSON pointers to the pod spec and pod labels of a workload kind.
@@ -58,7 +51,7 @@ fn pod_pointers(kind: &str) -> Option<(&'static str, &'static str)> {
 
 /// The pod spec of a workload and its pod labels.
 pub fn pod_template(body: &Value) -> Option<(&Value, Option<&Map>)> {
-    let kind = body.key("kind")?.as_str()?;
+    let kind = body.get("kind")?.as_str()?;
     let (spec, labels) = pod_pointers(kind)?;
     Some((body.at(spec)?, body.at(labels).and_then(Value::as_object)))
 }
@@ -112,7 +105,7 @@ pub fn object_id(body: &Value) -> String {
 /// selects everything, as for a policy/v1 PodDisruptionBudget.
 pub fn selector_matches(selector: &Value, labels: Option<&Map>) -> bool {
     let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    let match_labels = selector.key("matchLabels").and_then(Value::as_object);
+    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
     let labels_ok = match_labels.is_none_or(|m| m.iter().all(|(k, v)| get(k) == v.as_str()));
     let expressions_ok = items(selector, "/matchExpressions").all(|e| {
         let key = str_at(e, "/key").unwrap_or_default();
@@ -139,9 +132,9 @@ mod tests {
         assert_eq!(body.at("/spec/ports/1/port"), Some(&json!(443)));
         assert_eq!(body.at(""), Some(&body));
         assert_eq!(body.at("/spec/ports/2"), None);
-        assert_eq!(body.key("a/b"), Some(&json!(1)));
-        assert_eq!(body.key("status"), None);
-        assert_eq!(json!([1]).key("0"), None, "only objects have keys");
+        assert_eq!(body.get("a/b"), Some(&json!(1)));
+        assert_eq!(body.get("status"), None);
+        assert_eq!(json!([1]).get("0"), None, "only objects have keys");
         assert_eq!(body.at("/spec/ports/x"), None);
         assert_eq!(body.at("spec"), None, "a pointer starts with /");
     }

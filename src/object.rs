@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use crate::kube::At;
 use crate::value::{self, Value};
 
 /// The Flux layers, in apply order. Each is a directory of `rendered/<env>/` with its own
@@ -68,7 +67,7 @@ impl Object {
     pub fn new<T: Serialize>(layer: Layer, component: Option<String>, resource: &T) -> Object {
         let body = value::to_value(resource).expect("Kubernetes types serialize to JSON");
         let text = |v: Option<&Value>, key: &str| {
-            v.and_then(|v| v.key(key))
+            v.and_then(|v| v.get(key))
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };

@@ -233,7 +233,7 @@ fn containers<'a>(s: &'a Subject) -> Vec<(ContainerAt, &'a Value)> {
     let mut out = Vec::new();
     for list in ["initContainers", "containers"] {
         let listed = spec
-            .key(list)
+            .get(list)
             .and_then(Value::as_array)
             .into_iter()
             .flatten();
@@ -294,7 +294,7 @@ fn name_of(c: &Value) -> &str {
 
 /// A container setting that may come from the pod's securityContext.
 fn effective<'a>(pod: &'a Value, container: &'a Value, field: &str) -> Option<&'a Value> {
-    let set = |on: &'a Value| on.key("securityContext").and_then(|sc| sc.key(field));
+    let set = |on: &'a Value| on.get("securityContext").and_then(|sc| sc.get(field));
     set(container).or_else(|| set(pod))
 }
 
@@ -434,7 +434,7 @@ fn resource_requests(s: &Subject, _: &Context) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (path, c) in containers(s) {
         for r in ["cpu", "memory"] {
-            if c.at("/resources/requests").and_then(|q| q.key(r)).is_none() {
+            if c.at("/resources/requests").and_then(|q| q.get(r)).is_none() {
                 hits.push(hit(
                     format!("{path}/resources"),
                     format!("container `{}` has no {r} request", name_of(c)),
@@ -458,7 +458,7 @@ fn probe(s: &Subject, field: &str, what: &str) -> Vec<Hit> {
     containers(s)
         .into_iter()
         .filter(|(at, _)| !at.is_init())
-        .filter(|(_, c)| c.key(field).is_none())
+        .filter(|(_, c)| c.get(field).is_none())
         .map(|(at, c)| {
             hit(
                 at.to_string(),

@@ -84,7 +84,7 @@ enum Operator {
 impl Selector {
     fn read(selector: &Value) -> Selector {
         let labels = selector
-            .key("matchLabels")
+            .get("matchLabels")
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
@@ -178,7 +178,7 @@ pub enum Scope<'p> {
 
 impl PeerRule {
     fn read(peer: &Value, own_namespace: &str) -> PeerRule {
-        let kind = match peer.key("ipBlock") {
+        let kind = match peer.get("ipBlock") {
             Some(block) => PeerKind::Block {
                 cidr: str_at(block, "/cidr").and_then(|c| Cidr::parse(c).ok()),
                 except: items(block, "/except")
@@ -187,9 +187,9 @@ impl PeerRule {
                     .collect(),
             },
             None => PeerKind::Pods {
-                namespaces: peer.key("namespaceSelector").map(Selector::read),
+                namespaces: peer.get("namespaceSelector").map(Selector::read),
                 own_namespace: own_namespace.to_owned(),
-                pods: peer.key("podSelector").map(Selector::read),
+                pods: peer.get("podSelector").map(Selector::read),
             },
         };
         PeerRule { kind }
@@ -232,12 +232,12 @@ enum PortSpec {
 
 impl PortRule {
     fn read(p: &Value) -> PortRule {
-        let port = match p.key("port") {
+        let port = match p.get("port") {
             None => PortSpec::Any,
             Some(Value::Number(n)) => {
                 let start = n.as_u64().and_then(|n| u16::try_from(n).ok());
                 let end = p
-                    .key("endPort")
+                    .get("endPort")
                     .map_or(start, |e| e.as_u64().and_then(|n| u16::try_from(n).ok()));
                 match (start, end) {
                     (Some(start), Some(end)) => PortSpec::Range(start, end),
@@ -281,7 +281,7 @@ struct Rule {
 impl Rule {
     fn read(rule: &Value, direction: Direction, namespace: &str) -> Rule {
         let list = |key: &str| {
-            rule.key(key)
+            rule.get(key)
                 .and_then(Value::as_array)
                 .filter(|list| !list.is_empty())
         };
@@ -560,7 +560,7 @@ pub fn pod_of(body: &Value) -> Option<Pod> {
     let ports = items(spec, "/containers")
         .flat_map(|c| items(c, "/ports"))
         .filter_map(|p| {
-            let number = u16::try_from(p.key("containerPort")?.as_u64()?).ok()?;
+            let number = u16::try_from(p.get("containerPort")?.as_u64()?).ok()?;
             Some((
                 str_at(p, "/name").map(str::to_owned),
                 number,

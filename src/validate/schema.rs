@@ -28,8 +28,8 @@ pub struct SchemaError {
 
 /// Validates one object; `None` when stackc has no schema for its apiVersion and kind.
 pub fn validate(object: &Value) -> Option<Vec<SchemaError>> {
-    let api_version = object.key("apiVersion")?.as_str()?;
-    let kind = object.key("kind")?.as_str()?;
+    let api_version = object.get("apiVersion")?.as_str()?;
+    let kind = object.get("kind")?.as_str()?;
     let entry = REGISTRY.get(&(api_version, kind))?;
     let mut errors = errors_of(entry.validator(), object, "");
     if let Some(pointer) = shared_pod_spec(kind)
