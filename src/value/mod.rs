@@ -72,10 +72,6 @@ impl Map {
             .find_map(|(k, v)| (k.as_ref() == key).then_some(v))
     }
 
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
     /// Sets `key` to `value`, in place when the key is there, else at the end.
     pub fn insert(&mut self, key: impl Into<Key>, value: Value) {
         let key = key.into();
@@ -169,23 +165,12 @@ impl Value {
         }
     }
 
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Value::Number(n) => n.as_f64(),
-            _ => None,
-        }
-    }
-
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
     pub fn is_string(&self) -> bool {
         matches!(self, Value::String(_))
-    }
-
-    pub fn is_object(&self) -> bool {
-        matches!(self, Value::Object(_))
     }
 
     /// The value of `key` when this is an object.
