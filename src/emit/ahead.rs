@@ -45,16 +45,15 @@ impl Ahead {
             return;
         }
         if let Ok(Some(staged)) = writer::prestage(&self.rendered, env, tree) {
-            self.lock().push(staged);
+            self.staged
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(staged);
         }
     }
 
     /// What was written ahead, for [`writer::write_prestaged`] (or to abandon).
     pub fn into_staged(self) -> Vec<Prestaged> {
         self.staged.into_inner().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Prestaged>> {
-        self.staged.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
