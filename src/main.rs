@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
-/// mimalloc 2, built with `no_thp`: a render allocates and frees millions of small JSON
-/// nodes; glibc's malloc spent a quarter of the process there (README, "Dependencies,
-/// and why", which also says why version 2 and why no transparent huge pages).
+/// mimalloc 2: a render allocates and frees millions of small JSON nodes; glibc's malloc
+/// spent a quarter of the process there (README, "Dependencies, and why", which also says
+/// why version 2 and why its regions may be transparent huge pages).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
