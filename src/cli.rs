@@ -247,12 +247,12 @@ fn render(
     // rendered/ is surveyed (listed, its files' stats looked up in the cache) while the
     // stack compiles: the one waits on the file system, the other on the cores. A render
     // writes each environment new to rendered/ ahead, as soon as it is made.
-    let ahead = Ahead::new(&rendered, !check);
+    let ahead = Ahead::new(&rendered);
+    let stage = |env: &str, tree: &RenderedTree| ahead.stage(env, tree);
     let (compiled, survey) = crate::parallel::both(
         || {
-            pipeline::compile_then(&cli.source(), env, sources, &|env, tree| {
-                ahead.stage(env, tree)
-            })
+            let emitted: Option<&(dyn Fn(&str, &RenderedTree) + Sync)> = (!check).then_some(&stage);
+            pipeline::compile_then(&cli.source(), env, sources, emitted)
         },
         || {
             let survey = writer::survey(&rendered, scope);

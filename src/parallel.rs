@@ -97,16 +97,13 @@ pub fn map_chunks<'a, T: Sync, R: Send>(
         .collect()
 }
 
-/// Frees `value` on a thread of its own, so that the caller need not wait for it: a
-/// compiled fleet's rendered tree is thousands of allocations, milliseconds on one core
-/// at the very end of a command, whose answer does not depend on them. If the process
-/// ends first, the system takes the memory back anyway.
+/// Frees `value` on the pool, so that the caller need not wait for it: a compiled
+/// fleet's rendered tree is thousands of allocations, milliseconds on one core at the
+/// very end of a command, whose answer does not depend on them. If the process ends
+/// first, the system takes the memory back anyway. (A thread of its own would cost a
+/// fresh heap of the allocator's: huge pages zeroed to free memory.)
 pub fn drop_later<T: Send + 'static>(value: T) {
-    let dropping = std::thread::Builder::new()
-        .name("stackc-drop".into())
-        .spawn(move || drop(value));
-    // No thread to spare: the value was dropped with the closure that could not run.
-    let _ = dropping;
+    rayon::spawn(move || drop(value));
 }
 
 /// `f` over every owned item, each a task of its own, on all cores; the results in

@@ -163,18 +163,19 @@ pub fn compile(
     only: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<Compiled, Failure> {
-    compile_then(root, only, sources, &|_, _| {})
+    compile_then(root, only, sources, None)
 }
 
-/// [`compile`], calling `emitted` with each environment's name and files as soon as they
-/// are made, whether or not the stack turns out valid (the caller learns that from the
-/// result). Each call runs on a thread of its own, so that the lane goes on to the next
-/// environment; all have returned when this does.
+/// [`compile`], calling `emitted` (when given) with each environment's name and files as
+/// soon as they are made, whether or not the stack turns out valid (the caller learns
+/// that from the result). Each call runs on a thread of its own, so that the lane goes on
+/// to the next environment; all have returned when this does. Without `emitted`, no
+/// thread is started: each costs a fresh heap of the allocator's (huge pages to zero).
 pub fn compile_then(
     root: &Source,
     only: Option<&str>,
     sources: &mut SourceMap,
-    emitted: &(dyn Fn(&str, &RenderedTree) + Sync),
+    emitted: Option<&(dyn Fn(&str, &RenderedTree) + Sync)>,
 ) -> Result<Compiled, Failure> {
     // The loaded environments are dropped here, before anything is built: peak memory.
     let plans: Vec<(Inputs, Plan)> = plans(root, only, sources)?
@@ -194,7 +195,9 @@ pub fn compile_then(
     std::thread::scope(|scope| {
         crate::parallel::map_in_lanes(&indexed, crate::parallel::cores(), |&((i, p), slot)| {
             let (_, rendered) = slot.get_or_init(|| compile_env(i, p));
-            scope.spawn(move || emitted(&p.env, rendered));
+            if let Some(emitted) = emitted {
+                scope.spawn(move || emitted(&p.env, rendered));
+            }
         });
     });
     let done = slots

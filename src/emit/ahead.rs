@@ -16,18 +16,15 @@ use super::writer::{self, Prestaged};
 /// What a render has written ahead so far.
 pub struct Ahead {
     rendered: PathBuf,
-    /// False for `render --check`, which writes nothing.
-    enabled: bool,
     /// Whether the survey has listed `rendered/`.
     listed: AtomicBool,
     staged: Mutex<Vec<Prestaged>>,
 }
 
 impl Ahead {
-    pub fn new(rendered: &Path, enabled: bool) -> Ahead {
+    pub fn new(rendered: &Path) -> Ahead {
         Ahead {
             rendered: rendered.to_path_buf(),
-            enabled,
             listed: AtomicBool::new(false),
             staged: Mutex::new(Vec::new()),
         }
@@ -41,7 +38,7 @@ impl Ahead {
     /// Writes environment `env` ahead when it is new and the listing is done. A failure
     /// here only means the write at the end does it (and reports what fails then).
     pub fn stage(&self, env: &str, tree: &RenderedTree) {
-        if !self.enabled || !self.listed.load(Ordering::Acquire) {
+        if !self.listed.load(Ordering::Acquire) {
             return;
         }
         if let Ok(Some(staged)) = writer::prestage(&self.rendered, env, tree) {
