@@ -166,6 +166,9 @@ pub fn compile(
     compile_then(root, only, sources, None)
 }
 
+/// What [`compile_then`] calls with each environment's name and files.
+pub type Emitted<'a> = &'a (dyn Fn(&str, &RenderedTree) + Sync);
+
 /// [`compile`], calling `emitted` (when given) with each environment's name and files as
 /// soon as they are made, whether or not the stack turns out valid (the caller learns
 /// that from the result). Each call runs on a thread of its own, so that the lane goes on
@@ -175,7 +178,7 @@ pub fn compile_then(
     root: &Source,
     only: Option<&str>,
     sources: &mut SourceMap,
-    emitted: Option<&(dyn Fn(&str, &RenderedTree) + Sync)>,
+    emitted: Option<Emitted>,
 ) -> Result<Compiled, Failure> {
     // The loaded environments are dropped here, before anything is built: peak memory.
     let plans: Vec<(Inputs, Plan)> = plans(root, only, sources)?
