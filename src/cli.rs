@@ -251,7 +251,7 @@ fn render(
     let stage = |env: &str, tree: &RenderedTree| ahead.stage(env, tree);
     let (compiled, survey) = crate::parallel::both(
         || {
-            let emitted: Option<&(dyn Fn(&str, &RenderedTree) + Sync)> = (!check).then_some(&stage);
+            let emitted: Option<pipeline::Emitted> = (!check).then_some(&stage);
             pipeline::compile_then(&cli.source(), env, sources, emitted)
         },
         || {
