@@ -81,8 +81,8 @@ set_aside() {
 runs_for() {
   case "$1" in
     ref | 1 | 20 | 100) echo "--warmup 3 --min-runs 10" ;;
-    500) echo "--warmup 1 --runs 5" ;;
-    *) echo "--warmup 1 --runs 3" ;;
+    500) echo "--warmup 2 --runs 11" ;;
+    *) echo "--warmup 1 --runs 5" ;;
   esac
 }
 
