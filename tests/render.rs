@@ -188,6 +188,30 @@ fn sha256sums_verify_with_sha256sum() {
 }
 
 #[test]
+fn check_of_a_stack_never_rendered_writes_nothing_ahead() {
+    let dir = copy_reference(false);
+    let out = Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .arg("-C")
+        .arg(dir.path())
+        .args(["render", "--check"])
+        .env("STACKC_TIMINGS", "1")
+        .output()
+        .expect("run stackc");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("out of date"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("write ahead"),
+        "render --check wrote an environment ahead:\n{}",
+        stderr(&out)
+    );
+    let rendered = dir.path().join("rendered");
+    let left: Vec<_> = std::fs::read_dir(&rendered)
+        .map(|entries| entries.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "render --check left {left:?} in rendered/");
+}
+
+#[test]
 fn check_reports_drift_with_a_diff_and_writes_nothing() {
     let dir = copy_reference(true);
     edit(
