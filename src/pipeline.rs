@@ -71,12 +71,26 @@ pub fn plans(
 pub struct Checked {
     pub env: String,
     pub objects: Vec<Object>,
-    /// Schema and reference problems, pointing at the components.
+    /// Build errors, or (when the build succeeded) schema, reference and network
+    /// problems, pointing at the components.
     pub validation: Vec<Diagnostic>,
     /// Policy findings left after waivers.
     pub findings: Vec<Finding>,
     /// Unused and expired waivers.
     pub waiver_warnings: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// An environment whose build failed: its build errors, and nothing else checked.
+    fn failed_build(env: &str, errors: Vec<Diagnostic>) -> Checked {
+        Checked {
+            env: env.to_owned(),
+            objects: Vec::new(),
+            validation: errors,
+            findings: Vec::new(),
+            waiver_warnings: Vec::new(),
+        }
+    }
 }
 
 /// What build and validate need of a loaded environment besides its Plan: the template
@@ -109,16 +123,17 @@ pub fn build_and_check(inputs: &Inputs, plan: &Plan) -> Checked {
         || stage("build"),
         || crate::build::build(plan, &graph, &inputs.modules),
     );
-    let (objects, template_errors) = match built {
-        Ok(objects) => (objects, Vec::new()),
-        Err(diags) => (Vec::new(), diags),
+    let objects = match built {
+        Ok(objects) => objects,
+        // Validation and policy of a partial build would report what is missing as
+        // wrong (no NetworkPolicies: every flow admitted), burying the real errors.
+        Err(diags) => return Checked::failed_build(&plan.env, diags),
     };
     let locate = |component: &str| inputs.locate(component);
-    let mut validation = template_errors;
-    validation.extend(time(
+    let validation = time(
         || stage("validate"),
         || crate::validate::validate(&plan.env, &objects, &graph, &locate),
-    ));
+    );
     let subjects: Vec<Subject> = time(
         || stage("policy subjects"),
         || {

@@ -453,10 +453,25 @@ fn render_broken(file: &str, from: &str, to: &str) -> String {
     err
 }
 
-/// Breaks a template, renders, and expects exit 1 at `file:line` with nothing written.
+/// The distinct codes of the errors in `stderr` (`error[code]: ...`).
+fn error_codes(stderr: &str) -> BTreeSet<&str> {
+    stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("error["))
+        .filter_map(|rest| rest.split_once(']'))
+        .map(|(code, _)| code)
+        .collect()
+}
+
+/// Breaks a template, renders, and expects exit 1 at `file:line` with nothing written,
+/// and no other error: an environment whose build fails is not validated.
 fn template_error(file: &str, from: &str, to: &str, at: &str, message: &str) {
     let err = render_broken(file, from, to);
-    assert!(err.contains("template-error"), "{err}");
+    assert_eq!(
+        error_codes(&err),
+        BTreeSet::from(["template-error"]),
+        "{err}"
+    );
     assert!(err.contains(at), "expected {at} in:\n{err}");
     assert!(err.contains(message), "expected {message} in:\n{err}");
 }
@@ -483,11 +498,37 @@ fn a_syntax_error_is_an_error_at_its_line() {
     );
 }
 
+#[test]
+fn a_missing_template_is_the_only_error() {
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    std::fs::remove_file(dir.path().join("modules/monitoring/loki.yaml.j2")).unwrap();
+    let out = stackc(dir.path(), &["render"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    // Before: 1,283 network errors too, the proof having run on no NetworkPolicies.
+    assert_eq!(
+        error_codes(&err),
+        BTreeSet::from(["missing-template"]),
+        "{err}"
+    );
+    assert!(
+        err.contains("modules/monitoring/loki.yaml.j2 does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("the stack has 1 error"), "{err}");
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+}
+
 /// Makes a template render to text that does not parse, and expects `template-output`
 /// naming the template, with nothing written.
 fn invalid_output(file: &str, from: &str, to: &str, what: &str) {
     let err = render_broken(file, from, to);
-    assert!(err.contains("template-output"), "{err}");
+    assert_eq!(
+        error_codes(&err),
+        BTreeSet::from(["template-output"]),
+        "{err}"
+    );
     let template = file.trim_start_matches("modules/");
     let message = format!("template `{template}` does not render to valid {what}");
     assert!(err.contains(&message), "expected {message} in:\n{err}");
