@@ -158,8 +158,9 @@ pub fn run(cli: &Cli) -> u8 {
     let result = match &cli.command {
         Command::Render { env, check } => render(cli, env.as_deref(), *check, &mut sources),
         Command::Check { env } => {
-            pipeline::plans(&cli.source(), env.as_deref(), &mut sources).map(|plans| {
-                let names: Vec<&str> = plans.iter().map(|(_, p)| p.env.as_str()).collect();
+            pipeline::plans(&cli.source(), env.as_deref(), &mut sources).map(|planned| {
+                report(cli, &planned.warnings, &sources);
+                let names: Vec<&str> = planned.plans.iter().map(|(_, p)| p.env.as_str()).collect();
                 println!(
                     "ok: {} checked ({})",
                     plural(names.len(), "environment"),
@@ -336,7 +337,8 @@ fn write_rendered(
 
 /// `stackc graph`: the dependency graph of one environment.
 fn graph(cli: &Cli, env: Option<&str>, sources: &mut SourceMap) -> Result<u8, Failure> {
-    let plans = pipeline::plans(&cli.source(), env, sources)?;
+    // Warnings are for check, render and policy; graph prints only the graph.
+    let plans = pipeline::plans(&cli.source(), env, sources)?.plans;
     let Some((_, plan)) = plans.first() else {
         return Err(Failure::Io("the stack has no environment".into()));
     };
@@ -371,7 +373,7 @@ fn promote(
     sources: &mut SourceMap,
 ) -> Result<u8, Failure> {
     let source = cli.source();
-    let plans = pipeline::plans(&source, None, sources)?;
+    let plans = pipeline::plans(&source, None, sources)?.plans;
     let order: Vec<String> = plans.iter().map(|(_, p)| p.env.clone()).collect();
     let find = |name: &str| plans.iter().find(|(e, _)| e.name == name).map(|(e, _)| e);
     let (Some(from_env), Some(to_env)) = (find(from), find(to)) else {
@@ -520,7 +522,9 @@ fn policy(
     let mut findings = Vec::new();
     let mut diags = Vec::new();
     if paths.is_empty() {
-        for (env, plan) in pipeline::plans(&cli.source(), env, sources)? {
+        let planned = pipeline::plans(&cli.source(), env, sources)?;
+        diags.extend(planned.warnings);
+        for (env, plan) in planned.plans {
             let checked = pipeline::build_and_check(&pipeline::Inputs::of(&env), &plan);
             diags.extend(checked.validation);
             diags.extend(checked.waiver_warnings);

@@ -41,12 +41,20 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The selected environments after load and check.
+pub struct Planned {
+    /// Each environment, with its Plan.
+    pub plans: Vec<(EnvStack, Plan)>,
+    /// What load and check found that is not an error (e.g. `unused-controller`).
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// load + check: the Plan of each selected environment.
 pub fn plans(
     root: &Source,
     only: Option<&str>,
     sources: &mut SourceMap,
-) -> Result<Vec<(EnvStack, Plan)>, Failure> {
+) -> Result<Planned, Failure> {
     let (envs, mut diags) = time(|| "load".into(), || load::load(root, only, sources))?;
     let checked = crate::parallel::map(&envs, |env| {
         time(
@@ -57,14 +65,21 @@ pub fn plans(
     let mut plans = Vec::new();
     for (env, result) in envs.into_iter().zip(checked) {
         match result {
-            Ok(plan) => plans.push((env, plan)),
+            Ok((plan, warnings)) => {
+                plans.push((env, plan));
+                diags.extend(warnings);
+            }
             Err(more) => diags.extend(more),
         }
     }
+    let diags = dedup(diags);
     if has_errors(&diags) {
-        return Err(Failure::Stack(dedup(diags)));
+        return Err(Failure::Stack(diags));
     }
-    Ok(plans)
+    Ok(Planned {
+        plans,
+        warnings: diags,
+    })
 }
 
 /// One environment after build, validate and policy.
@@ -196,7 +211,9 @@ pub fn compile_then(
     emitted: Option<Emitted>,
 ) -> Result<Compiled, Failure> {
     // The loaded environments are dropped here, before anything is built: peak memory.
-    let plans: Vec<(Inputs, Plan)> = plans(root, only, sources)?
+    let planned = plans(root, only, sources)?;
+    let plans: Vec<(Inputs, Plan)> = planned
+        .plans
         .into_iter()
         .map(|(env, plan)| (Inputs::of(&env), plan))
         .collect();
@@ -221,7 +238,7 @@ pub fn compile_then(
     let done = slots
         .into_iter()
         .map(|slot| slot.into_inner().expect("every environment was compiled"));
-    let mut diags = Vec::new();
+    let mut diags = planned.warnings;
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
     for (checked, rendered) in done {

@@ -196,3 +196,38 @@ fn removing_tls_from_a_stack_with_an_ingress_is_refused_and_writes_nothing() {
     );
     assert_eq!(snapshot(&dir.path().join("rendered")), before);
 }
+
+/// A pin for an add-on nothing needs is a warning on every command that checks the
+/// stack, and no reason to fail or to write anything.
+#[test]
+fn an_unused_controller_pin_is_a_warning_that_is_printed() {
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    let stack = dir.path().join("stack.toml");
+    let mut text = std::fs::read_to_string(&stack).unwrap();
+    text.push_str("\n[controllers]\nexternal-secrets = \"0.20.5\"\n");
+    let line = text.lines().count();
+    std::fs::write(&stack, text).unwrap();
+    for command in [&["check"][..], &["validate"], &["render"], &["policy"]] {
+        let out = stackc(dir.path(), command);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 0, "{command:?}: {err}");
+        assert!(
+            err.contains("warning[unused-controller]"),
+            "{command:?} printed no warning:\n{err}"
+        );
+        assert!(
+            err.contains(&format!("stack.toml:{line}:1")),
+            "{command:?}: not at stack.toml:{line}:1:\n{err}"
+        );
+    }
+    let out = stackc(dir.path(), &["--format", "json", "check"]);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.contains("\"code\":\"unused-controller\"")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+}

@@ -45,8 +45,8 @@ use crate::load::EnvStack;
 use crate::load::tree::Node;
 use crate::plan::{Component, Plan};
 
-/// Checks one environment's stack; the Plan when it holds no error.
-pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
+/// Checks one environment's stack; the Plan and any warnings when it holds no error.
+pub fn check(env: &EnvStack) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     // The scan for plaintext secrets reads the whole source tree and nothing else; at
     // fleet scale it is a third of the check, so it runs beside the rest. Its findings
     // take the place in the list they had when it ran in line.
@@ -54,7 +54,7 @@ pub fn check(env: &EnvStack) -> Result<Plan, Vec<Diagnostic>> {
         crate::parallel::both(|| secrets::plaintext(&env.tree), || plan_of(env));
     diags.splice(plaintext_at..plaintext_at, plaintext);
     match plan {
-        Some(plan) if !diags.iter().any(Diagnostic::is_error) => Ok(plan),
+        Some(plan) if !diags.iter().any(Diagnostic::is_error) => Ok((plan, diags)),
         _ => Err(diags),
     }
 }
