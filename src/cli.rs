@@ -386,6 +386,7 @@ fn promote(
     if !force {
         crate::promote::check_order(&order, from, to).map_err(Failure::Io)?;
     }
+    crate::promote::check_only(from_env, only).map_err(Failure::Io)?;
     let rel = format!("{}/{to}.toml", crate::load::ENV_DIR);
     let text = source
         .read(&rel)

@@ -108,6 +108,35 @@ fn set(doc: &mut DocumentMut, kind: &str, name: &str, key: &str, text: &str) {
     component[key] = new;
 }
 
+/// `Err` when an `--only` word names no component of `from` that has a pin (as
+/// `<kind>.<name>` or `<name>`), with the closest name and the ones there are.
+pub fn check_only(from: &EnvStack, only: &[String]) -> Result<(), String> {
+    let mut known: Vec<String> = Vec::new();
+    for (kind, _) in PINS {
+        for name in component_names(from, kind) {
+            known.push(format!("{kind}.{name}"));
+            known.push(name);
+        }
+    }
+    let Some(unknown) = only.iter().find(|o| !known.contains(o)) else {
+        return Ok(());
+    };
+    let hint = crate::load::closest(unknown, known.iter().map(String::as_str))
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default();
+    let listed: Vec<&str> = known
+        .iter()
+        .filter(|k| k.contains('.'))
+        .map(String::as_str)
+        .collect();
+    Err(format!(
+        "--only `{unknown}`: `{}` has no component of that name with a version pin{hint}; \
+         these have: {}",
+        from.name,
+        listed.join(", ")
+    ))
+}
+
 /// Environments in promotion order; `Err` when `to` does not come after `from`.
 pub fn check_order(order: &[String], from: &str, to: &str) -> Result<(), String> {
     let position = |e: &str| order.iter().position(|o| o == e);

@@ -286,6 +286,17 @@ fn promote_dry_run_only_and_order() {
     assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
     assert_eq!(before, snapshot(dir.path()));
 
+    // A name that is no component is a usage error, never "nothing to promote".
+    for (word, hint) in [("procesor", "did you mean `processor`?"), ("app.nope", "")] {
+        let out = stackc(dir.path(), &["promote", "staging", "prod", "--only", word]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "--only {word}: {err}");
+        assert!(err.contains(&format!("--only `{word}`")), "{err}");
+        assert!(err.contains(hint) && err.contains("app.producer"), "{err}");
+        assert!(!stdout(&out).contains("nothing to promote"));
+        assert_eq!(before, snapshot(dir.path()));
+    }
+
     let out = stackc(
         dir.path(),
         &["promote", "staging", "prod", "--only", "producer"],
