@@ -81,9 +81,9 @@ pub enum Command {
         /// Only this environment of the stack's own output.
         #[arg(long, value_name = "ENV", conflicts_with = "paths")]
         env: Option<String>,
-        /// For PATH mode: require image digests (rule `image-digest`). For the stack's own
-        /// output, set `[policy] pinned = true` in the environment instead.
-        #[arg(long, requires = "paths")]
+        /// Require image digests (rule `image-digest`) in every environment, as
+        /// `[policy] pinned = true` does for one; in PATH mode, in every manifest.
+        #[arg(long)]
         pinned: bool,
         /// Print the rules (id, severity, what, fix, why) and exit.
         #[arg(long)]
@@ -146,6 +146,42 @@ impl Cli {
     }
 }
 
+/// A line for the person running stackc (a summary, "ok: ..."): on stdout, except with
+/// `--format json`, whose stdout carries JSON only.
+macro_rules! status {
+    ($cli:expr, $($arg:tt)*) => {
+        match $cli.format {
+            Format::Json => eprintln!($($arg)*),
+            _ => println!($($arg)*),
+        }
+    };
+}
+
+/// `Err` (a usage error) when `format` means nothing to `command`: SARIF is for policy
+/// findings, Mermaid and DOT are for the graph.
+fn format_applies(command: &Command, format: Format) -> Result<(), String> {
+    let name = match command {
+        Command::Policy { .. } if format == Format::Sarif => return Ok(()),
+        Command::Graph { .. } => return Ok(()),
+        Command::Render { .. } => "render",
+        Command::Check { .. } => "check",
+        Command::Validate { .. } => "validate",
+        Command::Policy { .. } => "policy",
+        Command::Diff { .. } => "diff",
+        Command::Promote { .. } => "promote",
+        Command::Schema => "schema",
+    };
+    let only = match format {
+        Format::Human | Format::Json => return Ok(()),
+        Format::Sarif => "`stackc policy`",
+        Format::Mermaid | Format::Dot => "`stackc graph`",
+    };
+    let value = format!("{format:?}").to_ascii_lowercase();
+    Err(format!(
+        "`--format {value}` is for {only}; `stackc {name}` prints human (default) or json"
+    ))
+}
+
 /// Parses the command line, runs it and returns the exit code.
 pub fn main() -> u8 {
     let cli = Cli::parse();
@@ -155,13 +191,18 @@ pub fn main() -> u8 {
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: &Cli) -> u8 {
     let mut sources = SourceMap::default();
+    if let Err(msg) = format_applies(&cli.command, cli.format) {
+        eprintln!("error: {msg}");
+        return 2;
+    }
     let result = match &cli.command {
         Command::Render { env, check } => render(cli, env.as_deref(), *check, &mut sources),
         Command::Check { env } => {
             pipeline::plans(&cli.source(), env.as_deref(), &mut sources).map(|planned| {
                 report(cli, &planned.warnings, &sources);
                 let names: Vec<&str> = planned.plans.iter().map(|(_, p)| p.env.as_str()).collect();
-                println!(
+                status!(
+                    cli,
                     "ok: {} checked ({})",
                     plural(names.len(), "environment"),
                     names.join(", ")
@@ -178,7 +219,8 @@ pub fn run(cli: &Cli) -> u8 {
                     .keys()
                     .filter(|p| is_object_file(p))
                     .count();
-                println!(
+                status!(
+                    cli,
                     "ok: {} valid in {}",
                     plural(objects, "object"),
                     plural(compiled.envs.len(), "environment")
@@ -281,9 +323,9 @@ fn render(
         }
     };
     let outcome = if check {
-        report_check(&compiled, &changes)
+        report_check(cli, &compiled, &changes)
     } else {
-        write_rendered(&rendered, &compiled, &changes, prestaged)
+        write_rendered(cli, &rendered, &compiled, &changes, prestaged)
     };
     crate::parallel::drop_later((compiled, changes));
     outcome
@@ -295,13 +337,24 @@ fn rendered_io(e: std::io::Error) -> Failure {
 }
 
 /// `render --check`: whether `rendered/` is up to date, and the diff when it is not.
-fn report_check(compiled: &pipeline::Compiled, changes: &writer::Changes) -> Result<u8, Failure> {
+fn report_check(
+    cli: &Cli,
+    compiled: &pipeline::Compiled,
+    changes: &writer::Changes,
+) -> Result<u8, Failure> {
     if changes.is_empty() {
-        println!("ok: rendered/ is up to date ({})", compiled.envs.join(", "));
+        status!(
+            cli,
+            "ok: rendered/ is up to date ({})",
+            compiled.envs.join(", ")
+        );
         return Ok(0);
     }
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(writer::unified_diff(changes, &compiled.tree).as_bytes());
+    let diff = writer::unified_diff(changes, &compiled.tree);
+    let _ = match cli.format {
+        Format::Json => std::io::stderr().lock().write_all(diff.as_bytes()),
+        _ => std::io::stdout().lock().write_all(diff.as_bytes()),
+    };
     eprintln!(
         "error: rendered/ is out of date: {} added, {} changed, {} removed; run `stackc render` and commit the result",
         changes.added.len(),
@@ -313,6 +366,7 @@ fn report_check(compiled: &pipeline::Compiled, changes: &writer::Changes) -> Res
 
 /// `render`: applies the changes to `rendered/` and says what changed.
 fn write_rendered(
+    cli: &Cli,
     rendered: &Path,
     compiled: &pipeline::Compiled,
     changes: &writer::Changes,
@@ -323,7 +377,8 @@ fn write_rendered(
         || writer::write_prestaged(rendered, &compiled.tree, changes, prestaged),
     )
     .map_err(rendered_io)?;
-    println!(
+    status!(
+        cli,
         "rendered {} into {}: {} added, {} changed, {} removed, {} unchanged",
         compiled.envs.join(", "),
         display(rendered),
@@ -394,7 +449,7 @@ fn promote(
     let (changes, new_text) =
         crate::promote::promote(from_env, to_env, &text, only).map_err(Failure::Io)?;
     if changes.is_empty() {
-        println!("nothing to promote: {to} already runs {from}'s pins");
+        status!(cli, "nothing to promote: {to} already runs {from}'s pins");
         return Ok(0);
     }
     let patched = Source::Patched {
@@ -406,7 +461,8 @@ fn promote(
     let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     let old = writer::read_tree(&rendered, Scope::All).map_err(io)?;
     let report = crate::diff::compare(&old, &compiled.tree);
-    println!(
+    status!(
+        cli,
         "promote {from} -> {to}{}:",
         if dry_run {
             " (dry run: nothing written)"
@@ -414,7 +470,7 @@ fn promote(
             ""
         }
     );
-    print!("{}", crate::promote::describe(&changes));
+    status!(cli, "{}", crate::promote::describe(&changes).trim_end());
     print_diff(cli, &report);
     if dry_run {
         return Ok(0);
@@ -430,7 +486,7 @@ fn promote(
         let _ = std::fs::write(&env_file, &text);
         return Err(io(e));
     }
-    println!("wrote {rel} and rendered/");
+    status!(cli, "wrote {rel} and rendered/");
     Ok(0)
 }
 
@@ -525,7 +581,8 @@ fn policy(
     if paths.is_empty() {
         let planned = pipeline::plans(&cli.source(), env, sources)?;
         diags.extend(planned.warnings);
-        for (env, plan) in planned.plans {
+        for (env, mut plan) in planned.plans {
+            plan.policy.pinned |= pinned;
             let checked = pipeline::build_and_check(&pipeline::Inputs::of(&env), &plan);
             diags.extend(checked.validation);
             diags.extend(checked.waiver_warnings);
@@ -574,7 +631,11 @@ fn policy(
     }
     let errors = crate::policy::count(&findings, Severity::Error)
         + diags.iter().filter(|d| d.is_error()).count();
-    let warnings = crate::policy::count(&findings, Severity::Warning);
+    let warnings = crate::policy::count(&findings, Severity::Warning)
+        + diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
     if cli.format == Format::Human {
         eprintln!(
             "policy: {} and {} in {}",

@@ -308,7 +308,7 @@ fn endpoints(env: &str) -> BTreeSet<Scrape> {
         Some(env),
         &mut sources,
     ) {
-        Ok(p) => p,
+        Ok(p) => p.plans,
         Err(_) => panic!("the reference stack checks"),
     };
     let (_, plan) = &plans[0];

@@ -361,6 +361,36 @@ fn good_manifests_have_no_findings() {
 }
 
 #[test]
+fn pinned_on_the_command_line_requires_digests_in_every_environment() {
+    let out = stackc(&["--format", "json", "policy", "--pinned"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let lines = json_lines(&stdout(&out)).unwrap();
+    assert_eq!(
+        finding_codes(&lines),
+        BTreeSet::from(["image-digest".to_owned()]),
+        "tags only, no digests: every finding is image-digest"
+    );
+    for env in ["dev", "staging", "prod"] {
+        assert!(
+            lines.iter().any(|l| l["file"]
+                .as_str()
+                .is_some_and(|f| f.starts_with(&format!("rendered/{env}/")))),
+            "no finding in {env}"
+        );
+    }
+    let out = stackc(&["--format", "json", "policy", "--pinned", "--env", "dev"]);
+    assert_eq!(code(&out), 1);
+    let lines = json_lines(&stdout(&out)).unwrap();
+    assert!(
+        lines.iter().all(|l| l["file"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("rendered/dev/")),
+        "--env dev: {lines:?}"
+    );
+}
+
+#[test]
 fn the_reference_stack_passes_policy_with_its_waiver() {
     let mut failures = Vec::new();
     for format in ["json", "human"] {

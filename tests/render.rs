@@ -475,3 +475,59 @@ fn check_and_validate_pass_on_the_reference_stack() {
     let out = stackc(&repo(), &["validate"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
+
+/// With `--format json`, stdout is JSON lines only (summaries and the diff of a stale
+/// tree go to stderr), so that tools can parse it; a format that means nothing to a
+/// command is a usage error rather than silently ignored.
+#[test]
+fn json_stdout_is_json_only_and_foreign_formats_are_refused() {
+    let dir = copy_reference(true);
+    let stack = dir.path().join("stack.toml");
+    let text = std::fs::read_to_string(&stack).unwrap();
+    // A warning, so that there is a diagnostic to print, and a stale tree.
+    std::fs::write(
+        &stack,
+        format!("{text}\n[controllers]\nexternal-secrets = \"0.20.5\"\n"),
+    )
+    .unwrap();
+    edit(
+        &dir.path().join("environments/dev.toml"),
+        "MESSAGES_PER_SECOND = 10",
+        "MESSAGES_PER_SECOND = 20",
+    );
+    for args in [
+        &["check"][..],
+        &["validate"],
+        &["render", "--check"],
+        &["render"],
+        &["render", "--check"],
+    ] {
+        let out = stackc(dir.path(), &[&["--format", "json"][..], args].concat());
+        let stdout = stdout(&out);
+        assert!(
+            !stdout.trim().is_empty(),
+            "{args:?}: the warning is on stdout"
+        );
+        for line in stdout.lines() {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(line).is_ok(),
+                "{args:?}: not JSON on stdout: {line}"
+            );
+        }
+    }
+    for (format, args) in [
+        ("sarif", &["check"][..]),
+        ("dot", &["render"]),
+        ("mermaid", &["diff"]),
+    ] {
+        let before = snapshot(&dir.path().join("rendered"));
+        let out = stackc(dir.path(), &[&["--format", format][..], args].concat());
+        assert_eq!(code(&out), 2, "--format {format} {args:?}");
+        assert!(
+            stderr(&out).contains(&format!("`--format {format}` is for")),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(snapshot(&dir.path().join("rendered")), before);
+    }
+}

@@ -88,6 +88,17 @@ fn an_expired_waiver_warns_and_stops_waiving() {
     assert!(err.contains("warning[waiver-expired]"), "{err}");
     assert!(err.contains("error[image-digest]"), "{err}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackc"))
+        .env("STACKC_TODAY", "2027-04-01")
+        .args(["-C", dir.path().to_str().unwrap(), "policy"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    let summary = err.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("policy: ") && summary.contains(" and 1 warning in "),
+        "the summary counts the expired waiver: {err}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackc"))
         .env("STACKC_TODAY", "2027-03-31")
         .args(["-C", dir.path().to_str().unwrap(), "render", "--check"])
         .output()
