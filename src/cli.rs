@@ -18,7 +18,7 @@ use crate::pipeline::{self, Failure};
 #[derive(Clone, Debug, Parser)]
 #[command(name = "stackc", version, about, long_about = None)]
 pub struct Cli {
-    /// Directory holding stack.toml (default: the current directory).
+    /// The directory holding stack.toml.
     #[arg(
         short = 'C',
         long = "dir",
@@ -27,7 +27,8 @@ pub struct Cli {
         default_value = "."
     )]
     pub dir: PathBuf,
-    /// How to print diagnostics (for `stackc graph`: the graph).
+    /// How to print: diagnostics (human or json), policy findings (also sarif), the graph
+    /// (mermaid, dot or json).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     #[command(subcommand)]
@@ -38,11 +39,11 @@ pub struct Cli {
 pub enum Format {
     /// rustc-style messages with source snippets (colour on a terminal).
     Human,
-    /// One JSON object per diagnostic per line.
+    /// one JSON object per line (stdout holds JSON only).
     Json,
     /// SARIF 2.1.0, for code scanning (`stackc policy` only).
     Sarif,
-    /// Mermaid flowchart (`stackc graph` only; its default).
+    /// Mermaid flowchart (`stackc graph` only; its default, as is human there).
     Mermaid,
     /// Graphviz DOT (`stackc graph` only).
     Dot,
@@ -107,14 +108,15 @@ pub enum Command {
         #[arg(long)]
         exit_code: bool,
     },
-    /// Copy version pins (image tags and digests) from one environment to the next, editing
-    /// environments/<TO>.toml in place (comments and layout kept), re-render, show the diff.
+    /// Copy version pins (images, and postgres/coder/redis versions) from one environment
+    /// to the next, editing environments/<TO>.toml in place (comments and layout kept),
+    /// re-render, show the diff.
     Promote {
         /// The environment whose pins are promoted, e.g. `staging`.
         from: String,
         /// The environment that receives them, e.g. `prod`.
         to: String,
-        /// Only these components (`producer` or `app.producer`), comma-separated.
+        /// Only these components (`producer` or `app.producer`), comma-separated or repeated.
         #[arg(long, value_delimiter = ',', value_name = "COMPONENTS")]
         only: Vec<String>,
         /// Show what would change; write nothing.

@@ -227,6 +227,7 @@ fn start_writing(dir: &Path) -> io::Result<(PathBuf, File, Stamp)> {
         std::fs::write(dir.join(".gitignore"), GITIGNORE)?;
         std::fs::write(dir.join("CACHEDIR.TAG"), CACHEDIR_TAG)?;
     }
+    sweep_stale_temps(dir);
     let temp = dir.join(format!("{FILE}.{}.tmp", std::process::id()));
     let file = File::create(&temp)?;
     match stamp_of(&file) {
@@ -234,6 +235,33 @@ fn start_writing(dir: &Path) -> io::Result<(PathBuf, File, Stamp)> {
         Err(e) => {
             let _ = std::fs::remove_file(&temp);
             Err(e)
+        }
+    }
+}
+
+/// How old another run's temporary file must be to be taken for the leftover of a run
+/// that was killed (no run keeps one open for more than seconds).
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the temporary files of runs that ended without cleaning up (killed, or ended
+/// by SIGPIPE when a reader went away): each would otherwise stay forever.
+fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(FILE) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if age.is_some_and(|age| age > STALE_TEMP) {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -405,5 +433,37 @@ mod tests {
             .filter(|name| name.ends_with(".tmp"))
             .collect();
         assert_eq!(leftovers.len(), 1, "only the open run's temporary file");
+    }
+
+    #[test]
+    fn a_killed_runs_temporary_file_is_swept_once_stale_and_a_live_one_is_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let rendered = root.path().join("rendered");
+        std::fs::create_dir_all(&rendered).unwrap();
+        drop(StatCache::open(&rendered));
+        let dir = root.path().join(DIR);
+        let stale = dir.join(format!("{FILE}.999999.tmp"));
+        let live = dir.join(format!("{FILE}.999998.tmp"));
+        let mine = dir.join("notes.tmp");
+        for file in [&stale, &live, &mine] {
+            std::fs::write(file, b"").unwrap();
+        }
+        let old = std::time::SystemTime::now() - STALE_TEMP * 2;
+        for file in [&stale, &mine] {
+            File::options()
+                .write(true)
+                .open(file)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let cache = StatCache::open(&rendered);
+        assert!(!stale.exists(), "a killed run's file is swept");
+        assert!(live.exists(), "another run's recent file is left alone");
+        assert!(
+            mine.exists(),
+            "only the cache's own temporary files are touched"
+        );
+        drop(cache);
     }
 }
