@@ -141,6 +141,11 @@ fn diff_between_environments_shows_only_real_differences() {
         !text.contains("Rolls"),
         "comparing environments is not a rollout: {text}"
     );
+    assert!(
+        text.contains("== staging..prod/apps apps/kustomization.yaml (changed)")
+            && !text.contains("/?"),
+        "a kustomization.yaml (no name) goes by its file: {text}"
+    );
     let out = stackc(&repo(), &["--format", "json", "diff", "staging", "prod"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
     assert!(json["changes"].as_array().is_some_and(|c| !c.is_empty()));

@@ -107,7 +107,8 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
         let object = after_body
             .as_ref()
             .or(before_body.as_ref())
-            .filter(|b| b.get("kind").is_some())
+            // A kustomization.yaml has a kind and no name: it goes by its file.
+            .filter(|b| b.get("kind").is_some() && b.at("/metadata/name").is_some())
             .map(object_id)
             .unwrap_or_else(|| rest.to_owned());
         let summary = report.summary.entry(env.to_owned()).or_default();
