@@ -91,6 +91,8 @@ pub struct Checked {
     pub validation: Vec<Diagnostic>,
     /// Policy findings left after waivers.
     pub findings: Vec<Finding>,
+    /// For each finding, the declaration of the component whose object it is about.
+    pub finding_sources: Vec<Option<Span>>,
     /// Unused and expired waivers.
     pub waiver_warnings: Vec<Diagnostic>,
 }
@@ -103,6 +105,7 @@ impl Checked {
             objects: Vec::new(),
             validation: errors,
             findings: Vec::new(),
+            finding_sources: Vec::new(),
             waiver_warnings: Vec::new(),
         }
     }
@@ -113,15 +116,26 @@ impl Checked {
 /// [`EnvStack`], whose source tree is several MiB per environment at fleet scale.
 pub struct Inputs {
     modules: Arc<Modules>,
-    /// `kind.name` (or any table path up to three keys deep) → the span of its key.
+    /// `kind.name` (or any table path up to three keys deep) → the span of its key, and
+    /// `kind.name.image` → the span of a component's image (for findings about it).
     declared: HashMap<String, Span>,
 }
 
 impl Inputs {
     pub fn of(env: &EnvStack) -> Inputs {
+        let mut declared = env.tree.table_key_spans(3);
+        let images: Vec<(String, Span)> = declared
+            .keys()
+            .filter_map(|path| {
+                let (kind, name) = path.split_once('.').filter(|(_, n)| !n.contains('.'))?;
+                let image = env.tree.get(&[kind, name, "image"])?;
+                Some((format!("{path}.image"), image.span))
+            })
+            .collect();
+        declared.extend(images);
         Inputs {
             modules: Arc::clone(&env.modules),
-            declared: env.tree.table_key_spans(3),
+            declared,
         }
     }
 
@@ -167,13 +181,69 @@ pub fn build_and_check(inputs: &Inputs, plan: &Plan) -> Checked {
     );
     let (findings, waiver_warnings) =
         crate::policy::apply_waivers(findings, &plan.policy, crate::policy::today());
+    let finding_sources = sources_of(&findings, &subjects, &objects, &locate);
     Checked {
         env: plan.env.clone(),
         objects,
         validation,
         findings,
+        finding_sources,
         waiver_warnings,
     }
+}
+
+/// For each finding, where the component that produced its object is declared (the
+/// subjects are the objects', in order).
+fn sources_of(
+    findings: &[Finding],
+    subjects: &[Subject],
+    objects: &[Object],
+    locate: &dyn Fn(&str) -> Option<Span>,
+) -> Vec<Option<Span>> {
+    if findings.is_empty() {
+        return Vec::new();
+    }
+    let by_file: HashMap<&str, &Object> = subjects
+        .iter()
+        .map(|s| s.file.as_str())
+        .zip(objects)
+        .collect();
+    findings
+        .iter()
+        .map(|f| {
+            let component = by_file.get(f.file.as_str())?.component.as_deref()?;
+            // An image finding goes to the component's `image` key where it has one (the
+            // environment file that sets it wins), else to the component.
+            let image = f
+                .path
+                .ends_with("/image")
+                .then(|| format!("{component}.image"));
+            image
+                .and_then(|key| locate(&key))
+                .or_else(|| locate(component))
+        })
+        .collect()
+}
+
+/// Policy findings on the stack's own output as diagnostics at the component that
+/// produced the object, the rendered file named in the message: that is where the
+/// fix goes (the file itself is generated, and not even written while errors remain).
+fn policy_diagnostics(checked: &Checked) -> Vec<Diagnostic> {
+    crate::policy::to_diagnostics(&checked.findings)
+        .into_iter()
+        .zip(&checked.findings)
+        .enumerate()
+        .map(
+            |(i, (diag, finding))| match checked.finding_sources.get(i).copied().flatten() {
+                Some(span) => Diagnostic {
+                    message: format!("{} in {}", diag.message, finding.file),
+                    ..diag
+                }
+                .at(Some(span)),
+                None => diag,
+            },
+        )
+        .collect()
 }
 
 /// What policy sees of one rendered object: its file and its body.
@@ -242,8 +312,9 @@ pub fn compile_then(
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
     for (checked, rendered) in done {
+        let policy = policy_diagnostics(&checked);
         diags.extend(checked.validation);
-        diags.extend(crate::policy::to_diagnostics(&checked.findings));
+        diags.extend(policy);
         diags.extend(checked.waiver_warnings);
         tree.extend(rendered);
         envs.push(checked.env);
