@@ -63,15 +63,17 @@ pub fn plans(
         )
     });
     let mut plans = Vec::new();
+    let mut found = Vec::new();
     for (env, result) in envs.into_iter().zip(checked) {
         match result {
             Ok((plan, warnings)) => {
+                found.push((env.name.clone(), warnings));
                 plans.push((env, plan));
-                diags.extend(warnings);
             }
-            Err(more) => diags.extend(more),
+            Err(more) => found.push((env.name.clone(), more)),
         }
     }
+    diags.extend(merge_environments(found, sources));
     let diags = dedup(diags);
     if has_errors(&diags) {
         return Err(Failure::Stack(diags));
@@ -80,6 +82,51 @@ pub fn plans(
         plans,
         warnings: diags,
     })
+}
+
+/// The diagnostics of each environment as one list, each problem once. A problem found
+/// in some of the environments but not all says which (`(in prod)`): a value set in an
+/// environment file can make a line of stack.toml wrong there only. (Not when it points
+/// into that environment's own file, which says it already.)
+fn merge_environments(
+    found: Vec<(String, Vec<Diagnostic>)>,
+    sources: &SourceMap,
+) -> Vec<Diagnostic> {
+    type Key = (&'static str, String, crate::diag::Location);
+    let key = |d: &Diagnostic| -> Key { (d.code, d.message.clone(), d.location.clone()) };
+    let total = found.len();
+    let mut envs_of: HashMap<Key, Vec<&str>> = HashMap::new();
+    for (env, diags) in &found {
+        for d in diags {
+            let envs = envs_of.entry(key(d)).or_default();
+            if envs.last() != Some(&env.as_str()) {
+                envs.push(env);
+            }
+        }
+    }
+    let own_file = |d: &Diagnostic, env: &str| match &d.location {
+        crate::diag::Location::Span(span) => {
+            sources.file(span.file).path == format!("{}/{env}.toml", crate::load::ENV_DIR)
+        }
+        _ => false,
+    };
+    let mut merged = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, diags) in &found {
+        for d in diags {
+            let k = key(d);
+            if !seen.insert(k.clone()) {
+                continue;
+            }
+            let envs = &envs_of[&k];
+            let mut d = d.clone();
+            if envs.len() < total && !(envs.len() == 1 && own_file(&d, envs[0])) {
+                d.message = format!("{} (in {})", d.message, envs.join(", "));
+            }
+            merged.push(d);
+        }
+    }
+    merged
 }
 
 /// One environment after build, validate and policy.
@@ -311,14 +358,16 @@ pub fn compile_then(
     let mut diags = planned.warnings;
     let mut tree = RenderedTree::default();
     let mut envs = Vec::new();
+    let mut found = Vec::new();
     for (checked, rendered) in done {
-        let policy = policy_diagnostics(&checked);
-        diags.extend(checked.validation);
-        diags.extend(policy);
-        diags.extend(checked.waiver_warnings);
+        let mut mine = policy_diagnostics(&checked);
+        mine.splice(0..0, checked.validation);
+        mine.extend(checked.waiver_warnings);
+        found.push((checked.env.clone(), mine));
         tree.extend(rendered);
         envs.push(checked.env);
     }
+    diags.extend(merge_environments(found, sources));
     let diags = dedup(diags);
     if has_errors(&diags) {
         return Err(Failure::Stack(diags));

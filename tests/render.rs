@@ -531,3 +531,42 @@ fn json_stdout_is_json_only_and_foreign_formats_are_refused() {
         assert_eq!(snapshot(&dir.path().join("rendered")), before);
     }
 }
+
+/// A line of stack.toml that is wrong in some environments only (through a value an
+/// environment file sets) says in which; one wrong everywhere does not.
+#[test]
+fn an_error_in_some_environments_names_them() {
+    let dir = copy_reference(true);
+    let stack = dir.path().join("stack.toml");
+    edit(
+        &stack,
+        r#"topics.conveyor-readings = { partitions = 3, retention = "7d" }"#,
+        r#"topics.conveyor-readings = { partitions = 3, retention = "7d", replication = 3 }"#,
+    );
+    let out = stackc(dir.path(), &["check"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(
+        err.contains("kafka `kafka` has 1 broker(s) (in dev)\n"),
+        "dev runs one broker, staging and prod three: {err}"
+    );
+    assert!(err.contains("the stack has 1 error"), "{err}");
+
+    edit(&stack, "replication = 3 }", "replication = 4 }");
+    let out = stackc(dir.path(), &["check"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("has 3 broker(s) (in staging, prod)\n") && err.contains("(in dev)\n"),
+        "{err}"
+    );
+    edit(&stack, "name = \"conveyor\"", "name = \"Conveyor\"");
+    let err = stderr(&stackc(dir.path(), &["check"]));
+    let stack_name = err
+        .lines()
+        .find(|l| l.contains("Conveyor"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        !stack_name.contains("(in "),
+        "wrong everywhere: {stack_name}"
+    );
+}
