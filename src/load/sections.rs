@@ -128,15 +128,25 @@ fn to_diagnostic(err: DeError, table: &str) -> Diagnostic {
         .help(format!("add `{key} = ...` to `[{table}]`")),
         DeErrorKind::Message(msg) => Diagnostic::error("invalid-value", humanize(msg))
             .label("this value")
-            .help("see `stackc schema` or the README for the expected type"),
+            .help(value_help(msg)),
     };
     diag.at(err.span)
 }
 
-/// serde speaks of Rust types; users wrote TOML.
+/// How to fix a wrong value: bring a number into its range, or write the right type.
+fn value_help(msg: &str) -> &'static str {
+    if msg.starts_with("invalid value: integer") || msg.contains("is out of range") {
+        "use a whole number within the range the message gives"
+    } else {
+        "see `stackc schema` or the README for the expected type"
+    }
+}
+
+/// serde speaks of Rust types; users wrote TOML. Integer types become their ranges.
 fn humanize(msg: &str) -> String {
-    msg.replace("expected u32", "expected a non-negative integer")
-        .replace("expected i32", "expected an integer")
+    msg.replace("expected u32", "expected an integer from 0 to 4294967295")
+        .replace("expected u64", "expected an integer from 0 to 18446744073709551615")
+        .replace("expected i32", "expected an integer from -2147483648 to 2147483647")
         .replace("expected i64", "expected an integer")
         .replace("invalid type: map", "invalid type: table")
         .replace("invalid type: sequence", "invalid type: array")

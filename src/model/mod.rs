@@ -5,6 +5,7 @@
 //! Defaults are *not* applied here; `check` resolves them into the [`crate::plan::Plan`].
 
 mod app;
+pub mod int32;
 pub mod coder;
 pub mod cronjob;
 pub mod influxdb;
@@ -138,6 +139,8 @@ pub struct Defaults {
     /// Namespace of components that do not name one.
     pub namespace: Option<String>,
     /// Replicas of components that do not say (default 1).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub replicas: Option<u32>,
     /// Requests and limits of components that do not say.
     pub resources: Option<Resources>,
