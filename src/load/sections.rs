@@ -126,6 +126,14 @@ fn to_diagnostic(err: DeError, table: &str) -> Diagnostic {
         )
         .label(format!("`{key}` is required here"))
         .help(format!("add `{key} = ...` to `[{table}]`")),
+        DeErrorKind::ArrayOfTables => Diagnostic::error(
+            "invalid-type",
+            format!("`{table}` is an array of tables (`[[...]]`), but must be a table"),
+        )
+        .label("an array of tables")
+        .help(format!(
+            "write `[{table}]`, with single brackets (inline: `{{ ... }}`, not `[{{ ... }}]`)"
+        )),
         DeErrorKind::Message(msg) => Diagnostic::error("invalid-value", humanize(msg))
             .label("this value")
             .help(value_help(msg)),

@@ -191,6 +191,16 @@ impl Node {
             .unwrap_or(self.span)
     }
 
+    /// True for a non-empty array whose items are all tables (`[[a.b]]`, `a.b = [{ .. }]`).
+    pub fn is_array_of_tables(&self) -> bool {
+        match &self.value {
+            Value::Array(items) => {
+                !items.is_empty() && items.iter().all(|i| matches!(i.value, Value::Table(_)))
+            }
+            _ => false,
+        }
+    }
+
     pub fn as_table(&self) -> Option<&Table> {
         match &self.value {
             Value::Table(table) => Some(table),
@@ -398,6 +408,16 @@ mod tests {
             node.span_of(&["a", "x", "nope"]),
             node.get(&["a", "x"]).unwrap().span
         );
+    }
+
+    #[test]
+    fn arrays_of_tables_are_told_from_other_arrays() {
+        let node = parse("[[a]]\nx = 1\n[b]\nc = [1]\nd = []\ne = [{ y = 2 }]\n", 0);
+        assert!(node.get(&["a"]).unwrap().is_array_of_tables());
+        assert!(node.get(&["b", "e"]).unwrap().is_array_of_tables());
+        assert!(!node.get(&["b"]).unwrap().is_array_of_tables());
+        assert!(!node.get(&["b", "c"]).unwrap().is_array_of_tables());
+        assert!(!node.get(&["b", "d"]).unwrap().is_array_of_tables());
     }
 
     #[test]
