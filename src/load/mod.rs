@@ -67,6 +67,10 @@ pub fn load(
     let shared: &SourceMap = sources;
     let mut parsed = crate::parallel::map(&files, |&file| parse_toml(shared, file)).into_iter();
     let base = parsed.next().expect("stack.toml was read")?;
+    let missing = sections::missing_tables(&base);
+    if !missing.is_empty() {
+        return Err(LoadError::Stack(missing));
+    }
     let mut overlays: std::collections::BTreeMap<&str, Result<Node, LoadError>> =
         wanted.into_iter().zip(parsed).collect();
     let order = environment_order(&base, &found)?;
@@ -102,7 +106,7 @@ pub fn load(
     let merged = crate::parallel::map_owned(jobs, |((env, overlay), mut tree)| {
         tree::merge(&mut tree, overlay);
         let mut diags = Vec::new();
-        let stack = sections::read_stack(&tree, &mut diags);
+        let stack = sections::read_stack(&tree, base_file, &mut diags);
         (env, tree, stack, diags)
     });
     let mut envs = Vec::new();

@@ -9,11 +9,26 @@ use serde::de::DeserializeOwned;
 use super::de::{DeError, DeErrorKind, from_node};
 use super::suggest::closest;
 use super::tree::{Node, Value};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, FileId};
 use crate::model::{COMPONENT_KINDS, SECTIONS, Stack};
 
-/// Deserializes a whole stack; `None` when any diagnostic was an error.
-pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
+/// The tables stack.toml must declare itself.
+const REQUIRED_TABLES: &[&str] = &["stack", "flux"];
+
+/// The required tables stack.toml (`base`, before any environment file is merged in)
+/// lacks: without them the environment files cannot be read against it, so load reports
+/// these alone, once, instead of each environment's consequences of them.
+pub fn missing_tables(base: &Node) -> Vec<Diagnostic> {
+    REQUIRED_TABLES
+        .iter()
+        .filter(|key| base.get(&[key]).is_none())
+        .map(|key| missing_table(base, key))
+        .collect()
+}
+
+/// Deserializes a whole stack (stack.toml is file `base`, with an environment file merged
+/// in); `None` when any diagnostic was an error.
+pub fn read_stack(root: &Node, base: FileId, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
     let before = diags.len();
     let table = root.as_table()?;
     for (key, entry) in table {
@@ -31,13 +46,13 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
         controllers: optional(root, "controllers", diags).unwrap_or_default(),
         monitoring: optional(root, "monitoring", diags),
         network: optional(root, "network", diags).unwrap_or_default(),
-        app: components(root, "app", diags),
-        postgres: components(root, "postgres", diags),
-        coder: components(root, "coder", diags),
-        redis: components(root, "redis", diags),
-        cronjob: components(root, "cronjob", diags),
-        kafka: components(root, "kafka", diags),
-        influxdb: components(root, "influxdb", diags),
+        app: components(root, "app", base, diags),
+        postgres: components(root, "postgres", base, diags),
+        coder: components(root, "coder", base, diags),
+        redis: components(root, "redis", base, diags),
+        cronjob: components(root, "cronjob", base, diags),
+        kafka: components(root, "kafka", base, diags),
+        influxdb: components(root, "influxdb", base, diags),
     };
     debug_assert!(COMPONENT_KINDS.iter().all(|k| SECTIONS.contains(k)));
     (diags.len() == before).then_some(stack)
@@ -45,14 +60,17 @@ pub fn read_stack(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Stack> {
 
 fn required<T: DeserializeOwned>(root: &Node, key: &str, diags: &mut Vec<Diagnostic>) -> Option<T> {
     if root.get(&[key]).is_none() {
-        diags.push(
-            Diagnostic::error("missing-key", format!("missing required table `[{key}]`"))
-                .at(Some(first_char(root)))
-                .help(format!("add a `[{key}]` table to stack.toml")),
-        );
+        diags.push(missing_table(root, key));
         return None;
     }
     optional(root, key, diags)
+}
+
+/// "missing required table `[key]`", at the start of the document.
+fn missing_table(root: &Node, key: &str) -> Diagnostic {
+    Diagnostic::error("missing-key", format!("missing required table `[{key}]`"))
+        .at(Some(first_char(root)))
+        .help(format!("add a `[{key}]` table to stack.toml"))
 }
 
 fn optional<T: DeserializeOwned>(root: &Node, key: &str, diags: &mut Vec<Diagnostic>) -> Option<T> {
@@ -65,6 +83,7 @@ fn optional<T: DeserializeOwned>(root: &Node, key: &str, diags: &mut Vec<Diagnos
 fn components<T: DeserializeOwned>(
     root: &Node,
     kind: &str,
+    base: FileId,
     diags: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, T> {
     let Some(node) = root.get(&[kind]) else {
@@ -90,10 +109,47 @@ fn components<T: DeserializeOwned>(
             Ok(component) => {
                 out.insert(name.clone(), component);
             }
+            Err(DeError {
+                kind: DeErrorKind::MissingKey(key),
+                path,
+                ..
+            }) if path.is_empty() && entry.node.span.file != base => {
+                let declared = table
+                    .iter()
+                    .filter(|(_, e)| e.node.span.file == base)
+                    .map(|(n, _)| n.as_str());
+                diags.push(unknown_component(kind, name, &key, declared).at(Some(entry.key_span)));
+            }
             Err(e) => diags.push(to_diagnostic(e, &format!("{kind}.{name}"))),
         }
     }
     out
+}
+
+/// An environment file's `[kind.name]` that names no component of stack.toml and lacks
+/// `missing` (a required key): most likely a misspelt name, since following "add
+/// `missing = ...`" would silently add a component to this environment only.
+fn unknown_component<'a>(
+    kind: &str,
+    name: &str,
+    missing: &str,
+    declared: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    let diag = Diagnostic::error(
+        "unknown-component",
+        format!("`[{kind}.{name}]` names no component of stack.toml"),
+    )
+    .label(format!("no `[{kind}.{name}]` in stack.toml"));
+    match closest(name, declared) {
+        Some(best) => diag.help(format!(
+            "did you mean `{best}`? (an environment file changes the components of stack.toml; \
+             a component of its own must be complete, and this one lacks `{missing}`)"
+        )),
+        None => diag.help(format!(
+            "declare `[{kind}.{name}]` in stack.toml, or give it `{missing} = ...` here to \
+             run it in this environment only"
+        )),
+    }
 }
 
 fn first_char(root: &Node) -> crate::diag::Span {
@@ -170,4 +226,18 @@ fn humanize(msg: &str) -> String {
             }
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_component_suggests_the_closest_declared_one() {
+        let diag = unknown_component("app", "procesor", "image", ["processor", "producer"]);
+        assert_eq!(diag.code, "unknown-component");
+        assert!(diag.help.unwrap().starts_with("did you mean `processor`?"));
+        let diag = unknown_component("app", "billing", "image", ["processor"]);
+        assert!(diag.help.unwrap().contains("`image = ...`"));
+    }
 }
