@@ -60,12 +60,21 @@ pub fn load(
         .map(String::as_str)
         .filter(|e| only.is_none_or(|o| o == *e))
         .collect();
-    let mut files = vec![base_file];
+    // An environment file that is not UTF-8 is reported beside the others' problems.
+    let mut files: Vec<Result<FileId, Vec<Diagnostic>>> = vec![Ok(base_file)];
     for env in &wanted {
-        files.push(read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources)?);
+        files.push(match read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources) {
+            Ok(file) => Ok(file),
+            Err(LoadError::Stack(diags)) => Err(diags),
+            Err(io) => return Err(io),
+        });
     }
     let shared: &SourceMap = sources;
-    let mut parsed = crate::parallel::map(&files, |&file| parse_toml(shared, file)).into_iter();
+    let mut parsed = crate::parallel::map(&files, |file| match file {
+        Ok(file) => parse_toml(shared, *file),
+        Err(diags) => Err(LoadError::Stack(diags.clone())),
+    })
+    .into_iter();
     let base = parsed.next().expect("stack.toml was read")?;
     let missing = sections::missing_tables(&base);
     if !missing.is_empty() {
@@ -125,9 +134,11 @@ pub fn load(
     Ok((envs, crate::diag::dedup(diags)))
 }
 
-/// Reads one file of the stack into the source map.
+/// Reads one file of the stack into the source map. A file that is not UTF-8 is
+/// registered all the same (each invalid sequence shown as U+FFFD) and reported at its
+/// first invalid byte.
 fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId, LoadError> {
-    let text = root.read(rel).map_err(|e| {
+    let bytes = root.read_bytes(rel).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound && rel == STACK_FILE {
             LoadError::Io(match root {
                 Source::Dir(dir) => format!(
@@ -143,7 +154,32 @@ fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId
             LoadError::Io(format!("cannot read {}: {e}", root.display(rel)))
         }
     })?;
-    Ok(sources.add(root.display(rel), text))
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(sources.add(root.display(rel), text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = sources.add(root.display(rel), text);
+            Err(LoadError::Stack(vec![not_utf8(file, at, byte)]))
+        }
+    }
+}
+
+/// The first invalid byte (`byte`, at offset `at`) of a file that is not UTF-8; the
+/// span covers the U+FFFD that stands for it in the registered text.
+fn not_utf8(file: FileId, at: usize, byte: u8) -> Diagnostic {
+    Diagnostic::error(
+        "invalid-encoding",
+        format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
+    )
+    .at(Some(Span {
+        file,
+        start: at,
+        end: at + char::REPLACEMENT_CHARACTER.len_utf8(),
+    }))
+    .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
+    .help("TOML files must be UTF-8: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
 }
 
 /// Parses one TOML file into a provenance tree.
@@ -210,8 +246,10 @@ fn read_sops_files(
 
 /// Names of `environments/*.toml`, sorted.
 fn discover_environments(root: &Source) -> Result<Vec<String>, LoadError> {
+    // Directories too: `environments/dev.toml/` is then a read error, like a
+    // `stack.toml/` directory, rather than an environment without a file.
     let files = root
-        .list(ENV_DIR)
+        .list_all(ENV_DIR)
         .map_err(|e| LoadError::Io(format!("cannot read {}: {e}", root.display(ENV_DIR))))?;
     Ok(files
         .iter()
