@@ -63,11 +63,13 @@ pub fn load(
     // An environment file that is not UTF-8 is reported beside the others' problems.
     let mut files: Vec<Result<FileId, Vec<Diagnostic>>> = vec![Ok(base_file)];
     for env in &wanted {
-        files.push(match read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources) {
-            Ok(file) => Ok(file),
-            Err(LoadError::Stack(diags)) => Err(diags),
-            Err(io) => return Err(io),
-        });
+        files.push(
+            match read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources) {
+                Ok(file) => Ok(file),
+                Err(LoadError::Stack(diags)) => Err(diags),
+                Err(io) => return Err(io),
+            },
+        );
     }
     let shared: &SourceMap = sources;
     let mut parsed = crate::parallel::map(&files, |file| match file {
@@ -112,9 +114,9 @@ pub fn load(
     let mut trees = crate::parallel::map(&selected[..copies], |_| base.clone());
     trees.push(base);
     let jobs: Vec<_> = selected.into_iter().zip(trees).collect();
-    let merged = crate::parallel::map_owned(jobs, |((env, overlay), mut tree)| {
+    let merged = crate::parallel::map_owned(jobs, |((env, mut overlay), mut tree)| {
+        let mut diags = sections::take_stack_only_keys(&mut overlay);
         tree::merge(&mut tree, overlay);
-        let mut diags = Vec::new();
         let stack = sections::read_stack(&tree, base_file, &mut diags);
         (env, tree, stack, diags)
     });

@@ -15,6 +15,39 @@ use crate::model::{COMPONENT_KINDS, SECTIONS, Stack};
 /// The tables stack.toml must declare itself.
 const REQUIRED_TABLES: &[&str] = &["stack", "flux"];
 
+/// Keys only stack.toml may set, as `(table, key)`: load reads them from stack.toml
+/// alone, so an environment file's value would be silently ignored.
+const STACK_ONLY_KEYS: &[(&str, &str)] = &[("stack", "environments")];
+
+/// Takes the keys only stack.toml may set out of an environment file's tree, with an
+/// error for each.
+pub fn take_stack_only_keys(overlay: &mut Node) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (table, key) in STACK_ONLY_KEYS {
+        let Some(Value::Table(entries)) = overlay
+            .as_table_mut()
+            .and_then(|t| t.get_mut(table))
+            .map(|e| &mut e.node.value)
+        else {
+            continue;
+        };
+        if let Some(entry) = entries.remove(key) {
+            diags.push(
+                Diagnostic::error(
+                    "stack-only-key",
+                    format!("`[{table}] {key}` can only be set in stack.toml"),
+                )
+                .at(Some(entry.key_span))
+                .label("ignored in an environment file")
+                .help(format!(
+                    "set `{key}` in the `[{table}]` table of stack.toml, and remove it here"
+                )),
+            );
+        }
+    }
+    diags
+}
+
 /// The required tables stack.toml (`base`, before any environment file is merged in)
 /// lacks: without them the environment files cannot be read against it, so load reports
 /// these alone, once, instead of each environment's consequences of them.
@@ -209,8 +242,14 @@ fn value_help(msg: &str) -> &'static str {
 /// serde speaks of Rust types; users wrote TOML. Integer types become their ranges.
 fn humanize(msg: &str) -> String {
     msg.replace("expected u32", "expected an integer from 0 to 4294967295")
-        .replace("expected u64", "expected an integer from 0 to 18446744073709551615")
-        .replace("expected i32", "expected an integer from -2147483648 to 2147483647")
+        .replace(
+            "expected u64",
+            "expected an integer from 0 to 18446744073709551615",
+        )
+        .replace(
+            "expected i32",
+            "expected an integer from -2147483648 to 2147483647",
+        )
         .replace("expected i64", "expected an integer")
         .replace("invalid type: map", "invalid type: table")
         .replace("invalid type: sequence", "invalid type: array")

@@ -64,6 +64,11 @@ impl Table {
         }
     }
 
+    /// Removes `key`; returns its entry.
+    pub fn remove(&mut self, key: &str) -> Option<Entry> {
+        self.position(key).ok().map(|i| self.entries.remove(i).1)
+    }
+
     /// The entries in key order.
     pub fn iter(&self) -> TableIter<'_> {
         self.entries.iter().map(|(k, e)| (k, e))
@@ -198,6 +203,13 @@ impl Node {
                 !items.is_empty() && items.iter().all(|i| matches!(i.value, Value::Table(_)))
             }
             _ => false,
+        }
+    }
+
+    pub fn as_table_mut(&mut self) -> Option<&mut Table> {
+        match &mut self.value {
+            Value::Table(table) => Some(table),
+            _ => None,
         }
     }
 
@@ -359,6 +371,9 @@ mod tests {
         );
         assert_eq!(table.keys().collect::<Vec<_>>(), ["a", "ab", "b", "c"]);
         table.get_mut("c").unwrap().key_span.start = 7;
+        assert_eq!(table.remove("ab").unwrap().key_span.start, 5);
+        assert!(table.remove("ab").is_none());
+        table.insert("ab".into(), entry(5));
         let starts: Vec<usize> = table.values().map(|e| e.key_span.start).collect();
         assert_eq!(starts, [4, 5, 6, 7]);
         assert_eq!(table.len(), 4);
