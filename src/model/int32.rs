@@ -90,9 +90,16 @@ mod tests {
         assert_eq!(required::<_, u32>(de(7)), Ok(7));
         assert_eq!(option::<_, i32>(de(2147483647)), Ok(Some(i32::MAX)));
         let err = required::<_, u32>(de(3000000000)).unwrap_err();
-        assert!(err.to_string().contains("must be at most 2147483647"), "{err}");
+        assert!(
+            err.to_string().contains("must be at most 2147483647"),
+            "{err}"
+        );
         let text: de::value::StrDeserializer<de::value::Error> = "two".into_deserializer();
         let err = required::<_, u32>(text).unwrap_err();
-        assert!(err.to_string().contains("expected an integer from 0 to 2147483647"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("expected an integer from 0 to 2147483647"),
+            "{err}"
+        );
     }
 }

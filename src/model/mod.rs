@@ -5,10 +5,10 @@
 //! Defaults are *not* applied here; `check` resolves them into the [`crate::plan::Plan`].
 
 mod app;
-pub mod int32;
 pub mod coder;
 pub mod cronjob;
 pub mod influxdb;
+pub mod int32;
 pub mod kafka;
 pub mod monitoring;
 pub mod postgres;
