@@ -1,6 +1,7 @@
-//! Kubernetes int32 fields (replicas, HPA bounds, history limits, ...): the model keeps
-//! them as `u32`/`i32`, but every value must fit a non-negative int32, or the API server
-//! would reject it (and a conversion in `build` would have to clamp it). Used as
+//! Kubernetes int32 fields (replicas, HPA bounds, history limits, ...) and other counts
+//! (a backup's `keep`): the model keeps them as `u32`/`i32`, but every value must fit a
+//! non-negative int32, or the API server would reject it (and a conversion in `build`
+//! would have to clamp it, or arithmetic on it overflow). Used as
 //! `#[serde(default, deserialize_with = "int32::option")]`.
 
 use serde::{Deserializer, de};
