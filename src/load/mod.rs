@@ -160,28 +160,46 @@ fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId
         Ok(text) => Ok(sources.add(root.display(rel), text)),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            let byte = e.as_bytes()[at];
+            let diag = not_utf8(e.as_bytes()[at]);
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let file = sources.add(root.display(rel), text);
-            Err(LoadError::Stack(vec![not_utf8(file, at, byte)]))
+            // The span covers the U+FFFD that stands for the byte in the registered text.
+            let end = at + char::REPLACEMENT_CHARACTER.len_utf8();
+            Err(LoadError::Stack(vec![diag.at(Some(Span {
+                file,
+                start: at,
+                end,
+            }))]))
         }
     }
 }
 
-/// The first invalid byte (`byte`, at offset `at`) of a file that is not UTF-8; the
-/// span covers the U+FFFD that stands for it in the registered text.
-fn not_utf8(file: FileId, at: usize, byte: u8) -> Diagnostic {
+/// A file is not UTF-8, and `byte` is its first invalid byte (the caller locates it).
+fn not_utf8(byte: u8) -> Diagnostic {
     Diagnostic::error(
         "invalid-encoding",
         format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
     )
-    .at(Some(Span {
-        file,
-        start: at,
-        end: at + char::REPLACEMENT_CHARACTER.len_utf8(),
-    }))
     .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
-    .help("TOML files must be UTF-8: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
+    .help("stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
+}
+
+/// The text of a file stackc does not register as a source (a SOPS manifest); not UTF-8
+/// is an error at the line and column of the first invalid byte.
+fn read_text(root: &Source, rel: &str) -> Result<String, LoadError> {
+    let bytes = root
+        .read_bytes(rel)
+        .map_err(|e| LoadError::Io(format!("cannot read {}: {e}", root.display(rel))))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]);
+        let (line, column) = crate::diag::end_line_col(&valid);
+        LoadError::Stack(vec![not_utf8(e.as_bytes()[at]).at_line(
+            root.display(rel),
+            line,
+            column,
+        )])
+    })
 }
 
 /// Parses one TOML file into a provenance tree.
@@ -239,7 +257,7 @@ fn read_sops_files(
     for name in root.list(&dir).map_err(io)? {
         if let Some(secret) = name.strip_suffix(".sops.yaml") {
             let rel = format!("{dir}/{name}");
-            let text = root.read(&rel).map_err(io)?;
+            let text = read_text(root, &rel)?;
             files.insert(secret.to_owned(), (rel, text));
         }
     }
