@@ -54,13 +54,15 @@ impl SourceMap {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, file: FileId, offset: usize) -> (usize, usize) {
         let text = &self.file(file).text;
-        let offset = floor_char_boundary(text, offset.min(text.len()));
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = text[line_start..offset].chars().count() + 1;
-        (line, col)
+        end_line_col(&text[..floor_char_boundary(text, offset.min(text.len()))])
     }
+}
+
+/// 1-based line and column (in characters) of the position just after `before`.
+pub fn end_line_col(before: &str) -> (usize, usize) {
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -272,6 +274,13 @@ mod tests {
         assert_eq!(map.line_col(id, 0), (1, 1));
         assert_eq!(map.line_col(id, 4), (2, 2));
         assert_eq!(map.line_col(id, 8), (3, 1));
+    }
+
+    #[test]
+    fn end_line_col_is_just_after_the_text() {
+        assert_eq!(end_line_col(""), (1, 1));
+        assert_eq!(end_line_col("ab\ncdé"), (2, 4));
+        assert_eq!(end_line_col("ab\n"), (2, 1));
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum DeErrorKind {
     },
     /// A required key is absent.
     MissingKey(String),
+    /// An array of tables (`[[a.b]]`) where a table belongs.
+    ArrayOfTables,
     /// Anything else serde reports (wrong type, out-of-range number, ...).
     Message(String),
 }
@@ -48,6 +50,7 @@ impl fmt::Display for DeError {
         match &self.kind {
             DeErrorKind::UnknownKey { key, .. } => write!(f, "unknown key `{key}`"),
             DeErrorKind::MissingKey(key) => write!(f, "missing required key `{key}`"),
+            DeErrorKind::ArrayOfTables => f.write_str("an array of tables where a table belongs"),
             DeErrorKind::Message(msg) => f.write_str(msg),
         }
     }
@@ -139,13 +142,44 @@ impl<'de> de::Deserializer<'de> for &'de Node {
         }
     }
 
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.expect_table()?;
+        self.deserialize_any(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.expect_table()?;
+        self.deserialize_any(visitor)
+    }
+
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_unit()
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+        bytes byte_buf unit unit_struct seq tuple tuple_struct identifier
+    }
+}
+
+impl Node {
+    /// Where a table is expected, an array of tables is its own error: serde would read
+    /// the first table as the struct's first field ("expected a string").
+    fn expect_table(&self) -> Result<(), DeError> {
+        if self.is_array_of_tables() {
+            Err(DeError {
+                kind: DeErrorKind::ArrayOfTables,
+                span: Some(self.span),
+                path: Vec::new(),
+            })
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -256,6 +290,20 @@ mod tests {
     fn out_of_range_numbers_are_errors() {
         let err = from_node::<Sample>(&node("replicas = -1\n")).unwrap_err();
         assert!(err.to_string().contains("-1"), "{err}");
+    }
+
+    #[test]
+    fn array_of_tables_where_a_table_belongs_is_named_so() {
+        #[derive(Debug, Deserialize)]
+        struct Outer {
+            #[allow(dead_code)]
+            inner: Sample,
+        }
+        let text = "[[inner]]\nreplicas = 1\n";
+        let err = from_node::<Outer>(&node(text)).unwrap_err();
+        assert_eq!(err.kind, DeErrorKind::ArrayOfTables);
+        assert_eq!(err.path, ["inner"]);
+        assert!(from_node::<Sample>(&node("replicas = 1\n")).is_ok());
     }
 
     #[test]

@@ -21,39 +21,56 @@ pub enum Source {
 }
 
 impl Source {
-    /// The text of `rel` (a `/`-separated path inside the stack directory).
+    /// The text of `rel` (a `/`-separated path inside the stack directory); bytes that
+    /// are not UTF-8 are an `InvalidData` error.
     pub fn read(&self, rel: &str) -> io::Result<String> {
+        String::from_utf8(self.read_bytes(rel)?)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+    }
+
+    /// The bytes of `rel`, whatever their encoding.
+    pub fn read_bytes(&self, rel: &str) -> io::Result<Vec<u8>> {
         match self {
-            Source::Dir(dir) => std::fs::read_to_string(dir.join(rel)),
+            Source::Dir(dir) => std::fs::read(dir.join(rel)),
             Source::Git { dir, rev } => git(dir, &["show", &format!("{rev}:./{rel}")]),
             Source::Patched { base, files } => match files.get(rel) {
-                Some(text) => Ok(text.clone()),
-                None => base.read(rel),
+                Some(text) => Ok(text.clone().into_bytes()),
+                None => base.read_bytes(rel),
             },
         }
     }
 
     /// File names directly inside `rel_dir` (empty when it does not exist).
     pub fn list(&self, rel_dir: &str) -> io::Result<Vec<String>> {
+        self.entries(rel_dir, true)
+    }
+
+    /// Names of every entry directly inside `rel_dir`, directories included: a
+    /// directory where a file belongs is then reported when it is read, not taken as absent.
+    pub fn list_all(&self, rel_dir: &str) -> io::Result<Vec<String>> {
+        self.entries(rel_dir, false)
+    }
+
+    fn entries(&self, rel_dir: &str, files_only: bool) -> io::Result<Vec<String>> {
         let mut names = match self {
             Source::Dir(dir) => match std::fs::read_dir(dir.join(rel_dir)) {
                 Ok(entries) => entries
                     .filter_map(Result::ok)
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .filter(|e| !files_only || e.file_type().is_ok_and(|t| t.is_file()))
                     .filter_map(|e| e.file_name().to_str().map(str::to_owned))
                     .collect(),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
                 Err(e) => return Err(e),
             },
-            Source::Git { dir, rev } => git(
+            Source::Git { dir, rev } => text(git(
                 dir,
                 &["ls-tree", "--name-only", rev, &format!("./{rel_dir}/")],
-            )?
+            )?)?
             .lines()
             .filter_map(|path| path.rsplit('/').next())
             .map(str::to_owned)
             .collect(),
-            Source::Patched { base, .. } => base.list(rel_dir)?,
+            Source::Patched { base, .. } => base.entries(rel_dir, files_only)?,
         };
         names.sort();
         Ok(names)
@@ -77,10 +94,16 @@ impl Source {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> io::Result<String> {
+/// Output of a git command as text.
+fn text(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(io::Error::other)
+}
+
+/// Runs git in `dir`; its standard output, or its error message.
+fn git(dir: &Path, args: &[&str]) -> io::Result<Vec<u8>> {
     let out = Command::new("git").arg("-C").arg(dir).args(args).output()?;
     if out.status.success() {
-        String::from_utf8(out.stdout).map_err(io::Error::other)
+        Ok(out.stdout)
     } else {
         let message = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         let kind = if message.contains("does not exist")

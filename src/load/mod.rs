@@ -60,13 +60,28 @@ pub fn load(
         .map(String::as_str)
         .filter(|e| only.is_none_or(|o| o == *e))
         .collect();
-    let mut files = vec![base_file];
+    // An environment file that is not UTF-8 is reported beside the others' problems.
+    let mut files: Vec<Result<FileId, Vec<Diagnostic>>> = vec![Ok(base_file)];
     for env in &wanted {
-        files.push(read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources)?);
+        files.push(
+            match read_file(root, &format!("{ENV_DIR}/{env}.toml"), sources) {
+                Ok(file) => Ok(file),
+                Err(LoadError::Stack(diags)) => Err(diags),
+                Err(io) => return Err(io),
+            },
+        );
     }
     let shared: &SourceMap = sources;
-    let mut parsed = crate::parallel::map(&files, |&file| parse_toml(shared, file)).into_iter();
+    let mut parsed = crate::parallel::map(&files, |file| match file {
+        Ok(file) => parse_toml(shared, *file),
+        Err(diags) => Err(LoadError::Stack(diags.clone())),
+    })
+    .into_iter();
     let base = parsed.next().expect("stack.toml was read")?;
+    let missing = sections::missing_tables(&base);
+    if !missing.is_empty() {
+        return Err(LoadError::Stack(missing));
+    }
     let mut overlays: std::collections::BTreeMap<&str, Result<Node, LoadError>> =
         wanted.into_iter().zip(parsed).collect();
     let order = environment_order(&base, &found)?;
@@ -99,10 +114,10 @@ pub fn load(
     let mut trees = crate::parallel::map(&selected[..copies], |_| base.clone());
     trees.push(base);
     let jobs: Vec<_> = selected.into_iter().zip(trees).collect();
-    let merged = crate::parallel::map_owned(jobs, |((env, overlay), mut tree)| {
+    let merged = crate::parallel::map_owned(jobs, |((env, mut overlay), mut tree)| {
+        let mut diags = sections::take_stack_only_keys(&mut overlay);
         tree::merge(&mut tree, overlay);
-        let mut diags = Vec::new();
-        let stack = sections::read_stack(&tree, &mut diags);
+        let stack = sections::read_stack(&tree, base_file, &mut diags);
         (env, tree, stack, diags)
     });
     let mut envs = Vec::new();
@@ -121,9 +136,11 @@ pub fn load(
     Ok((envs, crate::diag::dedup(diags)))
 }
 
-/// Reads one file of the stack into the source map.
+/// Reads one file of the stack into the source map. A file that is not UTF-8 is
+/// registered all the same (each invalid sequence shown as U+FFFD) and reported at its
+/// first invalid byte.
 fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId, LoadError> {
-    let text = root.read(rel).map_err(|e| {
+    let bytes = root.read_bytes(rel).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound && rel == STACK_FILE {
             LoadError::Io(match root {
                 Source::Dir(dir) => format!(
@@ -139,7 +156,50 @@ fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId
             LoadError::Io(format!("cannot read {}: {e}", root.display(rel)))
         }
     })?;
-    Ok(sources.add(root.display(rel), text))
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(sources.add(root.display(rel), text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let diag = not_utf8(e.as_bytes()[at]);
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = sources.add(root.display(rel), text);
+            // The span covers the U+FFFD that stands for the byte in the registered text.
+            let end = at + char::REPLACEMENT_CHARACTER.len_utf8();
+            Err(LoadError::Stack(vec![diag.at(Some(Span {
+                file,
+                start: at,
+                end,
+            }))]))
+        }
+    }
+}
+
+/// A file is not UTF-8, and `byte` is its first invalid byte (the caller locates it).
+fn not_utf8(byte: u8) -> Diagnostic {
+    Diagnostic::error(
+        "invalid-encoding",
+        format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
+    )
+    .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
+    .help("stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
+}
+
+/// The text of a file stackc does not register as a source (a SOPS manifest); not UTF-8
+/// is an error at the line and column of the first invalid byte.
+fn read_text(root: &Source, rel: &str) -> Result<String, LoadError> {
+    let bytes = root
+        .read_bytes(rel)
+        .map_err(|e| LoadError::Io(format!("cannot read {}: {e}", root.display(rel))))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]);
+        let (line, column) = crate::diag::end_line_col(&valid);
+        LoadError::Stack(vec![not_utf8(e.as_bytes()[at]).at_line(
+            root.display(rel),
+            line,
+            column,
+        )])
+    })
 }
 
 /// Parses one TOML file into a provenance tree.
@@ -197,7 +257,7 @@ fn read_sops_files(
     for name in root.list(&dir).map_err(io)? {
         if let Some(secret) = name.strip_suffix(".sops.yaml") {
             let rel = format!("{dir}/{name}");
-            let text = root.read(&rel).map_err(io)?;
+            let text = read_text(root, &rel)?;
             files.insert(secret.to_owned(), (rel, text));
         }
     }
@@ -206,8 +266,10 @@ fn read_sops_files(
 
 /// Names of `environments/*.toml`, sorted.
 fn discover_environments(root: &Source) -> Result<Vec<String>, LoadError> {
+    // Directories too: `environments/dev.toml/` is then a read error, like a
+    // `stack.toml/` directory, rather than an environment without a file.
     let files = root
-        .list(ENV_DIR)
+        .list_all(ENV_DIR)
         .map_err(|e| LoadError::Io(format!("cannot read {}: {e}", root.display(ENV_DIR))))?;
     Ok(files
         .iter()

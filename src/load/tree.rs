@@ -64,6 +64,11 @@ impl Table {
         }
     }
 
+    /// Removes `key`; returns its entry.
+    pub fn remove(&mut self, key: &str) -> Option<Entry> {
+        self.position(key).ok().map(|i| self.entries.remove(i).1)
+    }
+
     /// The entries in key order.
     pub fn iter(&self) -> TableIter<'_> {
         self.entries.iter().map(|(k, e)| (k, e))
@@ -189,6 +194,23 @@ impl Node {
             .rev()
             .find_map(|n| self.get(&path[..n]).map(|node| node.span))
             .unwrap_or(self.span)
+    }
+
+    /// True for a non-empty array whose items are all tables (`[[a.b]]`, `a.b = [{ .. }]`).
+    pub fn is_array_of_tables(&self) -> bool {
+        match &self.value {
+            Value::Array(items) => {
+                !items.is_empty() && items.iter().all(|i| matches!(i.value, Value::Table(_)))
+            }
+            _ => false,
+        }
+    }
+
+    pub fn as_table_mut(&mut self) -> Option<&mut Table> {
+        match &mut self.value {
+            Value::Table(table) => Some(table),
+            _ => None,
+        }
     }
 
     pub fn as_table(&self) -> Option<&Table> {
@@ -349,6 +371,9 @@ mod tests {
         );
         assert_eq!(table.keys().collect::<Vec<_>>(), ["a", "ab", "b", "c"]);
         table.get_mut("c").unwrap().key_span.start = 7;
+        assert_eq!(table.remove("ab").unwrap().key_span.start, 5);
+        assert!(table.remove("ab").is_none());
+        table.insert("ab".into(), entry(5));
         let starts: Vec<usize> = table.values().map(|e| e.key_span.start).collect();
         assert_eq!(starts, [4, 5, 6, 7]);
         assert_eq!(table.len(), 4);
@@ -398,6 +423,16 @@ mod tests {
             node.span_of(&["a", "x", "nope"]),
             node.get(&["a", "x"]).unwrap().span
         );
+    }
+
+    #[test]
+    fn arrays_of_tables_are_told_from_other_arrays() {
+        let node = parse("[[a]]\nx = 1\n[b]\nc = [1]\nd = []\ne = [{ y = 2 }]\n", 0);
+        assert!(node.get(&["a"]).unwrap().is_array_of_tables());
+        assert!(node.get(&["b", "e"]).unwrap().is_array_of_tables());
+        assert!(!node.get(&["b"]).unwrap().is_array_of_tables());
+        assert!(!node.get(&["b", "c"]).unwrap().is_array_of_tables());
+        assert!(!node.get(&["b", "d"]).unwrap().is_array_of_tables());
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct App {
     /// Container arguments (replace the image's CMD).
     pub args: Option<Vec<String>>,
     /// Replicas when not autoscaled (default: `[defaults] replicas`, else 1).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub replicas: Option<u32>,
     /// Named container ports, exposed by the app's Service: `{ http = 8080 }`.
     #[serde(default)]
@@ -163,10 +165,16 @@ pub struct Probe {
     /// Port name for `http`/`tcp` (default: metrics port, else the first port).
     pub port: Option<String>,
     /// Seconds before the first probe (default 0).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub initial_delay: Option<i32>,
     /// Seconds between probes (default 10).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub period: Option<i32>,
     /// Consecutive failures before acting (default 3).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub failure_threshold: Option<i32>,
 }
 
@@ -174,8 +182,14 @@ pub struct Probe {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscale {
+    #[serde(deserialize_with = "crate::model::int32::required")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub min: u32,
+    #[serde(deserialize_with = "crate::model::int32::required")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub max: u32,
     /// Target average CPU utilisation in percent of the request (default 80).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub cpu: Option<u32>,
 }

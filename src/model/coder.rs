@@ -26,6 +26,8 @@ pub struct Coder {
     /// URL workspace agents reach Coder at (default: the in-cluster Service URL).
     pub agent_url: Option<String>,
     /// Replicas (default 1).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub replicas: Option<u32>,
     /// Ingress settings (ingress-nginx).
     pub ingress: Option<Ingress>,

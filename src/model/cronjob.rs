@@ -44,6 +44,8 @@ pub struct CronJob {
     /// How late a missed run may still start, a Go duration, e.g. "5m" (startingDeadlineSeconds).
     pub deadline: Option<String>,
     /// Retries of a failed run (default 2).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub backoff_limit: Option<u32>,
     /// How long one run may take before it is stopped, a Go duration, e.g. "10m" (activeDeadlineSeconds).
     pub timeout: Option<String>,
@@ -54,7 +56,11 @@ pub struct CronJob {
 #[serde(deny_unknown_fields)]
 pub struct History {
     /// Successful Jobs kept (default 3).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub successful: Option<u32>,
     /// Failed Jobs kept (default 1).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub failed: Option<u32>,
 }

@@ -19,6 +19,8 @@ pub struct Kafka {
     pub image: Option<String>,
     /// Number of nodes, each a broker and a KRaft controller (default 3). The controller
     /// quorum, replication factors and min ISR follow from it.
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub brokers: Option<u32>,
     /// Size of each broker's data volume, e.g. "20Gi".
     pub storage: String,
@@ -39,8 +41,12 @@ pub struct Kafka {
 #[serde(deny_unknown_fields)]
 pub struct Topic {
     /// Partitions (default 3).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub partitions: Option<u32>,
     /// Replication factor, at most `brokers` (default: min(3, brokers)).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub replication: Option<u32>,
     /// How long records are kept: a number with ms, s, m, h or d, e.g. "7d" (default: the broker's, 7 days).
     pub retention: Option<String>,

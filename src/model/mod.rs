@@ -8,6 +8,7 @@ mod app;
 pub mod coder;
 pub mod cronjob;
 pub mod influxdb;
+pub mod int32;
 pub mod kafka;
 pub mod monitoring;
 pub mod postgres;
@@ -138,6 +139,8 @@ pub struct Defaults {
     /// Namespace of components that do not name one.
     pub namespace: Option<String>,
     /// Replicas of components that do not say (default 1).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub replicas: Option<u32>,
     /// Requests and limits of components that do not say.
     pub resources: Option<Resources>,

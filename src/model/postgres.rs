@@ -48,5 +48,7 @@ pub struct Backup {
     /// Size of the backup volume.
     pub storage: String,
     /// Dumps kept per database (default 7).
+    #[serde(default, deserialize_with = "crate::model::int32::option")]
+    #[schemars(range(min = 0, max = crate::model::int32::MAX))]
     pub keep: Option<u32>,
 }
