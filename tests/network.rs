@@ -28,7 +28,7 @@ fn graph(dir: &Path, env: &str) -> Graph {
         &mut SourceMap::default(),
     )
     .unwrap_or_else(|_| panic!("{env} checks"));
-    stackc::graph::graph(&plans[0].1)
+    stackc::graph::graph(&plans.plans[0].1)
 }
 
 /// Every object of the committed rendered/<env>/ tree, read back from YAML.
