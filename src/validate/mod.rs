@@ -1,5 +1,5 @@
 //! validate: checks over the built objects of one environment.
-//! - every object has a unique identity and file;
+//! - every object has a unique identity and file (`duplicates`);
 //! - every object matches the strict schema of its kind (`schema`);
 //! - every cross-object reference resolves (`references`);
 //! - the NetworkPolicies admit exactly the dependency graph (`network`, over the
@@ -9,6 +9,7 @@
 //! stack.toml that produced it (the diagnostic points there). validate knows Kubernetes
 //! kinds, never component kinds.
 
+mod duplicates;
 mod keywords;
 pub mod netpol;
 pub mod network;
@@ -63,23 +64,32 @@ pub fn validate(
             )
         },
     );
-    let mut seen = BTreeSet::new();
-    for object in objects {
-        let identity = (object.layer, object_path(object).to_ascii_lowercase());
-        if !seen.insert(identity) {
-            diags.push(diagnostic(
-                object,
-                "duplicate-object",
-                "is produced twice".into(),
-                "rename one of the components".into(),
-            ));
-        }
+    let declared = |object: &Object| object.component.as_deref().and_then(locate);
+    let collisions = duplicates::collisions(objects, &declared);
+    for collision in &collisions {
+        diags.push(
+            Diagnostic::error("duplicate-object", collision.message())
+                .at(declared(collision.again))
+                .label(format!(
+                    "in rendered/{env}/{}/{}",
+                    collision.again.layer.dir(),
+                    object_path(collision.again)
+                ))
+                .help(collision.help()),
+        );
     }
     // Schema validation per run of objects, the references and the proof: independent,
     // so on all cores at once. References and the proof are the longest jobs and start
     // first, so the cores finish together; their diagnostics still come after the
     // schema errors.
-    let jobs: Vec<Job> = [Job::References, Job::Proof]
+    // Objects built twice make the references and the proof speak of one object where
+    // there are two: their findings would only echo the collision.
+    let whole = if collisions.is_empty() {
+        vec![Job::References, Job::Proof]
+    } else {
+        vec![Job::Nothing, Job::Nothing]
+    };
+    let jobs: Vec<Job> = whole
         .into_iter()
         .chain(crate::parallel::runs(objects).into_iter().map(Job::Schemas))
         .collect();
@@ -111,6 +121,7 @@ pub fn validate(
                             .help(problem.help)
                     })
                     .collect::<Vec<_>>(),
+                Job::Nothing => Vec::new(),
             })
         },
     );
@@ -128,6 +139,8 @@ enum Job<'o> {
     Schemas(&'o [Object]),
     References,
     Proof,
+    /// In place of the references or the proof when they are not run.
+    Nothing,
 }
 
 /// The schema problems of one object.
