@@ -1,6 +1,7 @@
 //! validate: checks over the built objects of one environment.
 //! - every object has a unique identity and file (`duplicates`);
-//! - every object matches the strict schema of its kind (`schema`);
+//! - every object matches the strict schema of its kind (`schema`), and ConfigMap and
+//!   Secret data keys are what the API server accepts (`keys`);
 //! - every cross-object reference resolves (`references`);
 //! - the NetworkPolicies admit exactly the dependency graph (`network`, over the
 //!   evaluator in `netpol`).
@@ -10,6 +11,7 @@
 //! kinds, never component kinds.
 
 mod duplicates;
+pub(crate) mod keys;
 mod keywords;
 pub mod netpol;
 pub mod network;
@@ -99,7 +101,10 @@ pub fn validate(
             crate::parallel::map(&jobs, |job| match job {
                 Job::Schemas(run) => run
                     .iter()
-                    .flat_map(|object| schema_problems(object, &diagnostic))
+                    .flat_map(|object| {
+                        let keys = key_problems(object, &diagnostic);
+                        schema_problems(object, &diagnostic).into_iter().chain(keys)
+                    })
                     .collect(),
                 Job::References => time(|| stage("references"), || references::check(objects))
                     .into_iter()
@@ -141,6 +146,24 @@ enum Job<'o> {
     Proof,
     /// In place of the references or the proof when they are not run.
     Nothing,
+}
+
+/// The invalid data keys of one ConfigMap or Secret.
+fn key_problems(
+    object: &Object,
+    diagnostic: &impl Fn(&Object, &'static str, String, String) -> Diagnostic,
+) -> Vec<Diagnostic> {
+    keys::invalid(object)
+        .into_iter()
+        .map(|(field, key, why)| {
+            diagnostic(
+                object,
+                "invalid-data-key",
+                format!("{field} key `{key}` {why}"),
+                "the API server rejects the object: each key is a file name when it is mounted; rename what the key comes from".into(),
+            )
+        })
+        .collect()
 }
 
 /// The schema problems of one object.
