@@ -653,3 +653,102 @@ fn promtail_labels_logs_by_namespace_and_app_and_only_its_namespace_is_privilege
         );
     }
 }
+
+/// Lets `setup` change the reference stack's modules/monitoring/, renders, and expects
+/// exit 1 with only `code` errors, each at one of `at` (in order), nothing written;
+/// returns the JSON diagnostics.
+fn module_files_error(setup: impl Fn(&Path), code_: &str, at: &[&str]) -> String {
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    setup(&dir.path().join("modules/monitoring"));
+    let out = stackc(dir.path(), &["render", "--format", "json"]);
+    let err = common::stdout(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    let errors: Vec<Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    let found: Vec<(String, String)> = errors
+        .iter()
+        .map(|d| {
+            let file = d["file"].as_str().unwrap_or_default();
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                format!("{file}:{}:{}", d["line"], d["column"]),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = at
+        .iter()
+        .map(|a| (code_.to_owned(), (*a).to_owned()))
+        .collect();
+    assert_eq!(found, expected, "{err}");
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+    err
+}
+
+#[test]
+fn a_dashboard_named_outside_configmap_keys_is_an_error_at_the_file() {
+    // Before: rendered as the key `My Pods.json`, which the API server rejects.
+    let err = module_files_error(
+        |m| {
+            std::fs::copy(
+                m.join("dashboards/pods.json.j2"),
+                m.join("dashboards/My Pods.json.j2"),
+            )
+            .unwrap();
+        },
+        "invalid-file-name",
+        &["modules/monitoring/dashboards/My Pods.json.j2:1:1"],
+    );
+    assert!(err.contains("rename the file"), "{err}");
+}
+
+#[test]
+fn a_users_dashboard_beside_the_template_of_the_same_name_is_an_error() {
+    // Before: dashboards/pods.json was silently replaced by pods.json.j2's output.
+    let err = module_files_error(
+        |m| std::fs::write(m.join("dashboards/pods.json"), "{\"uid\": \"mine\"}").unwrap(),
+        "duplicate-output",
+        &["modules/monitoring/dashboards/pods.json:1:1"],
+    );
+    assert!(
+        err.contains("modules/monitoring/dashboards/pods.json.j2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_copied_dashboard_keeping_its_uid_is_an_error() {
+    // Before: two dashboards with one uid, of which Grafana provisions one.
+    let err = module_files_error(
+        |m| {
+            std::fs::copy(
+                m.join("dashboards/pods.json.j2"),
+                m.join("dashboards/pods2.json.j2"),
+            )
+            .unwrap();
+        },
+        "duplicate-dashboard-uid",
+        &["modules/monitoring/dashboards/pods2.json.j2:1:1"],
+    );
+    assert!(err.contains("conveyor-pods"), "{err}");
+}
+
+#[test]
+fn two_rule_files_written_as_one_are_an_error() {
+    // alerts.yml beside alerts.yaml.j2: two keys in standalone mode, but one
+    // PrometheusRule `alerts` in operator mode (prod), which the second replaced.
+    module_files_error(
+        |m| {
+            std::fs::write(
+                m.join("rules/alerts.yml"),
+                "groups:\n  - name: mine\n    rules:\n      - record: mine:up:sum\n        expr: sum(up)\n",
+            )
+            .unwrap();
+        },
+        "duplicate-output",
+        &["modules/monitoring/rules/alerts.yml:1:1"],
+    );
+}

@@ -62,7 +62,7 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads, chart_version: &str)
         ));
     }
     for (file, (_, parsed)) in &p.rules {
-        let name = file.split('.').next().unwrap_or(file).replace('_', "-");
+        let name = super::files::rule_resource(file);
         out.push(object(
             Layer::Monitoring,
             json!({
