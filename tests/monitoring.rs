@@ -752,3 +752,59 @@ fn two_rule_files_written_as_one_are_an_error() {
         &["modules/monitoring/rules/alerts.yml:1:1"],
     );
 }
+
+#[test]
+fn a_rule_file_is_checked_as_prometheus_reads_it_in_every_mode() {
+    // Before: rendered unchecked into dev and staging (standalone), and in prod
+    // (operator) a schema error at `[monitoring]` in stack.toml.
+    let rule =
+        "groups:\n  - name: mine\n    rules:\n      - alert: MineDown\n        expr: up == 0\n";
+    let err = module_files_error(
+        |m| {
+            std::fs::write(
+                m.join("rules/mine.yaml"),
+                format!("{rule}        for: 5 minutes\n"),
+            )
+            .unwrap()
+        },
+        "invalid-rule-file",
+        &["modules/monitoring/rules/mine.yaml:6:14"],
+    );
+    assert!(
+        err.contains("`5 minutes` is not a Prometheus duration"),
+        "{err}"
+    );
+    let err = module_files_error(
+        |m| {
+            std::fs::write(
+                m.join("rules/mine.yaml"),
+                format!("{rule}        labelz:\n          severity: warning\n"),
+            )
+            .unwrap();
+        },
+        "invalid-rule-file",
+        &["modules/monitoring/rules/mine.yaml:6:9"],
+    );
+    assert!(err.contains("unknown field `labelz`"), "{err}");
+}
+
+#[test]
+fn a_rule_template_error_is_at_the_template_line() {
+    module_files_error(
+        |m| {
+            let path = m.join("rules/alerts.yaml.j2");
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains("        expr: up == 0\n        for: 5m\n"));
+            std::fs::write(
+                &path,
+                text.replace(
+                    "        expr: up == 0\n        for: 5m\n",
+                    "        expr: up == 0\n        for: 5 minutes\n",
+                ),
+            )
+            .unwrap();
+        },
+        "invalid-rule-file",
+        &["modules/monitoring/rules/alerts.yaml.j2:61:14"],
+    );
+}

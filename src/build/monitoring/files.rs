@@ -151,6 +151,65 @@ pub fn at_file(modules: &Modules, name: &str, diag: Diagnostic) -> Diagnostic {
     }
 }
 
+/// `diag` at 1-based (line, column) of `rendered`, the output of module file `name`.
+/// A plain file is its own output. A template's line is found by its text when one line
+/// of the template reads the same; otherwise the diagnostic points at the template and
+/// its label quotes the rendered line.
+pub fn at_rendered(
+    modules: &Modules,
+    name: &str,
+    rendered: &str,
+    (line, column): (u64, u64),
+    diag: Diagnostic,
+) -> Diagnostic {
+    let Some(file) = modules.files.get(name) else {
+        return diag.in_file(format!("modules/{name}"));
+    };
+    let wanted = rendered
+        .lines()
+        .nth(usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX))
+        .unwrap_or_default();
+    let column = usize::try_from(column.saturating_sub(1)).unwrap_or(0);
+    let same: Vec<(usize, &str)> = line_starts(&file.text)
+        .filter(|(_, l)| l.trim() == wanted.trim() && !l.trim().is_empty())
+        .collect();
+    let found = match same.as_slice() {
+        _ if !name.ends_with(".j2") => line_starts(&file.text)
+            .nth(usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX))
+            .map(|(start, l)| start + byte_of_column(l, column)),
+        [(start, l)] if *l == wanted => Some(start + byte_of_column(l, column)),
+        [(start, l)] => Some(start + (l.len() - l.trim_start().len())),
+        _ => None,
+    };
+    match found {
+        Some(start) => diag.at(Some(Span {
+            file: file.file,
+            start,
+            end: start,
+        })),
+        None => {
+            let label = format!("at line {line} of its rendered output: `{}`", wanted.trim());
+            at_file(modules, name, diag.label(label))
+        }
+    }
+}
+
+/// (byte offset, text without the newline) of each line of `text`.
+fn line_starts(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_inclusive('\n').scan(0, |start, l| {
+        let here = *start;
+        *start += l.len();
+        Some((here, l.trim_end_matches(['\n', '\r'])))
+    })
+}
+
+/// The byte offset of 0-based character `column` in `line` (its end if shorter).
+fn byte_of_column(line: &str, column: usize) -> usize {
+    line.char_indices()
+        .nth(column)
+        .map_or(line.len(), |(i, _)| i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +289,57 @@ mod tests {
         let m = modules(&["monitoring/dashboards/My Pods.json"]);
         let found = name_problems(&m, &payloads(&m, DASHBOARDS), "dashboard", key);
         assert_eq!(codes(&found), ["invalid-file-name"]);
+    }
+
+    #[test]
+    fn a_rendered_line_is_found_in_its_template() {
+        let mut m = modules(&[]);
+        let text =
+            "groups:\n{% for g in gs %}\n  - name: {{ g }}\n    for: 5 minutes\n{% endfor %}\n";
+        m.files.insert(
+            "r.yaml.j2".into(),
+            ModuleFile {
+                file: crate::diag::FileId(7),
+                text: text.into(),
+            },
+        );
+        let rendered = "groups:\n  - name: \"a\"\n    for: 5 minutes\n";
+        let d = at_rendered(
+            &m,
+            "r.yaml.j2",
+            rendered,
+            (3, 10),
+            Diagnostic::error("x", ""),
+        );
+        let at = text.find("for: 5").unwrap() + 5;
+        assert_eq!(
+            d.location,
+            crate::diag::Location::Span(Span {
+                file: crate::diag::FileId(7),
+                start: at,
+                end: at
+            })
+        );
+        // A line the template computes: the template's start, the line quoted.
+        let d = at_rendered(
+            &m,
+            "r.yaml.j2",
+            rendered,
+            (2, 5),
+            Diagnostic::error("x", ""),
+        );
+        assert_eq!(
+            d.location,
+            crate::diag::Location::Span(Span {
+                file: crate::diag::FileId(7),
+                start: 0,
+                end: 0
+            })
+        );
+        assert_eq!(
+            d.label.as_deref(),
+            Some("at line 2 of its rendered output: `- name: \"a\"`")
+        );
     }
 
     #[test]

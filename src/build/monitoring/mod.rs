@@ -6,6 +6,7 @@
 
 mod files;
 mod operator;
+mod rules;
 mod servers;
 mod standalone;
 mod templates;
@@ -234,7 +235,12 @@ impl Job<'_> {
         // Rule files are read back and dashboards give their uid; the rest need only
         // parse (without building a value: dashboards are large).
         let value = match self.output {
-            Output::Rule(_) => check_output(modules, self.name, &text, self.format)?,
+            Output::Rule(_) => {
+                let value = check_output(modules, self.name, &text, self.format)?;
+                rules::check(&text)
+                    .map_err(|p| Box::new(rule_diagnostic(modules, self.name, &text, &p)))?;
+                value
+            }
             Output::Dashboard(_) => {
                 let d: DashboardUid = check_output(modules, self.name, &text, self.format)?;
                 d.uid
@@ -306,6 +312,17 @@ fn check_output<T: serde::de::DeserializeOwned>(
         ));
         Box::new(files::at_file(modules, name, diag))
     })
+}
+
+/// A structural problem of rule file `name` (rendered as `text`), at its place in the
+/// file.
+fn rule_diagnostic(modules: &Modules, name: &str, text: &str, p: &rules::Problem) -> Diagnostic {
+    let diag = Diagnostic::error(
+        "invalid-rule-file",
+        format!("not a Prometheus rule file: {}", p.message),
+    )
+    .help("a rule file is `groups:` of { name, interval, query_offset, limit, labels, rules: [{ alert | record, expr, for, keep_firing_for, labels, annotations }] }, durations like `5m` (https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/)");
+    files::at_rendered(modules, name, text, (p.line, p.column), diag)
 }
 
 fn missing(name: &str) -> Diagnostic {
