@@ -512,8 +512,34 @@ fn a_missing_template_is_the_only_error() {
         BTreeSet::from(["missing-template"]),
         "{err}"
     );
+    // The path once, not in the message again.
     assert!(
-        err.contains("modules/monitoring/loki.yaml.j2 does not exist"),
+        err.contains("modules/monitoring/loki.yaml.j2: this template does not exist"),
+        "{err}"
+    );
+    assert_eq!(err.matches("loki.yaml.j2").count(), 1, "{err}");
+    assert!(err.contains("the stack has 1 error"), "{err}");
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+}
+
+#[test]
+fn a_missing_modules_directory_is_one_error() {
+    // Before: one missing-template per template (6).
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    std::fs::remove_dir_all(dir.path().join("modules")).unwrap();
+    let out = stackc(dir.path(), &["render"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert_eq!(
+        error_codes(&err),
+        BTreeSet::from(["missing-template"]),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "modules/monitoring/: the directory of the monitoring templates does not exist"
+        ),
         "{err}"
     );
     assert!(err.contains("the stack has 1 error"), "{err}");

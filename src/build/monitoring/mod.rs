@@ -87,6 +87,9 @@ pub fn render(
     m: &MonitoringPlan,
     modules: &Modules,
 ) -> Result<Payloads, Vec<Diagnostic>> {
+    if let Some(missing) = missing_dir(modules) {
+        return Err(vec![missing]);
+    }
     let t = Templates::new(modules)?;
     let rules = files::payloads(modules, files::RULES);
     let rule_files: Vec<String> = rules.iter().map(|p| p.output.clone()).collect();
@@ -325,8 +328,26 @@ fn rule_diagnostic(modules: &Modules, name: &str, text: &str, p: &rules::Problem
     files::at_rendered(modules, name, text, (p.line, p.column), diag)
 }
 
+/// Where the monitoring templates are, relative to the stack directory.
+const DIR: &str = "modules/monitoring";
+
+/// A template of [`DIR`] that does not exist (the diagnostic's location names it).
 fn missing(name: &str) -> Diagnostic {
-    Diagnostic::error("missing-template", format!("modules/{name} does not exist"))
+    Diagnostic::error("missing-template", "this template does not exist")
         .in_file(format!("modules/{name}"))
-        .help("[monitoring] renders its payloads from modules/monitoring/: copy the directory from stackc's reference stack")
+        .help(format!("[monitoring] renders its payloads from the templates of {DIR}/: restore the file from stackc's reference stack"))
+}
+
+/// The whole of [`DIR`] missing: one error instead of one per template.
+fn missing_dir(modules: &Modules) -> Option<Diagnostic> {
+    let prefix = DIR.strip_prefix("modules/").unwrap_or(DIR);
+    let any = modules.files.keys().any(|k| {
+        k.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+    });
+    (!any).then(|| {
+        Diagnostic::error("missing-template", "the directory of the monitoring templates does not exist")
+            .in_file(format!("{DIR}/"))
+            .help(format!("[monitoring] renders its payloads (prometheus.yml, rules, dashboards, ...) from the templates of {DIR}/: copy the directory from stackc's reference stack"))
+    })
 }
