@@ -53,6 +53,29 @@ pub fn rule_resource(output: &str) -> String {
     output.split('.').next().unwrap_or(output).replace('_', "-")
 }
 
+/// Why a rule file's PrometheusRule name (`rule_resource`) is not a Kubernetes object
+/// name, if it is not: lowercase letters, digits and `-`, starting and ending with a
+/// letter or digit. (Its characters are a ConfigMap key's, checked first.)
+fn resource_name(name: &str) -> Result<(), String> {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let inner = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if inner && edge(name.chars().next()) && edge(name.chars().last()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "makes the PrometheusRule `{name}` in operator mode, which is not a Kubernetes name (lowercase letters, digits and `-`, starting and ending with a letter or digit)"
+        ))
+    }
+}
+
+/// Why the output name of a rule file cannot be written, if it cannot: not a ConfigMap
+/// key, or its PrometheusRule not a Kubernetes name.
+pub fn rule_name(output: &str) -> Result<(), String> {
+    data_key(output).and_then(|()| resource_name(&rule_resource(output)))
+}
+
 /// What a payload is written as, for a ConfigMap key `output`: the key itself.
 pub fn key(output: &str) -> Vec<String> {
     vec![format!("the ConfigMap key `{output}`")]
@@ -68,14 +91,15 @@ pub fn rule_keys(output: &str) -> Vec<String> {
     keys
 }
 
-/// Output names that are not valid ConfigMap keys, and files written as the same thing
-/// (`written_as` lists what must be unique of an output name, e.g. [`rule_keys`]).
+/// Output names that `valid` refuses (e.g. [`data_key`]), and files written as the same
+/// thing (`written_as` lists what must be unique of an output name, e.g. [`rule_keys`]).
 /// `what` is "dashboard" or "rule file". Of two files, the one reported is a plain file
 /// rather than a template (the shipped files are templates), then the later by name.
 pub fn name_problems(
     modules: &Modules,
     payloads: &[Payload],
     what: &str,
+    valid: impl Fn(&str) -> Result<(), String>,
     written_as: impl Fn(&str) -> Vec<String>,
 ) -> Vec<Diagnostic> {
     let mut ordered: Vec<&Payload> = payloads.iter().collect();
@@ -83,16 +107,16 @@ pub fn name_problems(
     let mut diags = Vec::new();
     let mut taken: BTreeMap<String, &str> = BTreeMap::new();
     for p in ordered {
-        if let Err(why) = data_key(&p.output) {
+        if let Err(why) = valid(&p.output) {
             diags.push(at_file(
                 modules,
                 p.source,
                 Diagnostic::error(
                     "invalid-file-name",
-                    format!("this {what}'s name makes the ConfigMap key `{}`, which {why}", p.output),
+                    format!("this {what} is written as `{}`, which {why}", p.output),
                 )
                 .label("this file's name")
-                .help("rename the file: ConfigMap keys (mounted file names) take letters, digits, `-`, `_` and `.`, up to 253 characters (e.g. `my-pods.json`)"),
+                .help("rename the file: it is written as a ConfigMap key (a mounted file name: letters, digits, `-`, `_` and `.`, up to 253 characters), and a rule file's name before the first `.` also names its PrometheusRule (lowercase, e.g. `team-slo.yaml`)"),
             ));
             continue;
         }
@@ -254,7 +278,7 @@ mod tests {
             "monitoring/dashboards/pods.json",
             "monitoring/dashboards/pods.json.j2",
         ]);
-        let found = name_problems(&m, &payloads(&m, DASHBOARDS), "dashboard", key);
+        let found = name_problems(&m, &payloads(&m, DASHBOARDS), "dashboard", data_key, key);
         assert_eq!(codes(&found), ["duplicate-output"]);
         assert_eq!(
             found[0].location,
@@ -280,14 +304,23 @@ mod tests {
             "monitoring/rules/team_a.yaml",
             "monitoring/rules/team-a.yaml",
         ]);
-        let found = name_problems(&m, &payloads(&m, RULES), "rule file", rule_keys);
+        let found = name_problems(&m, &payloads(&m, RULES), "rule file", rule_name, rule_keys);
         assert_eq!(codes(&found), ["duplicate-output", "duplicate-output"]);
+    }
+
+    #[test]
+    fn rule_files_name_kubernetes_objects() {
+        assert_eq!(rule_name("team_slo.yaml"), Ok(()));
+        assert_eq!(rule_name("alerts.yaml"), Ok(()));
+        for bad in ["Team.yaml", "-team.yaml", "team-.yml", "My Rules.yaml"] {
+            assert!(rule_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn names_that_are_not_keys_are_errors() {
         let m = modules(&["monitoring/dashboards/My Pods.json"]);
-        let found = name_problems(&m, &payloads(&m, DASHBOARDS), "dashboard", key);
+        let found = name_problems(&m, &payloads(&m, DASHBOARDS), "dashboard", data_key, key);
         assert_eq!(codes(&found), ["invalid-file-name"]);
     }
 

@@ -107,11 +107,18 @@ pub fn render(
         Vec::new()
     };
     dashboards.extend(files::payloads(modules, files::DASHBOARDS));
-    let mut diags = files::name_problems(modules, &rules, "rule file", files::rule_keys);
+    let mut diags = files::name_problems(
+        modules,
+        &rules,
+        "rule file",
+        files::rule_name,
+        files::rule_keys,
+    );
     diags.extend(files::name_problems(
         modules,
         &dashboards,
         "dashboard",
+        crate::validate::keys::data_key,
         files::key,
     ));
     if !diags.is_empty() {
