@@ -38,7 +38,7 @@ struct Group {
     #[serde(default)]
     limit: Option<u64>,
     #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
+    labels: Option<BTreeMap<String, Text>>,
     #[serde(default)]
     rules: Vec<Spanned<Rule>>,
 }
@@ -57,9 +57,29 @@ struct Rule {
     #[serde(default)]
     keep_firing_for: Option<Spanned<Duration>>,
     #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
+    labels: Option<BTreeMap<String, Text>>,
     #[serde(default)]
-    annotations: Option<Spanned<BTreeMap<String, String>>>,
+    annotations: Option<Spanned<BTreeMap<String, Text>>>,
+}
+
+/// A YAML string, not a number or boolean written for one: the PrometheusRule schema
+/// takes only strings as label and annotation values (Prometheus would read `1` as "1").
+struct Text;
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string (quote the value)")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Text, E> {
+                Ok(Text)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// A duration in Prometheus' format, checked as it is read.
@@ -270,6 +290,19 @@ mod tests {
         let (line, _, message) = problem(&GOOD.replace("        labels:\n", "        labelz:\n"));
         assert_eq!(line, 9);
         assert!(message.starts_with("unknown field `labelz`"), "{message}");
+    }
+
+    #[test]
+    fn label_values_are_strings() {
+        let number = GOOD.replace("severity: warning", "severity: 1");
+        let (line, _, message) = problem(&number);
+        assert_eq!(line, 10);
+        assert!(message.contains("quote the value"), "{message}");
+        assert_eq!(
+            check(&GOOD.replace("severity: warning", "severity: \"1\"")),
+            Ok(())
+        );
+        assert!(check(&GOOD.replace("summary: down", "summary: true")).is_err());
     }
 
     #[test]
