@@ -311,7 +311,7 @@ fn endpoints(env: &str) -> BTreeSet<Scrape> {
         Ok(p) => p.plans,
         Err(_) => panic!("the reference stack checks"),
     };
-    let (_, plan) = &plans[0];
+    let (_, plan) = &plans.plans[0];
     plan.components
         .iter()
         .flat_map(|c| c.metrics(&plan.stack.name))
@@ -512,8 +512,34 @@ fn a_missing_template_is_the_only_error() {
         BTreeSet::from(["missing-template"]),
         "{err}"
     );
+    // The path once, not in the message again.
     assert!(
-        err.contains("modules/monitoring/loki.yaml.j2 does not exist"),
+        err.contains("modules/monitoring/loki.yaml.j2: this template does not exist"),
+        "{err}"
+    );
+    assert_eq!(err.matches("loki.yaml.j2").count(), 1, "{err}");
+    assert!(err.contains("the stack has 1 error"), "{err}");
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+}
+
+#[test]
+fn a_missing_modules_directory_is_one_error() {
+    // Before: one missing-template per template (6).
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    std::fs::remove_dir_all(dir.path().join("modules")).unwrap();
+    let out = stackc(dir.path(), &["render"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert_eq!(
+        error_codes(&err),
+        BTreeSet::from(["missing-template"]),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "modules/monitoring/: the directory of the monitoring templates does not exist"
+        ),
         "{err}"
     );
     assert!(err.contains("the stack has 1 error"), "{err}");
@@ -652,4 +678,159 @@ fn promtail_labels_logs_by_namespace_and_app_and_only_its_namespace_is_privilege
             "{ns}"
         );
     }
+}
+
+/// Lets `setup` change the reference stack's modules/monitoring/, renders, and expects
+/// exit 1 with only `code` errors, each at one of `at` (in order), nothing written;
+/// returns the JSON diagnostics.
+fn module_files_error(setup: impl Fn(&Path), code_: &str, at: &[&str]) -> String {
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    setup(&dir.path().join("modules/monitoring"));
+    let out = stackc(dir.path(), &["render", "--format", "json"]);
+    let err = common::stdout(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    let errors: Vec<Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    let found: Vec<(String, String)> = errors
+        .iter()
+        .map(|d| {
+            let file = d["file"].as_str().unwrap_or_default();
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                format!("{file}:{}:{}", d["line"], d["column"]),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = at
+        .iter()
+        .map(|a| (code_.to_owned(), (*a).to_owned()))
+        .collect();
+    assert_eq!(found, expected, "{err}");
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+    err
+}
+
+#[test]
+fn a_dashboard_named_outside_configmap_keys_is_an_error_at_the_file() {
+    // Before: rendered as the key `My Pods.json`, which the API server rejects.
+    let err = module_files_error(
+        |m| {
+            std::fs::copy(
+                m.join("dashboards/pods.json.j2"),
+                m.join("dashboards/My Pods.json.j2"),
+            )
+            .unwrap();
+        },
+        "invalid-file-name",
+        &["modules/monitoring/dashboards/My Pods.json.j2:1:1"],
+    );
+    assert!(err.contains("rename the file"), "{err}");
+}
+
+#[test]
+fn a_users_dashboard_beside_the_template_of_the_same_name_is_an_error() {
+    // Before: dashboards/pods.json was silently replaced by pods.json.j2's output.
+    let err = module_files_error(
+        |m| std::fs::write(m.join("dashboards/pods.json"), "{\"uid\": \"mine\"}").unwrap(),
+        "duplicate-output",
+        &["modules/monitoring/dashboards/pods.json:1:1"],
+    );
+    assert!(
+        err.contains("modules/monitoring/dashboards/pods.json.j2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_copied_dashboard_keeping_its_uid_is_an_error() {
+    // Before: two dashboards with one uid, of which Grafana provisions one.
+    let err = module_files_error(
+        |m| {
+            std::fs::copy(
+                m.join("dashboards/pods.json.j2"),
+                m.join("dashboards/pods2.json.j2"),
+            )
+            .unwrap();
+        },
+        "duplicate-dashboard-uid",
+        &["modules/monitoring/dashboards/pods2.json.j2:1:1"],
+    );
+    assert!(err.contains("conveyor-pods"), "{err}");
+}
+
+#[test]
+fn two_rule_files_written_as_one_are_an_error() {
+    // alerts.yml beside alerts.yaml.j2: two keys in standalone mode, but one
+    // PrometheusRule `alerts` in operator mode (prod), which the second replaced.
+    module_files_error(
+        |m| {
+            std::fs::write(
+                m.join("rules/alerts.yml"),
+                "groups:\n  - name: mine\n    rules:\n      - record: mine:up:sum\n        expr: sum(up)\n",
+            )
+            .unwrap();
+        },
+        "duplicate-output",
+        &["modules/monitoring/rules/alerts.yml:1:1"],
+    );
+}
+
+#[test]
+fn a_rule_file_is_checked_as_prometheus_reads_it_in_every_mode() {
+    // Before: rendered unchecked into dev and staging (standalone), and in prod
+    // (operator) a schema error at `[monitoring]` in stack.toml.
+    let rule =
+        "groups:\n  - name: mine\n    rules:\n      - alert: MineDown\n        expr: up == 0\n";
+    let err = module_files_error(
+        |m| {
+            std::fs::write(
+                m.join("rules/mine.yaml"),
+                format!("{rule}        for: 5 minutes\n"),
+            )
+            .unwrap()
+        },
+        "invalid-rule-file",
+        &["modules/monitoring/rules/mine.yaml:6:14"],
+    );
+    assert!(
+        err.contains("`5 minutes` is not a Prometheus duration"),
+        "{err}"
+    );
+    let err = module_files_error(
+        |m| {
+            std::fs::write(
+                m.join("rules/mine.yaml"),
+                format!("{rule}        labelz:\n          severity: warning\n"),
+            )
+            .unwrap();
+        },
+        "invalid-rule-file",
+        &["modules/monitoring/rules/mine.yaml:6:9"],
+    );
+    assert!(err.contains("unknown field `labelz`"), "{err}");
+}
+
+#[test]
+fn a_rule_template_error_is_at_the_template_line() {
+    module_files_error(
+        |m| {
+            let path = m.join("rules/alerts.yaml.j2");
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains("        expr: up == 0\n        for: 5m\n"));
+            std::fs::write(
+                &path,
+                text.replace(
+                    "        expr: up == 0\n        for: 5m\n",
+                    "        expr: up == 0\n        for: 5 minutes\n",
+                ),
+            )
+            .unwrap();
+        },
+        "invalid-rule-file",
+        &["modules/monitoring/rules/alerts.yaml.j2:61:14"],
+    );
 }

@@ -223,6 +223,58 @@ fn declared_egress_renders_one_policy_and_proves() {
 }
 
 #[test]
+fn ipv6_egress_renders_and_the_internet_reaches_public_ports_over_both_families() {
+    // Before: an IPv6 egress made its address a sample source of "anywhere", and the
+    // public port's ingress admitted only 0.0.0.0/0: `network-edge-denied fd00:: -> coder`.
+    let dir = copy_reference(false);
+    edit(
+        &dir.path().join("stack.toml"),
+        "egress = [\"0.0.0.0/0:443\"]                      # the LLM provider's API",
+        "egress = [\"fd00::/8:443\"]",
+    );
+    let out = stackc(dir.path(), &["render", "--env", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let objects = committed(dir.path(), "prod");
+    assert_eq!(
+        body(
+            &objects,
+            "NetworkPolicy/conveyor-pipeline/egress-agents-to-internet"
+        )["spec"]["egress"],
+        json!([{ "ports": [{ "port": 443, "protocol": "TCP" }], "to": [{ "ipBlock": { "cidr": "fd00::/8" } }] }])
+    );
+    assert_eq!(
+        body(&objects, "NetworkPolicy/coder/ingress-internet-to-coder")["spec"]["ingress"]
+            .as_array()
+            .unwrap()[0]["from"],
+        json!([{ "ipBlock": { "cidr": "0.0.0.0/0" } }, { "ipBlock": { "cidr": "::/0" } }])
+    );
+    let cluster = Cluster::new(objects.iter().map(|o| &o.body));
+    let coder = pod_of(body(&objects, "Deployment/coder/coder")).unwrap();
+    for client in ["203.0.113.7", "2001:db8::7", "fd00::1"] {
+        let from = Peer::Address(client.parse().unwrap());
+        assert!(
+            cluster.allows(from, Peer::Pod(&coder), 8443, "TCP"),
+            "{client} -> coder:8443"
+        );
+        assert!(
+            !cluster.allows(from, Peer::Pod(&coder), 8080, "TCP"),
+            "{client} -> coder:8080"
+        );
+    }
+    let agents = pod_of(body(&objects, "Deployment/conveyor-pipeline/agents")).unwrap();
+    let to = |ip: &str| {
+        cluster.allows(
+            Peer::Pod(&agents),
+            Peer::Address(ip.parse().unwrap()),
+            443,
+            "TCP",
+        )
+    };
+    assert!(to("fd12::1"));
+    assert!(!to("2001:db8::7") && !to("203.0.113.7"));
+}
+
+#[test]
 fn readme_embeds_the_current_graph() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let marker = "<!-- stackc graph --env dev -->\n```mermaid\n";
@@ -277,13 +329,13 @@ fn no_kafka_influxdb_or_public_traffic_is_admitted_on_a_plaintext_port() {
             .flat_map(|(_, p)| p.ports.iter().map(|(_, n, _)| *n))
             .collect();
         ports.extend([80, 443, 8080, 8086, 9092, 19092]);
-        let internet = Peer::Address("203.0.113.7".parse().unwrap());
+        let internet = ["203.0.113.7", "2001:db8::7"].map(|ip| Peer::Address(ip.parse().unwrap()));
         let mut sources: Vec<(String, Peer)> = pods
             .iter()
             .map(|(id, p)| (id.clone(), Peer::Pod(p)))
             .collect();
         sources.push(("ingress-controller".into(), Peer::Pod(&ingress_controller)));
-        sources.push(("internet".into(), internet));
+        sources.extend(internet.map(|peer| ("internet".to_owned(), peer)));
         let admitted_into = |target: &stackc::validate::netpol::Pod| -> BTreeSet<u16> {
             let mut out = BTreeSet::new();
             for (_, from) in &sources {
@@ -330,7 +382,10 @@ fn no_kafka_influxdb_or_public_traffic_is_admitted_on_a_plaintext_port() {
         let mut public = BTreeSet::new();
         for (id, target) in &pods {
             for &port in &ports {
-                if cluster.allows(internet, Peer::Pod(target), port, "TCP") {
+                if internet
+                    .iter()
+                    .any(|from| cluster.allows(*from, Peer::Pod(target), port, "TCP"))
+                {
                     public.insert((id.clone(), port));
                 }
             }

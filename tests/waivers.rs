@@ -174,3 +174,28 @@ fn a_waiver_needs_a_reason() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_waiver_with_a_case_typo_suggests_the_object_it_nearly_names() {
+    // Before: "remove it: the finding it was written for is gone", while the finding
+    // was printed as an error.
+    let dir = copy_reference(true);
+    edit(
+        &dir.path().join("stack.toml"),
+        "rule = \"no-host-path\"\nobject = \"DaemonSet/monitoring-logs/promtail\"",
+        "rule = \"no-host-path\"\nobject = \"Daemonset/monitoring-logs/promtail\"",
+    );
+    let out = stackc(dir.path(), &["render", "--check"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(err.contains("error[no-host-path]"), "{err}");
+    assert!(err.contains("warning[unused-waiver]"), "{err}");
+    assert!(
+        err.contains("did you mean `DaemonSet/monitoring-logs/promtail`?"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("the finding it was written for is gone"),
+        "{err}"
+    );
+}

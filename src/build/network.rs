@@ -18,6 +18,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::cidr::Cidr;
 use crate::graph::{self, Edge, Endpoint};
 use crate::object::{Layer, Object};
 use crate::plan::Plan;
@@ -106,7 +107,20 @@ fn pod_peer(here: &str, namespace: &str, labels: &BTreeMap<String, String>) -> N
     }
 }
 
-fn ip_peer(cidr: &crate::cidr::Cidr) -> NetworkPolicyPeer {
+/// Every address of both families, the source of an inbound `internet` edge: a public
+/// port is reached over IPv4 and, on a dual-stack cluster, over IPv6 (an `ipBlock` of
+/// the other family than the cluster's matches nothing and is harmless).
+const EVERYWHERE: [&str; 2] = ["0.0.0.0/0", "::/0"];
+
+/// An `ipBlock` peer for each block of [`EVERYWHERE`].
+fn everywhere() -> Vec<NetworkPolicyPeer> {
+    EVERYWHERE
+        .iter()
+        .map(|block| ip_peer(&Cidr::parse(block).expect("a valid block")))
+        .collect()
+}
+
+fn ip_peer(cidr: &Cidr) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         ip_block: Some(IPBlock {
             cidr: cidr.to_string(),
@@ -199,18 +213,18 @@ fn egress(metadata: ObjectMeta, edge: &Edge) -> NetworkPolicy {
 fn ingress(metadata: ObjectMeta, edge: &Edge) -> NetworkPolicy {
     let here = metadata.namespace.clone().unwrap_or_default();
     let to = edge.to.workload().expect("ingress is built at workloads");
-    let peer = match &edge.from {
-        Endpoint::Workload(from) => pod_peer(&here, &from.namespace, &from.selector),
+    let peers = match &edge.from {
+        Endpoint::Workload(from) => vec![pod_peer(&here, &from.namespace, &from.selector)],
         Endpoint::Pods {
             namespace,
             selector,
             ..
-        } => pod_peer(&here, namespace, selector),
-        Endpoint::Addresses { .. } => ip_peer(&graph::anywhere()),
+        } => vec![pod_peer(&here, namespace, selector)],
+        Endpoint::Addresses { .. } => everywhere(),
     };
     let mut spec = spec(selector(&to.selector), "Ingress");
     spec.ingress = Some(vec![NetworkPolicyIngressRule {
-        from: Some(vec![peer]),
+        from: Some(peers),
         ports: Some(
             edge.ports
                 .iter()

@@ -239,7 +239,7 @@ pub fn apply_waivers(
             .help("fix the finding, or extend `expires` with a reason"),
         );
     }
-    let kept = findings
+    let kept: Vec<Finding> = findings
         .into_iter()
         .filter(|f| {
             let waiver = policy
@@ -261,12 +261,47 @@ pub fn apply_waivers(
         .filter(|((_, u), a)| !**u && **a)
         .map(|(x, _)| x)
     {
-        warnings.push(unused(w));
+        warnings.push(unused(w, near_miss(w, &kept)));
     }
     (kept, warnings)
 }
 
-fn unused(w: &WaiverPlan) -> Diagnostic {
+/// The most edits a near miss is away from a finding's object (ids are long and alike:
+/// `Deployment/ns/producer` is not a typo of `Deployment/ns/processor`).
+const NEAR: usize = 2;
+
+/// The object of a finding of the waiver's rule that the waiver nearly names: the same
+/// but for case (object ids are case-sensitive: `DaemonSet`, not `Daemonset`), or at
+/// most [`NEAR`] edits away.
+fn near_miss<'f>(w: &WaiverPlan, findings: &'f [Finding]) -> Option<&'f str> {
+    let objects: BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| f.rule.id == w.rule)
+        .map(|f| f.object.as_str())
+        .collect();
+    let pattern = w.object.to_lowercase();
+    let by_case = objects
+        .iter()
+        .copied()
+        .find(|o| glob(&pattern, &o.to_lowercase()));
+    by_case.or_else(|| {
+        objects
+            .iter()
+            .map(|o| (strsim::damerau_levenshtein(&pattern, &o.to_lowercase()), *o))
+            .filter(|(distance, _)| *distance <= NEAR)
+            .min()
+            .map(|(_, o)| o)
+    })
+}
+
+fn unused(w: &WaiverPlan, near: Option<&str>) -> Diagnostic {
+    let help = match near {
+        Some(object) => format!(
+            "did you mean `{object}`? It has a `{}` finding; object ids are `Kind/namespace/name`, case-sensitive",
+            w.rule
+        ),
+        None => "remove it: the finding it was written for is gone".to_owned(),
+    };
     Diagnostic::warning(
         "unused-waiver",
         format!(
@@ -275,7 +310,7 @@ fn unused(w: &WaiverPlan) -> Diagnostic {
         ),
     )
     .at(w.span)
-    .help("remove it: the finding it was written for is gone")
+    .help(help)
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -382,6 +417,56 @@ mod tests {
         assert!(glob("*", "anything"));
         assert!(!glob("Deployment/*/producer", "Deployment/ns/processor"));
         assert!(glob("Service/ns/x", "Service/ns/x"));
+    }
+
+    #[test]
+    fn an_unused_waiver_that_nearly_names_a_finding_suggests_it() {
+        let rule = RULES.iter().find(|r| r.id == "no-host-path").unwrap();
+        let finding = |object: &str| Finding {
+            rule,
+            file: "f".into(),
+            line: 1,
+            object: object.into(),
+            path: String::new(),
+            message: String::new(),
+        };
+        let findings = [
+            finding("DaemonSet/monitoring-logs/promtail"),
+            finding("Deployment/ns/other"),
+        ];
+        let waiver = |rule: &str, object: &str| WaiverPlan {
+            rule: rule.into(),
+            object: object.into(),
+            reason: "r".into(),
+            expires: None,
+            span: None,
+        };
+        let near = |w: WaiverPlan| near_miss(&w, &findings);
+        let promtail = Some("DaemonSet/monitoring-logs/promtail");
+        assert_eq!(
+            near(waiver("no-host-path", "Daemonset/monitoring-logs/promtail")),
+            promtail
+        );
+        assert_eq!(
+            near(waiver("no-host-path", "daemonset/*/promtail")),
+            promtail
+        );
+        assert_eq!(
+            near(waiver("no-host-path", "DaemonSet/monitoring-logs/promtial")),
+            promtail
+        );
+        assert_eq!(
+            near(waiver("no-host-path", "Deployment/ns/others")),
+            Some("Deployment/ns/other")
+        );
+        assert_eq!(near(waiver("no-host-path", "Deployment/ns/producer")), None);
+        assert_eq!(
+            near(waiver(
+                "run-as-non-root",
+                "Daemonset/monitoring-logs/promtail"
+            )),
+            None
+        );
     }
 
     #[test]

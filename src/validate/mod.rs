@@ -1,6 +1,7 @@
 //! validate: checks over the built objects of one environment.
-//! - every object has a unique identity and file;
-//! - every object matches the strict schema of its kind (`schema`);
+//! - every object has a unique identity and file (`duplicates`);
+//! - every object matches the strict schema of its kind (`schema`), and ConfigMap and
+//!   Secret data keys are what the API server accepts (`keys`);
 //! - every cross-object reference resolves (`references`);
 //! - the NetworkPolicies admit exactly the dependency graph (`network`, over the
 //!   evaluator in `netpol`).
@@ -9,6 +10,8 @@
 //! stack.toml that produced it (the diagnostic points there). validate knows Kubernetes
 //! kinds, never component kinds.
 
+mod duplicates;
+pub(crate) mod keys;
 mod keywords;
 pub mod netpol;
 pub mod network;
@@ -63,23 +66,32 @@ pub fn validate(
             )
         },
     );
-    let mut seen = BTreeSet::new();
-    for object in objects {
-        let identity = (object.layer, object_path(object).to_ascii_lowercase());
-        if !seen.insert(identity) {
-            diags.push(diagnostic(
-                object,
-                "duplicate-object",
-                "is produced twice".into(),
-                "rename one of the components".into(),
-            ));
-        }
+    let declared = |object: &Object| object.component.as_deref().and_then(locate);
+    let collisions = duplicates::collisions(objects, &declared);
+    for collision in &collisions {
+        diags.push(
+            Diagnostic::error("duplicate-object", collision.message())
+                .at(declared(collision.again))
+                .label(format!(
+                    "in rendered/{env}/{}/{}",
+                    collision.again.layer.dir(),
+                    object_path(collision.again)
+                ))
+                .help(collision.help()),
+        );
     }
     // Schema validation per run of objects, the references and the proof: independent,
     // so on all cores at once. References and the proof are the longest jobs and start
     // first, so the cores finish together; their diagnostics still come after the
     // schema errors.
-    let jobs: Vec<Job> = [Job::References, Job::Proof]
+    // Objects built twice make the references and the proof speak of one object where
+    // there are two: their findings would only echo the collision.
+    let whole = if collisions.is_empty() {
+        vec![Job::References, Job::Proof]
+    } else {
+        vec![Job::Nothing, Job::Nothing]
+    };
+    let jobs: Vec<Job> = whole
         .into_iter()
         .chain(crate::parallel::runs(objects).into_iter().map(Job::Schemas))
         .collect();
@@ -89,7 +101,10 @@ pub fn validate(
             crate::parallel::map(&jobs, |job| match job {
                 Job::Schemas(run) => run
                     .iter()
-                    .flat_map(|object| schema_problems(object, &diagnostic))
+                    .flat_map(|object| {
+                        let keys = key_problems(object, &diagnostic);
+                        schema_problems(object, &diagnostic).into_iter().chain(keys)
+                    })
                     .collect(),
                 Job::References => time(|| stage("references"), || references::check(objects))
                     .into_iter()
@@ -111,6 +126,7 @@ pub fn validate(
                             .help(problem.help)
                     })
                     .collect::<Vec<_>>(),
+                Job::Nothing => Vec::new(),
             })
         },
     );
@@ -128,6 +144,26 @@ enum Job<'o> {
     Schemas(&'o [Object]),
     References,
     Proof,
+    /// In place of the references or the proof when they are not run.
+    Nothing,
+}
+
+/// The invalid data keys of one ConfigMap or Secret.
+fn key_problems(
+    object: &Object,
+    diagnostic: &impl Fn(&Object, &'static str, String, String) -> Diagnostic,
+) -> Vec<Diagnostic> {
+    keys::invalid(object)
+        .into_iter()
+        .map(|(field, key, why)| {
+            diagnostic(
+                object,
+                "invalid-data-key",
+                format!("{field} key `{key}` {why}"),
+                "the API server rejects the object: each key is a file name when it is mounted; rename what the key comes from".into(),
+            )
+        })
+        .collect()
 }
 
 /// The schema problems of one object.

@@ -59,8 +59,9 @@ enum Expect {
     Must,
 }
 
-/// An address outside the cluster no edge should name specifically (TEST-NET-3).
-const SOMEWHERE: &str = "203.0.113.7";
+/// Addresses outside the cluster no edge should name specifically, one per family
+/// (TEST-NET-3 and IPv6's documentation prefix): "anywhere" is both.
+const SOMEWHERE: [&str; 2] = ["203.0.113.7", "2001:db8::7"];
 
 /// Every disagreement between the rendered policies and the graph.
 pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
@@ -425,7 +426,10 @@ fn actors(objects: &[Object], graph: &Graph) -> Vec<Actor> {
             ],
         },
     );
-    let mut addresses: Vec<IpAddr> = vec![SOMEWHERE.parse().expect("an address")];
+    let mut addresses: Vec<IpAddr> = SOMEWHERE
+        .iter()
+        .map(|ip| ip.parse().expect("an address"))
+        .collect();
     for edge in &graph.edges {
         for end in [&edge.from, &edge.to] {
             match end {

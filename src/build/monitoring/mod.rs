@@ -4,7 +4,9 @@
 //! Grafana, Loki and Promtail. Every non-Kubernetes payload is rendered here from the
 //! templates in `modules/monitoring/` (see `templates.rs`, `view.rs`).
 
+mod files;
 mod operator;
+mod rules;
 mod servers;
 mod standalone;
 mod templates;
@@ -85,21 +87,45 @@ pub fn render(
     m: &MonitoringPlan,
     modules: &Modules,
 ) -> Result<Payloads, Vec<Diagnostic>> {
+    if let Some(missing) = missing_dir(modules) {
+        return Err(vec![missing]);
+    }
     let t = Templates::new(modules)?;
-    let rule_sources: Vec<(&String, String)> = modules
-        .in_dir("monitoring/rules")
-        .filter(|(name, _)| {
-            [".yaml", ".yml", ".yaml.j2", ".yml.j2"]
-                .iter()
-                .any(|e| name.ends_with(e))
-        })
-        .map(|(name, _)| (name, output_name(name)))
-        .collect();
-    let rule_files: Vec<String> = rule_sources.iter().map(|(_, out)| out.clone()).collect();
+    let rules = files::payloads(modules, files::RULES);
+    let rule_files: Vec<String> = rules.iter().map(|p| p.output.clone()).collect();
     let ctx = view(plan, m, rule_files);
-    let jobs = jobs(m, modules, &t, &ctx, rule_sources);
+    // Per-component dashboards first: a user's file of the same name is the one to rename.
+    let mut dashboards: Vec<files::Payload> = if t.has(COMPONENT_DASHBOARD) {
+        ctx.targets
+            .iter()
+            .map(|target| files::Payload {
+                source: COMPONENT_DASHBOARD,
+                output: format!("component-{}-{}.json", target.kind, target.name),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    dashboards.extend(files::payloads(modules, files::DASHBOARDS));
+    let mut diags = files::name_problems(
+        modules,
+        &rules,
+        "rule file",
+        files::rule_name,
+        files::rule_keys,
+    );
+    diags.extend(files::name_problems(
+        modules,
+        &dashboards,
+        "dashboard",
+        crate::validate::keys::data_key,
+        files::key,
+    ));
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let jobs = jobs(m, rules, dashboards);
     let rendered = crate::parallel::map(&jobs, |job| job.run(&t, modules, &ctx));
-    let mut diags = Vec::new();
     let mut payloads = Payloads {
         prometheus: None,
         rules: BTreeMap::new(),
@@ -110,12 +136,23 @@ pub fn render(
         dashboard_providers: String::new(),
         dashboards: BTreeMap::new(),
     };
+    let mut uids = Vec::new();
     for (job, result) in jobs.into_iter().zip(rendered) {
         match result {
-            Ok((text, value)) => job.output.store(&mut payloads, text, value),
+            Ok((text, value)) => {
+                if let (Output::Dashboard(output), Some(uid)) = (&job.output, value.as_str()) {
+                    uids.push((job.name, output.clone(), uid.to_owned()));
+                }
+                job.output.store(&mut payloads, text, value);
+            }
             Err(d) => diags.push(*d),
         }
     }
+    let uids: Vec<(&str, &str, &str)> = uids
+        .iter()
+        .map(|(source, output, uid)| (*source, output.as_str(), uid.as_str()))
+        .collect();
+    diags.extend(files::uid_problems(modules, &uids));
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -125,10 +162,8 @@ pub fn render(
 /// Every template one environment renders, in the order their errors are reported.
 fn jobs<'a>(
     m: &MonitoringPlan,
-    modules: &'a Modules,
-    t: &Templates,
-    ctx: &View,
-    rule_sources: Vec<(&'a String, String)>,
+    rules: Vec<files::Payload<'a>>,
+    dashboards: Vec<files::Payload<'a>>,
 ) -> Vec<Job<'a>> {
     let fixed = |name: &'a str, output: Output| Job {
         name,
@@ -145,28 +180,21 @@ fn jobs<'a>(
     jobs.push(fixed(PROMTAIL, Output::Promtail));
     jobs.push(fixed(DATASOURCES, Output::Datasources));
     jobs.push(fixed(DASHBOARD_PROVIDERS, Output::DashboardProviders));
-    for (name, out) in rule_sources {
-        jobs.push(fixed(name, Output::Rule(out)));
+    for rule in rules {
+        jobs.push(fixed(rule.source, Output::Rule(rule.output)));
     }
-    let dashboards = modules
-        .in_dir("monitoring/dashboards")
-        .map(|(name, _)| name)
-        .filter(|name| name.ends_with(".json") || name.ends_with(".json.j2"));
-    for name in dashboards {
+    // The per-component dashboards come first, one per metrics target in view order.
+    let mut component = 0;
+    for dashboard in dashboards {
+        let target = (dashboard.source == COMPONENT_DASHBOARD).then(|| {
+            component += 1;
+            component - 1
+        });
         jobs.push(Job {
             format: Format::Json,
-            ..fixed(name, Output::Dashboard(output_name(name)))
+            component: target,
+            ..fixed(dashboard.source, Output::Dashboard(dashboard.output))
         });
-    }
-    if t.has(COMPONENT_DASHBOARD) {
-        for (i, target) in ctx.targets.iter().enumerate() {
-            let file = format!("component-{}-{}.json", target.kind, target.name);
-            jobs.push(Job {
-                format: Format::Json,
-                component: Some(i),
-                ..fixed(COMPONENT_DASHBOARD, Output::Dashboard(file))
-            });
-        }
     }
     jobs
 }
@@ -214,13 +242,24 @@ impl Job<'_> {
             }
             None => t.render(self.name, ctx),
         }?;
-        // Only rule files are read back; the rest need only parse (without building
-        // a value: dashboards are large).
-        let value = if matches!(self.output, Output::Rule(_)) {
-            check_output(modules, self.name, &text, self.format)?
-        } else {
-            check_output::<serde::de::IgnoredAny>(modules, self.name, &text, self.format)?;
-            serde_json::Value::Null
+        // Rule files are read back and dashboards give their uid; the rest need only
+        // parse (without building a value: dashboards are large).
+        let value = match self.output {
+            Output::Rule(_) => {
+                let value = check_output(modules, self.name, &text, self.format)?;
+                rules::check(&text)
+                    .map_err(|p| Box::new(rule_diagnostic(modules, self.name, &text, &p)))?;
+                value
+            }
+            Output::Dashboard(_) => {
+                let d: DashboardUid = check_output(modules, self.name, &text, self.format)?;
+                d.uid
+                    .map_or(serde_json::Value::Null, serde_json::Value::String)
+            }
+            _ => {
+                check_output::<serde::de::IgnoredAny>(modules, self.name, &text, self.format)?;
+                serde_json::Value::Null
+            }
         };
         Ok((text, value))
     }
@@ -243,6 +282,12 @@ impl Output {
             }
         }
     }
+}
+
+/// What a dashboard is read for: its uid (Grafana keeps one dashboard per uid).
+#[derive(serde::Deserialize)]
+struct DashboardUid {
+    uid: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -275,25 +320,41 @@ fn check_output<T: serde::de::DeserializeOwned>(
         .help(format!(
             "fix the template so that its output is {what} (values are written as JSON literals)"
         ));
-        Box::new(match modules.files.get(name) {
-            Some(file) => diag.at(Some(crate::diag::Span {
-                file: file.file,
-                start: 0,
-                end: 0,
-            })),
-            None => diag.in_file(format!("modules/{name}")),
-        })
+        Box::new(files::at_file(modules, name, diag))
     })
 }
 
-fn missing(name: &str) -> Diagnostic {
-    Diagnostic::error("missing-template", format!("modules/{name} does not exist"))
-        .in_file(format!("modules/{name}"))
-        .help("[monitoring] renders its payloads from modules/monitoring/: copy the directory from stackc's reference stack")
+/// A structural problem of rule file `name` (rendered as `text`), at its place in the
+/// file.
+fn rule_diagnostic(modules: &Modules, name: &str, text: &str, p: &rules::Problem) -> Diagnostic {
+    let diag = Diagnostic::error(
+        "invalid-rule-file",
+        format!("not a Prometheus rule file: {}", p.message),
+    )
+    .help("a rule file is `groups:` of { name, interval, query_offset, limit, labels, rules: [{ alert | record, expr, for, keep_firing_for, labels, annotations }] }, durations like `5m` (https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/)");
+    files::at_rendered(modules, name, text, (p.line, p.column), diag)
 }
 
-/// `rules/alerts.yaml.j2` → `alerts.yaml`.
-fn output_name(name: &str) -> String {
-    let base = name.rsplit('/').next().unwrap_or(name);
-    base.strip_suffix(".j2").unwrap_or(base).to_owned()
+/// Where the monitoring templates are, relative to the stack directory.
+const DIR: &str = "modules/monitoring";
+
+/// A template of [`DIR`] that does not exist (the diagnostic's location names it).
+fn missing(name: &str) -> Diagnostic {
+    Diagnostic::error("missing-template", "this template does not exist")
+        .in_file(format!("modules/{name}"))
+        .help(format!("[monitoring] renders its payloads from the templates of {DIR}/: restore the file from stackc's reference stack"))
+}
+
+/// The whole of [`DIR`] missing: one error instead of one per template.
+fn missing_dir(modules: &Modules) -> Option<Diagnostic> {
+    let prefix = DIR.strip_prefix("modules/").unwrap_or(DIR);
+    let any = modules.files.keys().any(|k| {
+        k.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+    });
+    (!any).then(|| {
+        Diagnostic::error("missing-template", "the directory of the monitoring templates does not exist")
+            .in_file(format!("{DIR}/"))
+            .help(format!("[monitoring] renders its payloads (prometheus.yml, rules, dashboards, ...) from the templates of {DIR}/: copy the directory from stackc's reference stack"))
+    })
 }

@@ -62,7 +62,7 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads, chart_version: &str)
         ));
     }
     for (file, (_, parsed)) in &p.rules {
-        let name = file.split('.').next().unwrap_or(file).replace('_', "-");
+        let name = super::files::rule_resource(file);
         out.push(object(
             Layer::Monitoring,
             json!({
@@ -92,8 +92,9 @@ fn values(m: &MonitoringPlan) -> Value {
         "alertmanager": { "enabled": false },
         // NetworkPolicies admit exactly what the graph (`graph::monitoring`) names: the
         // operator without its admission webhook (the API server would call into a
-        // default-deny namespace; stackc checks rule files at compile time instead), and
-        // no scrapes of control-plane parts the stack's alerts do not use.
+        // default-deny namespace; stackc checks each rule file's structure when it
+        // compiles, `rules.rs`, but not its PromQL), and no scrapes of control-plane
+        // parts the stack's alerts do not use.
         "prometheusOperator": {
             "admissionWebhooks": { "enabled": false },
             "tls": { "enabled": false },
