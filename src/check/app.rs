@@ -120,10 +120,8 @@ pub(super) fn namespace(
         Some(ns) => {
             // A bad `[defaults] namespace` is reported once, where it is written.
             if own.is_some() {
-                ctx.rule(
-                    names::dns1123_label(ns),
-                    "invalid-name",
-                    &format!("namespace `{ns}`"),
+                ctx.namespace_rule(
+                    ns,
                     &[kind, name, "namespace"],
                     &format!("use a lowercase DNS label, e.g. `{}`", suggest_label(ns)),
                 );

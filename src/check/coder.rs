@@ -127,10 +127,8 @@ pub(super) fn resolve(
         .clone()
         .unwrap_or_else(|| namespace.clone());
     if coder.workspace_namespace.is_some() {
-        ctx.rule(
-            names::dns1123_label(&workspace_namespace),
-            "invalid-name",
-            &format!("namespace `{workspace_namespace}`"),
+        ctx.namespace_rule(
+            &workspace_namespace,
             &["coder", name, "workspace_namespace"],
             "use a lowercase DNS label",
         );

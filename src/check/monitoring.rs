@@ -43,10 +43,8 @@ pub(super) fn resolve(
         }
     };
     let namespace = m.namespace.clone().unwrap_or_else(|| "monitoring".into());
-    ctx.rule(
-        names::dns1123_label(&namespace),
-        "invalid-name",
-        &format!("namespace `{namespace}`"),
+    ctx.namespace_rule(
+        &namespace,
         &["monitoring", "namespace"],
         "use a lowercase DNS label, e.g. \"monitoring\"",
     );
@@ -54,10 +52,8 @@ pub(super) fn resolve(
         .log_namespace
         .clone()
         .unwrap_or_else(|| format!("{namespace}-logs"));
-    ctx.rule(
-        names::dns1123_label(&log_namespace),
-        "invalid-name",
-        &format!("namespace `{log_namespace}`"),
+    ctx.namespace_rule(
+        &log_namespace,
         &["monitoring", "log_namespace"],
         "use a lowercase DNS label, e.g. \"monitoring-logs\"",
     );

