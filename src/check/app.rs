@@ -407,6 +407,7 @@ fn probes(
         .map(|m| m.port_name.clone())
         .or_else(|| ports.first().map(|p| p.name.clone()));
     let given = app.probes.clone().unwrap_or_default();
+    let declared = declared_ports(app);
     let mut one = |which: &str, probe: Option<&Probe>, fallback: bool| -> Option<ProbePlan> {
         let path = ["app", name, "probes", which];
         let Some(probe) = probe else {
@@ -460,10 +461,10 @@ fn probes(
         };
         if let Some(port) = &probe.port
             && !matches!(action, ProbeAction::Exec(_))
-            && !ports.iter().any(|p| &p.name == port)
+            && !declared.contains(&port.as_str())
         {
             let span = ctx.value_span(&[&path[..], &["port"]].concat());
-            let known: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+            let known = &declared;
             let help = match crate::load::closest(port, known.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!(
@@ -498,6 +499,14 @@ fn probes(
         readiness: one("readiness", given.readiness.as_ref(), true),
         startup: one("startup", given.startup.as_ref(), false),
     }
+}
+
+/// The names of every port an app declares, `metrics` included, whether or not its
+/// number is valid: a bad number is reported once, at the number, and a probe that
+/// names the port is not wrong too.
+fn declared_ports(app: &App) -> Vec<&str> {
+    let metrics = app.metrics.as_ref().map(|_| METRICS_PORT);
+    app.ports.keys().map(String::as_str).chain(metrics).collect()
 }
 
 fn check_autoscale(ctx: &mut Ctx, name: &str, a: &AutoscalePlan, has_cpu_request: bool) {
