@@ -38,7 +38,36 @@ pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
             name.len()
         ));
     }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    if let Some(c) = name.chars().find(|c| !allowed(*c)) {
+        return Err(format!("contains `{c}`; only a-z, 0-9, `-` and `.` are allowed"));
+    }
     name.split('.').try_for_each(dns1123_label)
+}
+
+/// A domain written as a URL ("https://example.org/x"): what is wrong with it, what
+/// to drop, and the bare domain; `None` when it has no scheme and no path.
+pub fn url_as_domain(text: &str) -> Option<(&'static str, String, &str)> {
+    let (scheme, rest) = match text.split_once("://") {
+        Some((scheme, rest)) => (Some(&text[..scheme.len() + 3]), rest),
+        None => (None, text),
+    };
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = Some(path).filter(|p| !p.is_empty());
+    match (scheme, path) {
+        (None, None) => None,
+        (Some(scheme), None) => Some((
+            "a scheme",
+            format!("`{scheme}`"),
+            host,
+        )),
+        (None, Some(path)) => Some(("a path", format!("`{path}`"), host)),
+        (Some(scheme), Some(path)) => Some((
+            "a scheme or path",
+            format!("`{scheme}` and `{path}`"),
+            host,
+        )),
+    }
 }
 
 /// An IANA service name, what Kubernetes requires of a named port.
@@ -339,5 +368,27 @@ mod tests {
         for reserved in ["kube-system", "kube-public", "kube-node-lease", "kube-x", "default"] {
             assert!(own_namespace(reserved).is_err(), "{reserved}");
         }
+    }
+
+    #[test]
+    fn domains_written_as_urls() {
+        assert_eq!(url_as_domain("conveyor.example.org"), None);
+        assert_eq!(
+            url_as_domain("https://conveyor.example.org"),
+            Some(("a scheme", "`https://`".into(), "conveyor.example.org"))
+        );
+        assert_eq!(
+            url_as_domain("example.org/"),
+            Some(("a path", "`/`".into(), "example.org"))
+        );
+        assert_eq!(
+            url_as_domain("http://example.org/x"),
+            Some(("a scheme or path", "`http://` and `/x`".into(), "example.org"))
+        );
+        assert!(
+            dns1123_subdomain("https://example.org")
+                .unwrap_err()
+                .contains("`-` and `.` are allowed")
+        );
     }
 }
