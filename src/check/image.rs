@@ -28,8 +28,9 @@ pub(super) fn release(ctx: &mut super::Ctx, version: &str, path: &[&str], help: 
 }
 
 /// `<repository>:<version>` of a pinned official image: the version must be a release
-/// number (at `path` + `version`) and the result a valid image reference (a repository
-/// override at `path` + `image` must carry no tag). `default` is the official repository.
+/// number (at `path` + `version`), and a repository override (a mirror, at `path` +
+/// `image`) a bare repository: the tag is the version's, so the override may carry no
+/// tag and no digest. `default` is the official repository.
 pub(super) fn pinned(
     ctx: &mut super::Ctx,
     path: &[&str],
@@ -44,19 +45,57 @@ pub(super) fn pinned(
         &[path, &["version"]].concat(),
         &format!("pin a release of the official image, e.g. version = \"{example}\""),
     );
-    let image = format!("{}:{version}", own.unwrap_or(default));
-    if let Err(reason) = parse(&image) {
+    if let Some(own) = own
+        && let Err((reason, bare)) = repository_only(own)
+    {
         let span = ctx.value_span(&[path, &["image"]].concat());
+        let example = format!(
+            "registry.example.org/{}",
+            default.trim_start_matches("docker.io/")
+        );
+        let bare = if bare.is_empty() || bare == own {
+            example.as_str()
+        } else {
+            bare
+        };
         ctx.report(
-            crate::diag::Diagnostic::error("invalid-image", format!("image `{image}` {reason}"))
+            crate::diag::Diagnostic::error("invalid-image", format!("image `{own}` {reason}"))
                 .at(span)
                 .help(format!(
-                    "give a repository without a tag, e.g. \"registry.example.org/{}\"",
-                    default.trim_start_matches("docker.io/")
+                    "write image = \"{bare}\": stackc appends `:{version}` from `version`"
                 )),
         );
     }
-    image
+    format!("{}:{version}", own.unwrap_or(default))
+}
+
+/// Checks a repository override (a mirror of an official image): a repository alone.
+/// `Err` holds the reason and the repository without its tag or digest.
+pub fn repository_only(own: &str) -> Result<(), (String, &str)> {
+    let (name, digest) = own.split_once('@').map_or((own, None), |(n, d)| (n, Some(d)));
+    let (repository, tag) = split_tag(name);
+    let pinned = match (tag, digest) {
+        (_, Some(_)) => Some("pins a digest"),
+        (Some(_), None) => Some("carries a tag"),
+        (None, None) => None,
+    };
+    if let Some(pinned) = pinned {
+        let reason = format!(
+            "{pinned}: `image` names only the repository (a mirror), and the tag comes from `version`"
+        );
+        return Err((reason, repository));
+    }
+    check_repository(repository).map_err(|reason| (reason, repository))
+}
+
+/// `name` cut at its tag: a colon after the last slash separates the tag; one before
+/// it is a registry port.
+fn split_tag(name: &str) -> (&str, Option<&str>) {
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last_slash..].rfind(':') {
+        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
+        None => (name, None),
+    }
 }
 
 /// Parses an image reference and requires it to be pinned by tag or digest.
@@ -83,12 +122,7 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
             return Err("a sha256 digest has 64 lowercase hex digits".into());
         }
     }
-    // A colon after the last slash separates the tag; one before it is a registry port.
-    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    let (repository, tag) = match name[last_slash..].rfind(':') {
-        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
-        None => (name, None),
-    };
+    let (repository, tag) = split_tag(name);
     check_repository(repository)?;
     if let Some(tag) = tag {
         check_tag(tag)?;
@@ -150,7 +184,21 @@ fn check_tag(tag: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, repository_only};
+
+    #[test]
+    fn repository_overrides_are_bare_repositories() {
+        assert!(repository_only("mirror.example.org/postgres").is_ok());
+        assert!(repository_only("localhost:5000/library/postgres").is_ok());
+        let digest = format!("docker.io/library/postgres@sha256:{}", "a".repeat(64));
+        let (reason, bare) = repository_only(&digest).unwrap_err();
+        assert!(reason.starts_with("pins a digest"), "{reason}");
+        assert_eq!(bare, "docker.io/library/postgres");
+        let (reason, bare) = repository_only("mirror.example.org/postgres:16.4").unwrap_err();
+        assert!(reason.starts_with("carries a tag"), "{reason}");
+        assert_eq!(bare, "mirror.example.org/postgres");
+        assert!(repository_only("Mirror/Postgres").is_err());
+    }
 
     #[test]
     fn accepts_pinned_references() {
