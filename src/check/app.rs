@@ -506,7 +506,11 @@ fn probes(
 /// names the port is not wrong too.
 fn declared_ports(app: &App) -> Vec<&str> {
     let metrics = app.metrics.as_ref().map(|_| METRICS_PORT);
-    app.ports.keys().map(String::as_str).chain(metrics).collect()
+    app.ports
+        .keys()
+        .map(String::as_str)
+        .chain(metrics)
+        .collect()
 }
 
 fn check_autoscale(ctx: &mut Ctx, name: &str, a: &AutoscalePlan, has_cpu_request: bool) {

@@ -40,7 +40,9 @@ pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
     if let Some(c) = name.chars().find(|c| !allowed(*c)) {
-        return Err(format!("contains `{c}`; only a-z, 0-9, `-` and `.` are allowed"));
+        return Err(format!(
+            "contains `{c}`; only a-z, 0-9, `-` and `.` are allowed"
+        ));
     }
     name.split('.').try_for_each(dns1123_label)
 }
@@ -56,17 +58,11 @@ pub fn url_as_domain(text: &str) -> Option<(&'static str, String, &str)> {
     let path = Some(path).filter(|p| !p.is_empty());
     match (scheme, path) {
         (None, None) => None,
-        (Some(scheme), None) => Some((
-            "a scheme",
-            format!("`{scheme}`"),
-            host,
-        )),
+        (Some(scheme), None) => Some(("a scheme", format!("`{scheme}`"), host)),
         (None, Some(path)) => Some(("a path", format!("`{path}`"), host)),
-        (Some(scheme), Some(path)) => Some((
-            "a scheme or path",
-            format!("`{scheme}` and `{path}`"),
-            host,
-        )),
+        (Some(scheme), Some(path)) => {
+            Some(("a scheme or path", format!("`{scheme}` and `{path}`"), host))
+        }
     }
 }
 
@@ -328,7 +324,10 @@ mod tests {
         ] {
             assert!(time_zone(bad).is_err(), "{bad}");
         }
-        assert_eq!(closest_time_zone("America/NewYork"), Some("America/New_York"));
+        assert_eq!(
+            closest_time_zone("America/NewYork"),
+            Some("America/New_York")
+        );
         assert_eq!(closest_time_zone("europe/berlin"), Some("Europe/Berlin"));
         assert_eq!(closest_time_zone("Mars/Olympus_Mons"), None);
     }
@@ -356,8 +355,14 @@ mod tests {
         ] {
             assert!(pod_field(bad).is_err(), "{bad}");
         }
-        assert_eq!(closest_pod_field("metadata.nam").as_deref(), Some("metadata.name"));
-        assert_eq!(closest_pod_field("spec.nodename").as_deref(), Some("spec.nodeName"));
+        assert_eq!(
+            closest_pod_field("metadata.nam").as_deref(),
+            Some("metadata.name")
+        );
+        assert_eq!(
+            closest_pod_field("spec.nodename").as_deref(),
+            Some("spec.nodeName")
+        );
         assert_eq!(closest_pod_field("kubernetes"), None);
     }
 
@@ -365,7 +370,13 @@ mod tests {
     fn namespaces_stackc_may_own() {
         assert!(own_namespace("conveyor-pipeline").is_ok());
         assert!(own_namespace("kubernetes-tools").is_ok());
-        for reserved in ["kube-system", "kube-public", "kube-node-lease", "kube-x", "default"] {
+        for reserved in [
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            "kube-x",
+            "default",
+        ] {
             assert!(own_namespace(reserved).is_err(), "{reserved}");
         }
     }
@@ -383,7 +394,11 @@ mod tests {
         );
         assert_eq!(
             url_as_domain("http://example.org/x"),
-            Some(("a scheme or path", "`http://` and `/x`".into(), "example.org"))
+            Some((
+                "a scheme or path",
+                "`http://` and `/x`".into(),
+                "example.org"
+            ))
         );
         assert!(
             dns1123_subdomain("https://example.org")

@@ -145,10 +145,13 @@ pub(super) fn plaintext(tree: &Node) -> Vec<Diagnostic> {
     found
         .into_iter()
         .map(|(span, what, help)| {
-            Diagnostic::error("plaintext-secret", format!("{what} is written in plain text"))
-                .at(Some(span))
-                .label("a secret value")
-                .help(help)
+            Diagnostic::error(
+                "plaintext-secret",
+                format!("{what} is written in plain text"),
+            )
+            .at(Some(span))
+            .label("a secret value")
+            .help(help)
         })
         .collect()
 }
