@@ -27,10 +27,11 @@ pub(super) fn release(ctx: &mut super::Ctx, version: &str, path: &[&str], help: 
     }
 }
 
-/// `<repository>:<version>` of a pinned official image: the version must be a release
-/// number (at `path` + `version`), and a repository override (a mirror, at `path` +
-/// `image`) a bare repository: the tag is the version's, so the override may carry no
-/// tag and no digest. `default` is the official repository.
+/// `<repository>:<version>[@<digest>]` of a pinned official image: the version must be
+/// a release number (at `path` + `version`), and an override at `path` + `image` a
+/// repository (a mirror), optionally pinned by digest (`repo@sha256:...`, which
+/// `[policy] pinned` environments need), but with no tag: the tag is the version.
+/// `default` is the official repository.
 pub(super) fn pinned(
     ctx: &mut super::Ctx,
     path: &[&str],
@@ -45,47 +46,66 @@ pub(super) fn pinned(
         &[path, &["version"]].concat(),
         &format!("pin a release of the official image, e.g. version = \"{example}\""),
     );
-    if let Some(own) = own
-        && let Err((reason, bare)) = repository_only(own)
-    {
-        let span = ctx.value_span(&[path, &["image"]].concat());
-        let example = format!(
-            "registry.example.org/{}",
-            default.trim_start_matches("docker.io/")
-        );
-        let bare = if bare.is_empty() || bare == own {
-            example.as_str()
-        } else {
-            bare
-        };
-        ctx.report(
-            crate::diag::Diagnostic::error("invalid-image", format!("image `{own}` {reason}"))
-                .at(span)
-                .help(format!(
-                    "write image = \"{bare}\": stackc appends `:{version}` from `version`"
-                )),
-        );
+    let Some(own) = own else {
+        return format!("{default}:{version}");
+    };
+    match repository_override(own) {
+        Ok((repository, Some(digest))) => format!("{repository}:{version}@{digest}"),
+        Ok((repository, None)) => format!("{repository}:{version}"),
+        Err((reason, bare)) => {
+            let span = ctx.value_span(&[path, &["image"]].concat());
+            let example = format!(
+                "registry.example.org/{}",
+                default.trim_start_matches("docker.io/")
+            );
+            let bare = if bare.is_empty() || bare == own {
+                example.as_str()
+            } else {
+                bare
+            };
+            ctx.report(
+                crate::diag::Diagnostic::error("invalid-image", format!("image `{own}` {reason}"))
+                    .at(span)
+                    .help(format!(
+                        "write image = \"{bare}\" (a digest may follow: `@sha256:<64 hex digits>`); stackc appends `:{version}` from `version`"
+                    )),
+            );
+            format!("{own}:{version}")
+        }
     }
-    format!("{}:{version}", own.unwrap_or(default))
 }
 
-/// Checks a repository override (a mirror of an official image): a repository alone.
-/// `Err` holds the reason and the repository without its tag or digest.
-pub fn repository_only(own: &str) -> Result<(), (String, &str)> {
-    let (name, digest) = own.split_once('@').map_or((own, None), |(n, d)| (n, Some(d)));
+/// Splits a repository override (a mirror of an official image) into its repository
+/// and optional digest. `Err` holds the reason and the repository without its tag.
+pub fn repository_override(own: &str) -> Result<(&str, Option<&str>), (String, &str)> {
+    let (name, digest) = own
+        .split_once('@')
+        .map_or((own, None), |(n, d)| (n, Some(d)));
     let (repository, tag) = split_tag(name);
-    let pinned = match (tag, digest) {
-        (_, Some(_)) => Some("pins a digest"),
-        (Some(_), None) => Some("carries a tag"),
-        (None, None) => None,
-    };
-    if let Some(pinned) = pinned {
-        let reason = format!(
-            "{pinned}: `image` names only the repository (a mirror), and the tag comes from `version`"
-        );
-        return Err((reason, repository));
+    if tag.is_some() {
+        let reason = "carries a tag: `image` names the repository (a mirror), and the tag comes from `version`";
+        return Err((reason.to_owned(), repository));
     }
-    check_repository(repository).map_err(|reason| (reason, repository))
+    check_repository(repository).map_err(|reason| (reason, repository))?;
+    if let Some(digest) = digest {
+        check_digest(digest).map_err(|reason| (reason, repository))?;
+    }
+    Ok((repository, digest))
+}
+
+/// A `sha256:<64 lowercase hex digits>` digest.
+fn check_digest(digest: &str) -> Result<(), String> {
+    let hex = digest
+        .strip_prefix("sha256:")
+        .ok_or("a digest must start with `sha256:`")?;
+    if hex.len() != 64
+        || !hex
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
+        return Err("a sha256 digest has 64 lowercase hex digits".into());
+    }
+    Ok(())
 }
 
 /// `name` cut at its tag: a colon after the last slash separates the tag; one before
@@ -111,16 +131,7 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
         None => (image, None),
     };
     if let Some(digest) = digest {
-        let hex = digest
-            .strip_prefix("sha256:")
-            .ok_or("a digest must start with `sha256:`")?;
-        if hex.len() != 64
-            || !hex
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        {
-            return Err("a sha256 digest has 64 lowercase hex digits".into());
-        }
+        check_digest(digest)?;
     }
     let (repository, tag) = split_tag(name);
     check_repository(repository)?;
@@ -184,20 +195,26 @@ fn check_tag(tag: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse, repository_only};
+    use super::{parse, repository_override};
 
     #[test]
-    fn repository_overrides_are_bare_repositories() {
-        assert!(repository_only("mirror.example.org/postgres").is_ok());
-        assert!(repository_only("localhost:5000/library/postgres").is_ok());
-        let digest = format!("docker.io/library/postgres@sha256:{}", "a".repeat(64));
-        let (reason, bare) = repository_only(&digest).unwrap_err();
-        assert!(reason.starts_with("pins a digest"), "{reason}");
-        assert_eq!(bare, "docker.io/library/postgres");
-        let (reason, bare) = repository_only("mirror.example.org/postgres:16.4").unwrap_err();
+    fn repository_overrides_are_repositories_with_an_optional_digest() {
+        assert_eq!(
+            repository_override("mirror.example.org/postgres"),
+            Ok(("mirror.example.org/postgres", None))
+        );
+        assert!(repository_override("localhost:5000/library/postgres").is_ok());
+        let hex = format!("sha256:{}", "a".repeat(64));
+        let digest = format!("docker.io/library/postgres@{hex}");
+        assert_eq!(
+            repository_override(&digest),
+            Ok(("docker.io/library/postgres", Some(hex.as_str())))
+        );
+        let (reason, bare) = repository_override("mirror.example.org/postgres:16.4").unwrap_err();
         assert!(reason.starts_with("carries a tag"), "{reason}");
         assert_eq!(bare, "mirror.example.org/postgres");
-        assert!(repository_only("Mirror/Postgres").is_err());
+        assert!(repository_override("docker.io/library/postgres@sha256:abc").is_err());
+        assert!(repository_override("Mirror/Postgres").is_err());
     }
 
     #[test]
