@@ -120,10 +120,8 @@ pub(super) fn namespace(
         Some(ns) => {
             // A bad `[defaults] namespace` is reported once, where it is written.
             if own.is_some() {
-                ctx.rule(
-                    names::dns1123_label(ns),
-                    "invalid-name",
-                    &format!("namespace `{ns}`"),
+                ctx.namespace_rule(
+                    ns,
                     &[kind, name, "namespace"],
                     &format!("use a lowercase DNS label, e.g. `{}`", suggest_label(ns)),
                 );
@@ -294,7 +292,10 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
             name: cm.clone(),
             key: key.clone(),
         }),
-        (None, None, Some(field), None) => Some(EnvSource::Field(field.clone())),
+        (None, None, Some(field), None) => {
+            pod_field(ctx, field, path);
+            Some(EnvSource::Field(field.clone()))
+        }
         (Some(_), None, None, None) | (None, Some(_), None, None) => {
             ctx.report(bad(
                 "an env reference to a Secret or ConfigMap needs a `key`",
@@ -308,6 +309,26 @@ fn env_ref(ctx: &mut Ctx, r: &EnvRef, path: &[&str]) -> Option<EnvSource> {
             None
         }
     }
+}
+
+/// Reports a `{ field = ... }` the Downward API does not give an env var.
+fn pod_field(ctx: &mut Ctx, field: &str, path: &[&str]) {
+    let Err(reason) = names::pod_field(field) else {
+        return;
+    };
+    let help = match names::closest_pod_field(field) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!(
+            "one of: {}, metadata.labels['<key>'], metadata.annotations['<key>']",
+            names::POD_FIELDS.join(", ")
+        ),
+    };
+    let span = ctx.value_span(&[path, &["field"]].concat());
+    ctx.report(
+        Diagnostic::error("invalid-env", format!("field `{field}` {reason}"))
+            .at(span)
+            .help(help),
+    );
 }
 
 /// The `<name>-secrets` Secret holding every `{ provider = ... }` value of a workload.
@@ -386,6 +407,7 @@ fn probes(
         .map(|m| m.port_name.clone())
         .or_else(|| ports.first().map(|p| p.name.clone()));
     let given = app.probes.clone().unwrap_or_default();
+    let declared = declared_ports(app);
     let mut one = |which: &str, probe: Option<&Probe>, fallback: bool| -> Option<ProbePlan> {
         let path = ["app", name, "probes", which];
         let Some(probe) = probe else {
@@ -439,10 +461,10 @@ fn probes(
         };
         if let Some(port) = &probe.port
             && !matches!(action, ProbeAction::Exec(_))
-            && !ports.iter().any(|p| &p.name == port)
+            && !declared.contains(&port.as_str())
         {
             let span = ctx.value_span(&[&path[..], &["port"]].concat());
-            let known: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+            let known = &declared;
             let help = match crate::load::closest(port, known.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!(
@@ -477,6 +499,18 @@ fn probes(
         readiness: one("readiness", given.readiness.as_ref(), true),
         startup: one("startup", given.startup.as_ref(), false),
     }
+}
+
+/// The names of every port an app declares, `metrics` included, whether or not its
+/// number is valid: a bad number is reported once, at the number, and a probe that
+/// names the port is not wrong too.
+fn declared_ports(app: &App) -> Vec<&str> {
+    let metrics = app.metrics.as_ref().map(|_| METRICS_PORT);
+    app.ports
+        .keys()
+        .map(String::as_str)
+        .chain(metrics)
+        .collect()
 }
 
 fn check_autoscale(ctx: &mut Ctx, name: &str, a: &AutoscalePlan, has_cpu_request: bool) {

@@ -86,7 +86,12 @@ pub(super) fn resolve(
         .wildcard
         .clone()
         .unwrap_or_else(|| format!("*.{public_host}"));
-    if !wildcard.starts_with("*.") || names::dns1123_subdomain(&wildcard[2..]).is_err() {
+    // A wildcard derived from a bad domain is not wrong itself: the domain is reported.
+    let derived_from_bad_domain =
+        coder.wildcard.is_none() && names::dns1123_subdomain(domain).is_err();
+    if !derived_from_bad_domain
+        && (!wildcard.starts_with("*.") || names::dns1123_subdomain(&wildcard[2..]).is_err())
+    {
         let span = ctx.value_span(&["coder", name, "wildcard"]);
         ctx.report(
             Diagnostic::error(
@@ -127,10 +132,8 @@ pub(super) fn resolve(
         .clone()
         .unwrap_or_else(|| namespace.clone());
     if coder.workspace_namespace.is_some() {
-        ctx.rule(
-            names::dns1123_label(&workspace_namespace),
-            "invalid-name",
-            &format!("namespace `{workspace_namespace}`"),
+        ctx.namespace_rule(
+            &workspace_namespace,
             &["coder", name, "workspace_namespace"],
             "use a lowercase DNS label",
         );

@@ -26,38 +26,77 @@ pub fn schedule(text: &str) -> Result<(), String> {
         ("month", 1, 12),
         ("day of week", 0, 7),
     ];
-    for (field, (name, lo, hi)) in fields.iter().zip(limits) {
-        field_ok(field, lo, hi).map_err(|e| format!("{name} `{field}`: {e}"))?;
+    let mut values = [0u64; 5];
+    for (i, (field, (name, lo, hi))) in fields.iter().zip(limits).enumerate() {
+        values[i] = field_values(field, lo, hi).map_err(|e| format!("{name} `{field}`: {e}"))?;
+    }
+    // With a `*` day of week, a run needs a listed day in a listed month (otherwise
+    // either day field matching is enough, and every month has every weekday).
+    let any_weekday = fields[4].starts_with(['*', '?']);
+    if any_weekday && !day_occurs(values[2], values[3]) {
+        return Err(format!(
+            "never runs: day of month `{}` does not occur in month `{}` (February has at most 29 days; April, June, September and November 30)",
+            fields[2], fields[3]
+        ));
     }
     Ok(())
 }
 
-fn field_ok(field: &str, lo: u32, hi: u32) -> Result<(), String> {
+/// The longest each month (1-12) can be: February has 29 days in leap years.
+const MONTH_DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/// Whether some day of `days` (bit n: day n) falls in some month of `months` (bit n: month n).
+fn day_occurs(days: u64, months: u64) -> bool {
+    (1..=12u32)
+        .filter(|m| months & (1 << m) != 0)
+        .any(|m| days & ((1u64 << (MONTH_DAYS[m as usize - 1] + 1)) - 2) != 0)
+}
+
+/// The values one field matches, as bits (bit n: value n), or why it is invalid.
+fn field_values(field: &str, lo: u32, hi: u32) -> Result<u64, String> {
+    let mut bits = 0u64;
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
             Some((r, s)) => (r, Some(s)),
             None => (part, None),
         };
-        if let Some(step) = step {
-            let n: u32 = step
-                .parse()
-                .map_err(|_| format!("step `{step}` is not a number"))?;
-            if n == 0 {
-                return Err("a step of 0 never fires".into());
+        let step = match step {
+            Some(step) => step
+                .parse::<u32>()
+                .map_err(|_| format!("step `{step}` is not a number"))?,
+            None => 1,
+        };
+        if step == 0 {
+            return Err("a step of 0 never fires".into());
+        }
+        let (a, b) = if range == "*" || range == "?" {
+            (lo, hi)
+        } else {
+            let (a, b) = range.split_once('-').unwrap_or((range, range));
+            let mut bounds = [0; 2];
+            for (bound, v) in bounds.iter_mut().zip([a, b]) {
+                let n: u32 = v.parse().map_err(|_| format!("`{v}` is not a number"))?;
+                if n < lo || n > hi {
+                    return Err(format!("{n} is outside {lo}-{hi}"));
+                }
+                *bound = n;
             }
+            // `N/step` runs from N to the field's end.
+            let end = if step > 1 && !range.contains('-') {
+                hi
+            } else {
+                bounds[1]
+            };
+            (bounds[0], end)
+        };
+        if a > b {
+            return Err(format!("the range `{range}` runs backwards"));
         }
-        if range == "*" || range == "?" {
-            continue;
-        }
-        let (a, b) = range.split_once('-').unwrap_or((range, range));
-        for v in [a, b] {
-            let n: u32 = v.parse().map_err(|_| format!("`{v}` is not a number"))?;
-            if n < lo || n > hi {
-                return Err(format!("{n} is outside {lo}-{hi}"));
-            }
-        }
+        bits |= (a..=b)
+            .step_by(step as usize)
+            .fold(0, |acc, n| acc | 1 << n);
     }
-    Ok(())
+    Ok(bits)
 }
 
 #[cfg(test)]
@@ -72,6 +111,11 @@ mod tests {
             "0 0 1,15 * 1-5",
             "@daily",
             "30 2 * * 0",
+            "0 7 29 2 *",
+            "0 7 31 2,3 *",
+            "0 7 31 2 1",
+            "0 7 */5 2 *",
+            "5/15 * * * *",
         ] {
             assert!(schedule(ok).is_ok(), "{ok}");
         }
@@ -84,6 +128,10 @@ mod tests {
             "*/0 * * * *",
             "@sometimes",
             "a b c d e",
+            "0 7 31 2 *",
+            "0 7 30,31 2 *",
+            "0 0 31 4,6,9,11 *",
+            "0 0 10-5 * *",
         ] {
             assert!(schedule(bad).is_err(), "{bad}");
         }

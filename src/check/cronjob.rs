@@ -44,13 +44,7 @@ pub(super) fn resolve(
         );
     }
     if let Some(zone) = &job.timezone {
-        ctx.rule(
-            names::time_zone(zone),
-            "invalid-value",
-            &format!("time zone `{zone}`"),
-            &["cronjob", name, "timezone"],
-            "name an IANA time zone, e.g. \"Europe/Berlin\" or \"Etc/UTC\"",
-        );
+        time_zone(ctx, name, zone);
     }
     let concurrency = concurrency(ctx, name, job.concurrency.as_deref());
     let deadline_seconds = job
@@ -97,6 +91,23 @@ pub(super) fn resolve(
         secrets,
         namespace,
     })
+}
+
+/// Reports a `timezone` the API server would refuse, with the zone it likely means.
+fn time_zone(ctx: &mut Ctx, name: &str, zone: &str) {
+    let Err(reason) = names::time_zone(zone) else {
+        return;
+    };
+    let help = match names::closest_time_zone(zone) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => "name an IANA time zone, e.g. \"Europe/Berlin\" or \"Etc/UTC\"".into(),
+    };
+    let span = ctx.value_span(&["cronjob", name, "timezone"]);
+    ctx.report(
+        Diagnostic::error("invalid-value", format!("time zone `{zone}` {reason}"))
+            .at(span)
+            .help(help),
+    );
 }
 
 fn concurrency(ctx: &mut Ctx, name: &str, given: Option<&str>) -> String {

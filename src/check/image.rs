@@ -27,9 +27,11 @@ pub(super) fn release(ctx: &mut super::Ctx, version: &str, path: &[&str], help: 
     }
 }
 
-/// `<repository>:<version>` of a pinned official image: the version must be a release
-/// number (at `path` + `version`) and the result a valid image reference (a repository
-/// override at `path` + `image` must carry no tag). `default` is the official repository.
+/// `<repository>:<version>[@<digest>]` of a pinned official image: the version must be
+/// a release number (at `path` + `version`), and an override at `path` + `image` a
+/// repository (a mirror), optionally pinned by digest (`repo@sha256:...`, which
+/// `[policy] pinned` environments need), but with no tag: the tag is the version.
+/// `default` is the official repository.
 pub(super) fn pinned(
     ctx: &mut super::Ctx,
     path: &[&str],
@@ -44,19 +46,76 @@ pub(super) fn pinned(
         &[path, &["version"]].concat(),
         &format!("pin a release of the official image, e.g. version = \"{example}\""),
     );
-    let image = format!("{}:{version}", own.unwrap_or(default));
-    if let Err(reason) = parse(&image) {
-        let span = ctx.value_span(&[path, &["image"]].concat());
-        ctx.report(
-            crate::diag::Diagnostic::error("invalid-image", format!("image `{image}` {reason}"))
-                .at(span)
-                .help(format!(
-                    "give a repository without a tag, e.g. \"registry.example.org/{}\"",
-                    default.trim_start_matches("docker.io/")
-                )),
-        );
+    let Some(own) = own else {
+        return format!("{default}:{version}");
+    };
+    match repository_override(own) {
+        Ok((repository, Some(digest))) => format!("{repository}:{version}@{digest}"),
+        Ok((repository, None)) => format!("{repository}:{version}"),
+        Err((reason, bare)) => {
+            let span = ctx.value_span(&[path, &["image"]].concat());
+            let example = format!(
+                "registry.example.org/{}",
+                default.trim_start_matches("docker.io/")
+            );
+            let bare = if bare.is_empty() || bare == own {
+                example.as_str()
+            } else {
+                bare
+            };
+            ctx.report(
+                crate::diag::Diagnostic::error("invalid-image", format!("image `{own}` {reason}"))
+                    .at(span)
+                    .help(format!(
+                        "write image = \"{bare}\" (a digest may follow: `@sha256:<64 hex digits>`); stackc appends `:{version}` from `version`"
+                    )),
+            );
+            format!("{own}:{version}")
+        }
     }
-    image
+}
+
+/// Splits a repository override (a mirror of an official image) into its repository
+/// and optional digest. `Err` holds the reason and the repository without its tag.
+pub fn repository_override(own: &str) -> Result<(&str, Option<&str>), (String, &str)> {
+    let (name, digest) = own
+        .split_once('@')
+        .map_or((own, None), |(n, d)| (n, Some(d)));
+    let (repository, tag) = split_tag(name);
+    if tag.is_some() {
+        let reason = "carries a tag: `image` names the repository (a mirror), and the tag comes from `version`";
+        return Err((reason.to_owned(), repository));
+    }
+    check_repository(repository).map_err(|reason| (reason, repository))?;
+    if let Some(digest) = digest {
+        check_digest(digest).map_err(|reason| (reason, repository))?;
+    }
+    Ok((repository, digest))
+}
+
+/// A `sha256:<64 lowercase hex digits>` digest.
+fn check_digest(digest: &str) -> Result<(), String> {
+    let hex = digest
+        .strip_prefix("sha256:")
+        .ok_or("a digest must start with `sha256:`")?;
+    if hex.len() != 64
+        || !hex
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
+        return Err("a sha256 digest has 64 lowercase hex digits".into());
+    }
+    Ok(())
+}
+
+/// `name` cut at its tag: a colon after the last slash separates the tag; one before
+/// it is a registry port.
+fn split_tag(name: &str) -> (&str, Option<&str>) {
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last_slash..].rfind(':') {
+        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
+        None => (name, None),
+    }
 }
 
 /// Parses an image reference and requires it to be pinned by tag or digest.
@@ -72,23 +131,9 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, String> {
         None => (image, None),
     };
     if let Some(digest) = digest {
-        let hex = digest
-            .strip_prefix("sha256:")
-            .ok_or("a digest must start with `sha256:`")?;
-        if hex.len() != 64
-            || !hex
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        {
-            return Err("a sha256 digest has 64 lowercase hex digits".into());
-        }
+        check_digest(digest)?;
     }
-    // A colon after the last slash separates the tag; one before it is a registry port.
-    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    let (repository, tag) = match name[last_slash..].rfind(':') {
-        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
-        None => (name, None),
-    };
+    let (repository, tag) = split_tag(name);
     check_repository(repository)?;
     if let Some(tag) = tag {
         check_tag(tag)?;
@@ -150,7 +195,27 @@ fn check_tag(tag: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, repository_override};
+
+    #[test]
+    fn repository_overrides_are_repositories_with_an_optional_digest() {
+        assert_eq!(
+            repository_override("mirror.example.org/postgres"),
+            Ok(("mirror.example.org/postgres", None))
+        );
+        assert!(repository_override("localhost:5000/library/postgres").is_ok());
+        let hex = format!("sha256:{}", "a".repeat(64));
+        let digest = format!("docker.io/library/postgres@{hex}");
+        assert_eq!(
+            repository_override(&digest),
+            Ok(("docker.io/library/postgres", Some(hex.as_str())))
+        );
+        let (reason, bare) = repository_override("mirror.example.org/postgres:16.4").unwrap_err();
+        assert!(reason.starts_with("carries a tag"), "{reason}");
+        assert_eq!(bare, "mirror.example.org/postgres");
+        assert!(repository_override("docker.io/library/postgres@sha256:abc").is_err());
+        assert!(repository_override("Mirror/Postgres").is_err());
+    }
 
     #[test]
     fn accepts_pinned_references() {

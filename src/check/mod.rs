@@ -284,6 +284,20 @@ impl Ctx<'_> {
         self.diags.push(diag);
     }
 
+    /// Checks a namespace written at `path`: a DNS label (`invalid-name`, with `help`)
+    /// that stackc may own (`reserved-namespace`).
+    fn namespace_rule(&mut self, ns: &str, path: &[&str], help: &str) {
+        let what = format!("namespace `{ns}`");
+        self.rule(names::dns1123_label(ns), "invalid-name", &what, path, help);
+        self.rule(
+            names::own_namespace(ns),
+            "reserved-namespace",
+            &what,
+            path,
+            "use a namespace of the stack's own: stackc emits a Namespace for it, labelled Pod Security \"restricted\", and denies its traffic by default (NetworkPolicies)",
+        );
+    }
+
     /// Reports `Err(reason)` of a format rule as `code` at the value of `path`.
     fn rule(
         &mut self,

@@ -43,24 +43,25 @@ pub(super) fn resolve(
         }
     };
     let namespace = m.namespace.clone().unwrap_or_else(|| "monitoring".into());
-    ctx.rule(
-        names::dns1123_label(&namespace),
-        "invalid-name",
-        &format!("namespace `{namespace}`"),
+    let before_namespace = ctx.diags.len();
+    ctx.namespace_rule(
+        &namespace,
         &["monitoring", "namespace"],
         "use a lowercase DNS label, e.g. \"monitoring\"",
     );
+    let namespace_ok = ctx.diags.len() == before_namespace;
     let log_namespace = m
         .log_namespace
         .clone()
         .unwrap_or_else(|| format!("{namespace}-logs"));
-    ctx.rule(
-        names::dns1123_label(&log_namespace),
-        "invalid-name",
-        &format!("namespace `{log_namespace}`"),
-        &["monitoring", "log_namespace"],
-        "use a lowercase DNS label, e.g. \"monitoring-logs\"",
-    );
+    // One derived from a bad namespace is not reported again.
+    if m.log_namespace.is_some() || namespace_ok {
+        ctx.namespace_rule(
+            &log_namespace,
+            &["monitoring", "log_namespace"],
+            "use a lowercase DNS label, e.g. \"monitoring-logs\"",
+        );
+    }
     if log_namespace == namespace || component_namespaces.contains(&log_namespace) {
         let span = ctx.value_span(&["monitoring", "log_namespace"]);
         ctx.report(

