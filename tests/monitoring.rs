@@ -311,7 +311,7 @@ fn endpoints(env: &str) -> BTreeSet<Scrape> {
         Ok(p) => p.plans,
         Err(_) => panic!("the reference stack checks"),
     };
-    let (_, plan) = &plans.plans[0];
+    let (_, plan) = &plans[0];
     plan.components
         .iter()
         .flat_map(|c| c.metrics(&plan.stack.name))
