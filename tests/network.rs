@@ -429,3 +429,30 @@ fn no_kafka_influxdb_or_public_traffic_is_admitted_on_a_plaintext_port() {
         }
     }
 }
+
+/// Alertmanager's receivers have no stable address: it may reach them on their ports
+/// over either family, and nothing else (the committed tree of every environment).
+#[test]
+fn alertmanager_reaches_its_receivers_over_both_families() {
+    for env in ENVS {
+        let objects = committed(&repo(), env);
+        let cluster = Cluster::new(objects.iter().map(|o| &o.body));
+        let alertmanager = objects
+            .iter()
+            .find(|o| o.kind == "StatefulSet" && o.id().ends_with("/alertmanager"))
+            .and_then(|o| pod_of(&o.body))
+            .unwrap_or_else(|| panic!("{env}: no Alertmanager"));
+        for address in ["198.51.100.9", "2001:db8::9"] {
+            let to = |port| {
+                cluster.allows(
+                    Peer::Pod(&alertmanager),
+                    Peer::Address(address.parse().unwrap()),
+                    port,
+                    "TCP",
+                )
+            };
+            assert!(to(443), "{env}: alertmanager -> {address}:443");
+            assert!(!to(80), "{env}: alertmanager -> {address}:80");
+        }
+    }
+}

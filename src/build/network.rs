@@ -107,17 +107,9 @@ fn pod_peer(here: &str, namespace: &str, labels: &BTreeMap<String, String>) -> N
     }
 }
 
-/// Every address of both families, the source of an inbound `internet` edge: a public
-/// port is reached over IPv4 and, on a dual-stack cluster, over IPv6 (an `ipBlock` of
-/// the other family than the cluster's matches nothing and is harmless).
-const EVERYWHERE: [&str; 2] = ["0.0.0.0/0", "::/0"];
-
-/// An `ipBlock` peer for each block of [`EVERYWHERE`].
+/// An `ipBlock` peer for each block of [`crate::graph::anywhere`].
 fn everywhere() -> Vec<NetworkPolicyPeer> {
-    EVERYWHERE
-        .iter()
-        .map(|block| ip_peer(&Cidr::parse(block).expect("a valid block")))
-        .collect()
+    crate::graph::anywhere().iter().map(ip_peer).collect()
 }
 
 fn ip_peer(cidr: &Cidr) -> NetworkPolicyPeer {

@@ -358,7 +358,10 @@ fn merge(mut edges: Vec<Edge>) -> Vec<Edge> {
     out
 }
 
-/// The address block of every source outside the cluster (an inbound `internet` edge).
-pub fn anywhere() -> Cidr {
-    Cidr::parse("0.0.0.0/0").expect("a valid block")
+/// Every address of both families: the source of an inbound `internet` edge, and where
+/// a destination with no stable address is. A public port is reached over IPv4 and, on
+/// a dual-stack cluster, over IPv6 (a block of the family the cluster lacks matches
+/// nothing and is harmless).
+pub fn anywhere() -> [Cidr; 2] {
+    ["0.0.0.0/0", "::/0"].map(|block| Cidr::parse(block).expect("a valid block"))
 }

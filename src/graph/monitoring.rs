@@ -254,7 +254,7 @@ pub fn edges(plan: &Plan, stack_workloads: &[Workload]) -> Vec<Edge> {
 }
 
 /// Where Alertmanager's receivers are: Slack's webhook (HTTPS) and the SMTP relay's port,
-/// at any address (their addresses are not stable).
+/// at any address of either family (their addresses are not stable).
 fn receivers(m: &MonitoringPlan) -> Vec<Destination> {
     let mut ports = Vec::new();
     if m.alerts.slack.is_some() {
@@ -274,6 +274,6 @@ fn receivers(m: &MonitoringPlan) -> Vec<Destination> {
     ports.dedup();
     ports
         .into_iter()
-        .filter_map(|port| Destination::parse(&format!("0.0.0.0/0:{port}")).ok())
+        .flat_map(|port| super::anywhere().map(|cidr| Destination { cidr, port }))
         .collect()
 }
