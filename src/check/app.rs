@@ -363,7 +363,7 @@ pub(super) fn config(
     let config = config?;
     for file in config.files.keys() {
         ctx.rule(
-            names::config_key(file),
+            crate::kube::data_key(file),
             "invalid-name",
             &format!("config file name `{file}`"),
             &[kind, name, "config", "files", file],

@@ -101,23 +101,6 @@ pub fn env_var_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// A ConfigMap key (and so a mounted file name).
-pub fn config_key(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 253 {
-        return Err("must be 1 to 253 characters long".into());
-    }
-    if name == "." || name == ".." {
-        return Err("must not be `.` or `..`".into());
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err("only letters, digits, `-`, `_` and `.` are allowed".into());
-    }
-    Ok(())
-}
-
 /// A Go duration as Flux reads it, e.g. "10m", "1h30m", "45s".
 pub fn go_duration(text: &str) -> Result<(), String> {
     let mut rest = text;
@@ -280,8 +263,6 @@ mod tests {
         assert!(env_var_name("KAFKA_HOST").is_ok());
         assert!(env_var_name("1X").is_err());
         assert!(env_var_name("A-B").is_err());
-        assert!(config_key("app.yaml").is_ok());
-        assert!(config_key("../x").is_err());
     }
 
     #[test]

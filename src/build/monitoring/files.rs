@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Span};
+use crate::kube::data_key;
 use crate::load::modules::Modules;
-use crate::validate::keys::data_key;
 
 /// The dashboards directory (relative to `modules/`) and the suffixes read there.
 pub const DASHBOARDS: (&str, &[&str]) = ("monitoring/dashboards", &[".json", ".json.j2"]);

@@ -118,7 +118,7 @@ pub fn render(
         modules,
         &dashboards,
         "dashboard",
-        crate::validate::keys::data_key,
+        crate::kube::data_key,
         files::key,
     ));
     if !diags.is_empty() {
