@@ -834,3 +834,27 @@ fn a_rule_template_error_is_at_the_template_line() {
         &["modules/monitoring/rules/alerts.yaml.j2:61:14"],
     );
 }
+
+/// `for` goes into every alerting rule: a Go duration Prometheus rejects (`1.5h`) is an
+/// error at the setting, not a broken rule file.
+#[test]
+fn the_alert_for_duration_is_a_prometheus_duration() {
+    let dir = copy_reference(true);
+    let before = snapshot(&dir.path().join("rendered"));
+    edit(
+        &dir.path().join("environments/prod.toml"),
+        "consumer_lag = 1000, for = \"10m\" }",
+        "consumer_lag = 1000, for = \"1.5h\" }",
+    );
+    let out = stackc(dir.path(), &["render"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert_eq!(
+        error_codes(&err),
+        BTreeSet::from(["invalid-duration"]),
+        "{err}"
+    );
+    assert!(err.contains("environments/prod.toml:61:"), "{err}");
+    assert!(err.contains("not a Prometheus duration"), "{err}");
+    assert_eq!(snapshot(&dir.path().join("rendered")), before);
+}

@@ -30,6 +30,7 @@ pub use exports::{CLIENT_TLS_DIR, ca_file, env_prefix, fqdn};
 pub use influxdb::PORT as INFLUXDB_PORT;
 pub use kafka::{cluster_id as kafka_cluster_id, retention_ms, topic_name};
 pub use monitoring::KUBE_PROMETHEUS_STACK;
+pub use names::prometheus_duration;
 pub use network::{DEFAULT_API, DEFAULT_INGRESS_NAMESPACE};
 pub use policy::parse_date;
 pub use postgres::PORT as POSTGRES_PORT;

@@ -265,11 +265,11 @@ fn thresholds(ctx: &mut Ctx, m: &Monitoring) -> ThresholdsPlan {
         for_duration: t.for_duration.unwrap_or_else(|| "10m".into()),
     };
     ctx.rule(
-        names::go_duration(&plan.for_duration),
+        names::prometheus_duration(&plan.for_duration),
         "invalid-duration",
         &format!("for `{}`", plan.for_duration),
         &["monitoring", "thresholds", "for"],
-        "use a duration such as \"10m\"",
+        "it goes into the alerting rules' `for`: a Prometheus duration such as \"10m\" or \"1h30m\"",
     );
     plan
 }

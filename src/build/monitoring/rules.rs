@@ -88,51 +88,10 @@ struct Duration;
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        prometheus_duration(&text)
+        crate::check::prometheus_duration(&text)
             .map(|()| Duration)
             .map_err(serde::de::Error::custom)
     }
-}
-
-/// Whether `text` is a Prometheus duration: `0`, or numbers with the units `y w d h m
-/// s ms`, each at most once and in that order (`1h30m`, not `90 minutes` or `1.5h`).
-pub fn prometheus_duration(text: &str) -> Result<(), String> {
-    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
-    let wrong = || {
-        format!(
-            "`{text}` is not a Prometheus duration: write a whole number and a unit (ms, s, m, h, d, w, y), e.g. `5m` or `1h30m`"
-        )
-    };
-    if text == "0" {
-        return Ok(());
-    }
-    let mut rest = text;
-    let mut next_unit = 0;
-    if rest.is_empty() {
-        return Err(wrong());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(wrong());
-        }
-        rest = &rest[digits..];
-        // `ms` before `m`: the longest unit that fits.
-        let unit = UNITS[next_unit..]
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| rest.starts_with(**u))
-            .max_by_key(|(_, u)| u.len())
-            .map(|(k, u)| (next_unit + k, u.len()));
-        let Some((index, len)) = unit else {
-            return Err(wrong());
-        };
-        next_unit = index + 1;
-        rest = &rest[len..];
-    }
-    Ok(())
 }
 
 /// The first structural problem of a rendered rule file, if any.
@@ -245,26 +204,6 @@ fn first_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_are_prometheus_durations() {
-        for good in ["0", "5m", "1h30m", "90s", "1y2w3d4h5m6s7ms", "100ms"] {
-            assert_eq!(prometheus_duration(good), Ok(()), "{good}");
-        }
-        for bad in [
-            "",
-            "5 minutes",
-            "1.5h",
-            "m",
-            "30m1h",
-            "5",
-            "5mm",
-            "1h1h",
-            "-5m",
-        ] {
-            assert!(prometheus_duration(bad).is_err(), "{bad}");
-        }
-    }
 
     fn problem(text: &str) -> (u64, u64, String) {
         let p = check(text).expect_err("a problem");
