@@ -54,13 +54,19 @@ pub fn read(root: &Source, sources: &mut SourceMap) -> Result<Modules, LoadError
                 continue;
             }
             let rel = format!("{dir}/{name}");
-            let text = match root.read(&rel) {
-                Ok(text) => text,
+            // Registered in the source map, and a file that is not UTF-8 is an error at
+            // its first invalid byte, as for the stack's own files.
+            let file = match super::read_file(root, &rel, sources) {
+                Ok(file) => file,
                 // `git ls-tree` lists subdirectories too.
-                Err(_) if matches!(root, Source::Git { .. }) && !name.contains('.') => continue,
-                Err(e) => return Err(io(e)),
+                Err(LoadError::Io(_))
+                    if matches!(root, Source::Git { .. }) && !name.contains('.') =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
-            let file = sources.add(root.display(&rel), text.clone());
+            let text = sources.file(file).text.clone();
             let key = rel.strip_prefix("modules/").unwrap_or(&rel).to_owned();
             modules.files.insert(key, ModuleFile { file, text });
         }
