@@ -19,16 +19,17 @@ pub fn schedule(text: &str) -> Result<(), String> {
             fields.len()
         ));
     }
-    let limits = [
-        ("minute", 0, 59),
-        ("hour", 0, 23),
-        ("day of month", 1, 31),
-        ("month", 1, 12),
-        ("day of week", 0, 7),
+    let limits: [(&str, u32, u32, &[&str]); 5] = [
+        ("minute", 0, 59, &[]),
+        ("hour", 0, 23, &[]),
+        ("day of month", 1, 31, &[]),
+        ("month", 1, 12, &MONTHS),
+        ("day of week", 0, 7, &WEEKDAYS),
     ];
     let mut values = [0u64; 5];
-    for (i, (field, (name, lo, hi))) in fields.iter().zip(limits).enumerate() {
-        values[i] = field_values(field, lo, hi).map_err(|e| format!("{name} `{field}`: {e}"))?;
+    for (i, (field, (name, lo, hi, names))) in fields.iter().zip(limits).enumerate() {
+        values[i] =
+            field_values(field, lo, hi, names).map_err(|e| format!("{name} `{field}`: {e}"))?;
     }
     // With a `*` day of week, a run needs a listed day in a listed month (otherwise
     // either day field matching is enough, and every month has every weekday).
@@ -42,6 +43,32 @@ pub fn schedule(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The names a month may go by (from 1), as in Kubernetes' cron parser (any case).
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// The names a day of the week may go by (from 0, Sunday).
+const WEEKDAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/// One value of a field: a number in `lo..=hi`, or one of `names` (the first is `lo`).
+fn value(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u32, String> {
+    if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+        return Ok(lo + u32::try_from(i).unwrap_or(0));
+    }
+    let n: u32 = text.parse().map_err(|_| match names {
+        [] => format!("`{text}` is not a number"),
+        _ => format!(
+            "`{text}` is neither a number nor a name ({})",
+            names.join(", ").to_uppercase()
+        ),
+    })?;
+    if n < lo || n > hi {
+        return Err(format!("{n} is outside {lo}-{hi}"));
+    }
+    Ok(n)
+}
+
 /// The longest each month (1-12) can be: February has 29 days in leap years.
 const MONTH_DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -53,7 +80,7 @@ fn day_occurs(days: u64, months: u64) -> bool {
 }
 
 /// The values one field matches, as bits (bit n: value n), or why it is invalid.
-fn field_values(field: &str, lo: u32, hi: u32) -> Result<u64, String> {
+fn field_values(field: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u64, String> {
     let mut bits = 0u64;
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
@@ -75,11 +102,7 @@ fn field_values(field: &str, lo: u32, hi: u32) -> Result<u64, String> {
             let (a, b) = range.split_once('-').unwrap_or((range, range));
             let mut bounds = [0; 2];
             for (bound, v) in bounds.iter_mut().zip([a, b]) {
-                let n: u32 = v.parse().map_err(|_| format!("`{v}` is not a number"))?;
-                if n < lo || n > hi {
-                    return Err(format!("{n} is outside {lo}-{hi}"));
-                }
-                *bound = n;
+                *bound = value(v, lo, hi, names)?;
             }
             // `N/step` runs from N to the field's end.
             let end = if step > 1 && !range.contains('-') {
@@ -116,6 +139,9 @@ mod tests {
             "0 7 31 2 1",
             "0 7 */5 2 *",
             "5/15 * * * *",
+            "0 9 * * MON-FRI",
+            "0 9 1 jan,Jul *",
+            "0 0 * DEC sun",
         ] {
             assert!(schedule(ok).is_ok(), "{ok}");
         }
@@ -132,6 +158,9 @@ mod tests {
             "0 7 30,31 2 *",
             "0 0 31 4,6,9,11 *",
             "0 0 10-5 * *",
+            "0 9 * * MONDAY",
+            "0 9 JAN * *",
+            "0 9 * * FRI-MON",
         ] {
             assert!(schedule(bad).is_err(), "{bad}");
         }
