@@ -5,11 +5,8 @@
 //! `kafka-exporter` beside Kafka's exporter Deployment). Each pair of components is one
 //! collision, whatever the number of objects they share.
 
-use std::collections::HashMap;
-
 use crate::diag::Span;
-use crate::emit::layout::object_path;
-use crate::object::{Layer, Object};
+use crate::object::Object;
 
 /// The objects two components (or one, twice) both produce.
 #[derive(Debug)]
@@ -61,29 +58,52 @@ fn workload(object: &Object) -> bool {
 }
 
 /// Each object that repeats an earlier one's identity or file, with that earlier one.
+/// Objects that can collide share their namespace, kind and name (up to case: a file
+/// name is lowercased), so the objects are sorted by those and each run of equals is
+/// compared within itself: no hashing, no file name made (this runs on every object).
 fn repeated(objects: &[Object]) -> Vec<(&Object, &Object)> {
-    let mut identities: HashMap<(&str, &str, Option<&str>, &str), usize> = HashMap::new();
-    let mut files: HashMap<(Layer, String), usize> = HashMap::new();
-    let mut out = Vec::new();
-    for (k, object) in objects.iter().enumerate() {
-        let group = object.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-        let identity = (
-            group,
-            object.kind.as_str(),
-            object.namespace.as_deref(),
-            object.name.as_str(),
-        );
-        let file = (object.layer, object_path(object).to_ascii_lowercase());
-        let earlier = identities.get(&identity).or_else(|| files.get(&file));
-        match earlier {
-            Some(&e) => out.push((&objects[e], object)),
-            None => {
-                identities.insert(identity, k);
-                files.insert(file, k);
+    let mut order: Vec<usize> = (0..objects.len()).collect();
+    order.sort_unstable_by(|&a, &b| place(&objects[a], &objects[b]).then(a.cmp(&b)));
+    let mut pairs = Vec::new();
+    for run in order.chunk_by(|&a, &b| place(&objects[a], &objects[b]).is_eq()) {
+        for (i, &k) in run.iter().enumerate().skip(1) {
+            let earlier = run[..i]
+                .iter()
+                .find(|&&e| same_object_or_file(&objects[e], &objects[k]));
+            if let Some(&e) = earlier {
+                pairs.push((e, k));
             }
         }
     }
-    out
+    pairs.sort_unstable_by_key(|&(_, k)| k);
+    pairs
+        .into_iter()
+        .map(|(e, k)| (&objects[e], &objects[k]))
+        .collect()
+}
+
+/// Objects in namespace, kind and name order, kind and name without regard to case.
+fn place(a: &Object, b: &Object) -> std::cmp::Ordering {
+    let caseless = |x: &str, y: &str| {
+        x.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(y.bytes().map(|c| c.to_ascii_lowercase()))
+    };
+    a.namespace
+        .cmp(&b.namespace)
+        .then_with(|| caseless(&a.kind, &b.kind))
+        .then_with(|| caseless(&a.name, &b.name))
+}
+
+/// Whether two objects of the same [`place`] are one object to Kubernetes (API group,
+/// kind, namespace and name) or one file to stackc (`<kind>-<name>` lowercased, in one
+/// layer's namespace directory).
+fn same_object_or_file(a: &Object, b: &Object) -> bool {
+    fn group(o: &Object) -> &str {
+        o.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+    let same_object = group(a) == group(b) && a.kind == b.kind && a.name == b.name;
+    same_object || a.layer == b.layer
 }
 
 /// Whether declaration `a` comes after `b` (an unknown place counts as first: stackc's
@@ -149,6 +169,7 @@ impl Collision<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::Layer;
     use serde_json::json;
 
     fn object(component: &str, layer: Layer, kind: &str, name: &str) -> Object {
