@@ -858,3 +858,22 @@ fn the_alert_for_duration_is_a_prometheus_duration() {
     assert!(err.contains("not a Prometheus duration"), "{err}");
     assert_eq!(snapshot(&dir.path().join("rendered")), before);
 }
+
+/// A component named like a workload of [monitoring] (in another namespace, so no
+/// object collides) is one error, not the network proof's confusion of the two.
+#[test]
+fn a_component_named_like_a_monitoring_workload_is_one_error() {
+    let dir = copy_reference(true);
+    let stack = dir.path().join("stack.toml");
+    let mut text = std::fs::read_to_string(&stack).unwrap();
+    text.push_str("\n[app.loki]\nimage = \"ghcr.io/acme/loki-shim:1.0.0\"\nports = { http = 8080 }\n");
+    let line = text.lines().count() - 2;
+    std::fs::write(&stack, text).unwrap();
+    let out = stackc(dir.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    // Before: five network-edge-denied errors calling it "a build bug".
+    assert_eq!(error_codes(&err), BTreeSet::from(["duplicate-name"]), "{err}");
+    assert!(err.contains(&format!("stack.toml:{line}:6")), "{err}");
+    assert!(err.contains("as [monitoring] does (in monitoring)"), "{err}");
+}

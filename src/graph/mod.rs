@@ -226,7 +226,7 @@ pub fn edges(plan: &Plan) -> Vec<Edge> {
         .collect();
     let stack_workloads: Vec<Workload> = per_component.iter().flatten().cloned().collect();
     let monitoring_workloads = monitoring::workloads(plan);
-    // By name; a later workload of the same name wins, as before (check rejects those).
+    // By name; a later workload of the same name wins, as before (validate reports those: `validate::workload_names`).
     let by_name: HashMap<&str, &Workload> = (stack_workloads.iter())
         .chain(&monitoring_workloads)
         .map(|w| (w.name.as_str(), w))

@@ -1,5 +1,6 @@
 //! validate: checks over the built objects of one environment.
-//! - every object has a unique identity and file (`duplicates`);
+//! - every object has a unique identity and file (`duplicates`), and every workload a
+//!   name of its own in the dependency graph (`workload_names`);
 //! - every object matches the strict schema of its kind (`schema`), and ConfigMap and
 //!   Secret data keys are what the API server accepts (`keys`);
 //! - every cross-object reference resolves (`references`);
@@ -20,6 +21,7 @@ pub mod references;
 pub mod schema;
 mod share;
 pub mod strict;
+mod workload_names;
 
 use std::collections::BTreeSet;
 
@@ -80,13 +82,28 @@ pub fn validate(
                 .help(collision.help()),
         );
     }
+    // Two workloads of one name are one node of the graph: the proof would check the
+    // edges of one against the policies of the other. (Objects built twice already say
+    // as much.)
+    let clashes = if collisions.is_empty() {
+        workload_names::clashes(graph)
+    } else {
+        Vec::new()
+    };
+    for clash in &clashes {
+        diags.push(
+            Diagnostic::error("duplicate-name", clash.message())
+                .at(locate(&clash.again.component))
+                .help(clash.help()),
+        );
+    }
     // Schema validation per run of objects, the references and the proof: independent,
     // so on all cores at once. References and the proof are the longest jobs and start
     // first, so the cores finish together; their diagnostics still come after the
     // schema errors.
     // Objects built twice make the references and the proof speak of one object where
     // there are two: their findings would only echo the collision.
-    let whole = if collisions.is_empty() {
+    let whole = if collisions.is_empty() && clashes.is_empty() {
         vec![Job::References, Job::Proof]
     } else {
         vec![Job::Nothing, Job::Nothing]
