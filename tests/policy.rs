@@ -695,3 +695,57 @@ fn a_nonexistent_path_is_an_io_error() {
     }
     fail(&failures, "I/O error problems");
 }
+
+/// A Secret with inline data: one `no-inline-secret-data` error wherever it is read.
+const INLINE_SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: coder-postgres\n  namespace: coder\nstringData:\n  password: hunter2\n";
+
+/// The files of the findings (error and warning lines) of `--format json` output.
+fn finding_files(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| matches!(l["severity"].as_str(), Some("error" | "warning")))
+        .filter_map(|l| l["file"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_files_are_followed_given_or_in_a_directory_and_loops_end() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    write(tmp.path(), "secret.yaml", INLINE_SECRET);
+    let dir = tmp.path().join("dir");
+    std::fs::create_dir(&dir).expect("mkdir");
+    symlink("../secret.yaml", dir.join("linked.yaml")).expect("symlink");
+    // A link to its own directory: walking must end, each file read once.
+    symlink(".", dir.join("self")).expect("symlink");
+    let linked = dir.join("linked.yaml").display().to_string();
+    let mut failures = Vec::new();
+    for (what, arg, files) in [
+        ("the link itself", linked.clone(), vec![linked.clone()]),
+        ("its directory", dir.display().to_string(), vec![linked.clone()]),
+    ] {
+        let out = stackc(&["--format", "json", "policy", &arg]);
+        let lines = json_lines(&stdout(&out)).expect("JSON lines");
+        if code(&out) != 1 || finding_files(&lines) != files {
+            failures.push(format!(
+                "{what}: exit {} (expected 1), findings in {:?} (expected {files:?}):\n{}{}",
+                code(&out),
+                finding_files(&lines),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    // A dangling link named like a manifest is an I/O error naming it.
+    symlink("nowhere.yaml", dir.join("dangling.yaml")).expect("symlink");
+    let out = stackc(&["policy", &dir.display().to_string()]);
+    if code(&out) != 2 || !stderr(&out).contains("dangling.yaml") {
+        failures.push(format!(
+            "dangling link: exit {} (expected 2), stderr:\n{}",
+            code(&out),
+            stderr(&out)
+        ));
+    }
+    fail(&failures, "symbolic link problems");
+}

@@ -1,7 +1,7 @@
 //! Reading manifests for `stackc policy PATH...`: YAML files (multi-document included)
 //! from files and directories, in a stable order. The one place policy touches files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::value::Value;
 
@@ -17,24 +17,13 @@ pub struct Document {
 }
 
 /// Every object in `paths` (files, or directories searched for *.yaml / *.yml).
-/// Unreadable paths are I/O errors; unparsable YAML is a diagnostic.
+/// Symbolic links to files and directories are followed. Unreadable paths are I/O
+/// errors; unparsable YAML is a diagnostic.
 pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String> {
     let mut docs = Vec::new();
     let mut diags = Vec::new();
     for path in paths {
-        if !path.exists() {
-            return Err(format!("{}: no such file or directory", path.display()));
-        }
-        let mut files: Vec<_> = walkdir::WalkDir::new(path)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| e.into_path())
-            .filter(|p| path.is_file() || p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
-        files.sort();
-        for file in files {
+        for file in files(path)? {
             let text =
                 std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let name = file.display().to_string();
@@ -45,6 +34,49 @@ pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String>
         }
     }
     Ok((docs, diags))
+}
+
+/// The manifest files of one path, sorted: the path itself when it is a file (or a link
+/// to one), else the *.yaml / *.yml files under it. Links are followed; a link that leads
+/// back to a directory being walked is skipped (its files are read through the real
+/// path). A dangling link named like a manifest is an I/O error; one named otherwise
+/// (an editor's lock file) is not a manifest and is skipped.
+fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if !path.exists() {
+        return Err(format!("{}: no such file or directory", path.display()));
+    }
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path).follow_links(true) {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => files.push(e.into_path()),
+            Ok(_) => {}
+            Err(e) if e.loop_ancestor().is_some() => {}
+            Err(e) if e.path().is_some_and(|p| !is_manifest(p)) => {}
+            Err(e) => return Err(walk_error(path, &e)),
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A file name stackc reads from a directory: *.yaml or *.yml.
+fn is_manifest(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "yaml" || x == "yml")
+}
+
+/// `path: what went wrong`, for an entry of a directory that cannot be read.
+fn walk_error(root: &Path, e: &walkdir::Error) -> String {
+    let at = e.path().unwrap_or(root).display();
+    match e.io_error() {
+        Some(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            format!("{at}: a symbolic link to nothing (no such file or directory)")
+        }
+        Some(io) => format!("{at}: {io}"),
+        None => format!("{at}: {e}"),
+    }
 }
 
 /// The objects of one YAML text; documents that are not mappings with a `kind` are skipped.
