@@ -723,7 +723,11 @@ fn symlinked_files_are_followed_given_or_in_a_directory_and_loops_end() {
     let mut failures = Vec::new();
     for (what, arg, files) in [
         ("the link itself", linked.clone(), vec![linked.clone()]),
-        ("its directory", dir.display().to_string(), vec![linked.clone()]),
+        (
+            "its directory",
+            dir.display().to_string(),
+            vec![linked.clone()],
+        ),
     ] {
         let out = stackc(&["--format", "json", "policy", &arg]);
         let lines = json_lines(&stdout(&out)).expect("JSON lines");
@@ -748,4 +752,108 @@ fn symlinked_files_are_followed_given_or_in_a_directory_and_loops_end() {
         ));
     }
     fail(&failures, "symbolic link problems");
+}
+
+#[test]
+fn large_valid_yaml_is_read_and_bombs_are_refused_fast_as_yaml_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 2,000 documents (more than the YAML library's default of 1,024), then a Secret.
+    let mut many: String = (0..2000)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: coder}}\n---\n"
+            )
+        })
+        .collect();
+    many.push_str(INLINE_SECRET);
+    write(dir.path(), "many.yaml", &many);
+    // 130,000 keys (more than the library's default of 250,000 nodes), then a Secret.
+    let mut wide =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide, namespace: coder}\ndata:\n"
+            .to_owned();
+    for i in 0..130_000 {
+        let _ = writeln!(wide, "  k{i}: v{i}");
+    }
+    wide.push_str("---\n");
+    wide.push_str(INLINE_SECRET);
+    write(dir.path(), "wide.yaml", &wide);
+    // Billion laughs: 9^9 values from 9 lines.
+    let mut bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n".to_owned();
+    for (prev, name) in ('a'..='h').zip('b'..='i') {
+        let _ = writeln!(
+            bomb,
+            "{name}: &{name} [{}]",
+            vec![format!("*{prev}"); 9].join(", ")
+        );
+    }
+    bomb.push_str("kind: ConfigMap\n");
+    write(dir.path(), "bomb.yaml", &bomb);
+    write(
+        dir.path(),
+        "deep.yaml",
+        &format!(
+            "kind: ConfigMap\nx: {}{}\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        ),
+    );
+
+    let started = std::time::Instant::now();
+    let out = stackc(&[
+        "--format",
+        "json",
+        "policy",
+        &dir.path().display().to_string(),
+    ]);
+    let elapsed = started.elapsed();
+    let lines = json_lines(&stdout(&out)).expect("JSON lines");
+    let mut failures = Vec::new();
+    if code(&out) != 1 {
+        failures.push(format!("exit {} (expected 1)", code(&out)));
+    }
+    let name = |l: &Value| {
+        Path::new(l["file"].as_str().unwrap_or_default())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let inputs: BTreeMap<String, &Value> = lines
+        .iter()
+        .filter(|l| matches!(l["code"].as_str(), Some("yaml-syntax" | "yaml-limit")))
+        .map(|l| (name(l), l))
+        .collect();
+    if inputs.keys().collect::<Vec<_>>() != ["bomb.yaml", "deep.yaml"] {
+        failures.push(format!(
+            "input errors for {:?}: {}",
+            inputs.keys(),
+            stdout(&out)
+        ));
+    }
+    for (file, words) in [("bomb.yaml", "alias"), ("deep.yaml", "nested")] {
+        let Some(d) = inputs.get(file) else { continue };
+        let help = d["help"].as_str().unwrap_or_default();
+        if d["code"] != "yaml-limit"
+            || !d["message"].as_str().unwrap_or_default().contains(words)
+            || !help.contains("at most")
+            || d["line"].as_u64().is_none()
+        {
+            failures.push(format!(
+                "{file}: expected a located yaml-limit about `{words}` naming the limit: {d}"
+            ));
+        }
+    }
+    let secrets: Vec<String> = lines
+        .iter()
+        .filter(|l| l["code"] == "no-inline-secret-data")
+        .map(name)
+        .collect();
+    if secrets != ["many.yaml", "wide.yaml"] {
+        failures.push(format!(
+            "the Secrets after the large files were not all checked: {secrets:?}"
+        ));
+    }
+    if elapsed > std::time::Duration::from_secs(60) {
+        failures.push(format!("took {elapsed:?}"));
+    }
+    fail(&failures, "YAML limit problems");
 }

@@ -79,37 +79,46 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> String {
     }
 }
 
+/// The most YAML documents one manifest file may hold: far above real files (a generated
+/// bundle of 20,000 Deployments), and still a bound on memory and time.
+pub const MAX_DOCUMENTS: usize = 100_000;
+/// The most YAML nodes (scalars, mappings and lists) one manifest file may hold: a
+/// ConfigMap of a million keys fits.
+pub const MAX_NODES: usize = 5_000_000;
+/// The most events aliases may replay in one file. A real manifest repeats an anchor a
+/// few times; an alias bomb ("billion laughs") repeats it exponentially and stops here.
+pub const MAX_ALIAS_EVENTS: usize = 250_000;
+
+/// The reader's limits: ours for documents, nodes and aliases, the library's defaults
+/// for nesting depth (64) and text size.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: MAX_DOCUMENTS,
+            max_nodes: MAX_NODES,
+            // Every node is at most a start and an end event, every document two more.
+            max_events: 2 * MAX_NODES + 2 * MAX_DOCUMENTS + 2,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_EVENTS,
+        },
+    }
+}
+
 /// The objects of one YAML text; documents that are not mappings with a `kind` are skipped.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
-    let values: Vec<serde_json::Value> = serde_saphyr::from_str_multiple(text).map_err(|e| {
-        let location = e.location();
-        let text = e.to_string();
-        // The library's text repeats the position and ends with advice meant for programmers.
-        let message = text
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ")
-            .split(": ")
-            .filter(|part| !part.starts_with("line "))
-            .collect::<Vec<_>>()
-            .join(": ");
-        let message = message
-            .split(" (set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let diag = Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
-            .help("fix the YAML syntax; stackc rejects duplicate keys");
-        Box::new(match location {
-            Some(l) => diag.at_line(
-                file,
-                usize::try_from(l.line()).unwrap_or(0),
-                usize::try_from(l.column()).unwrap_or(0),
-            ),
-            None => diag.in_file(file),
-        })
-    })?;
+    let values: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple_with_options(text, options()).map_err(|e| {
+            let diag = limit_breached(original(&e)).unwrap_or_else(|| syntax_error(&e));
+            Box::new(match e.location() {
+                Some(l) => diag.at_line(
+                    file,
+                    usize::try_from(l.line()).unwrap_or(0),
+                    usize::try_from(l.column()).unwrap_or(0),
+                ),
+                None => diag.in_file(file),
+            })
+        })?;
     let starts = document_starts(text);
     Ok(values
         .into_iter()
@@ -122,6 +131,68 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
             body,
         })
         .collect())
+}
+
+/// `yaml-syntax`: the library's message without its position and programmer's advice.
+fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
+    let text = e.to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .split(": ")
+        .filter(|part| !part.starts_with("line "))
+        .collect::<Vec<_>>()
+        .join(": ");
+    let message = message
+        .split(" (set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or_default();
+    Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
+        .help("fix the YAML syntax; stackc rejects duplicate keys")
+}
+
+/// The error under the library's wrappers (a source snippet, an alias's replay).
+fn original(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    use serde_saphyr::Error;
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = e {
+        e = error;
+    }
+    e
+}
+
+/// `yaml-limit`, when the file is valid YAML beyond one of the reader's limits: which
+/// limit, and what to do. `None` for any other error.
+fn limit_breached(e: &serde_saphyr::Error) -> Option<Diagnostic> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let (message, help) = match e {
+        Error::Budget { breach, .. } => match breach {
+            B::Documents { .. } => (
+                format!("more than {MAX_DOCUMENTS} YAML documents in one file"),
+                format!("split the file: stackc reads at most {MAX_DOCUMENTS} documents per file"),
+            ),
+            B::Nodes { .. } | B::Events { .. } => (
+                format!("more than {MAX_NODES} YAML values (scalars, mappings and lists) in one file"),
+                format!("split the file: stackc reads at most {MAX_NODES} values per file"),
+            ),
+            B::Depth { depth } => (
+                format!("YAML nested {depth} levels deep"),
+                "flatten the structure: stackc reads at most 64 levels of nesting".to_owned(),
+            ),
+            other => (
+                format!("the YAML exceeds a reading limit ({other:?})"),
+                "stackc bounds what one file may cost to read (aliases, anchors, text size): simplify or split the file".to_owned(),
+            ),
+        },
+        Error::AliasReplayLimitExceeded { .. } | Error::AliasExpansionLimitExceeded { .. } => (
+            format!("aliases expand to more than {MAX_ALIAS_EVENTS} values (an alias bomb?)"),
+            format!("write the repeated values out, or repeat them less: stackc expands aliases to at most {MAX_ALIAS_EVENTS} values per file"),
+        ),
+        _ => return None,
+    };
+    Some(Diagnostic::error("yaml-limit", message).help(help))
 }
 
 /// A kustomization.yaml is build configuration for kustomize, not an API object.
