@@ -857,3 +857,49 @@ fn large_valid_yaml_is_read_and_bombs_are_refused_fast_as_yaml_limit() {
     }
     fail(&failures, "YAML limit problems");
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_invalid_encoding_at_its_first_bad_byte_and_others_are_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Line 4, column 12: the Latin-1 `é` (0xE9) after `  name: caf`.
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("bin.yaml"), b"\xff\xfe bad").expect("write");
+    write(dir.path(), "secret.yaml", INLINE_SECRET);
+    let out = stackc(&[
+        "--format",
+        "json",
+        "policy",
+        &dir.path().display().to_string(),
+    ]);
+    let lines = json_lines(&stdout(&out)).expect("JSON lines");
+    let mut failures = Vec::new();
+    if code(&out) != 1 {
+        failures.push(format!(
+            "exit {} (expected 1), stderr:\n{}",
+            code(&out),
+            stderr(&out)
+        ));
+    }
+    let encoding: Vec<String> = lines
+        .iter()
+        .filter(|l| l["code"] == "invalid-encoding")
+        .map(|l| {
+            let file = Path::new(l["file"].as_str().unwrap_or_default())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("{file}:{}:{} {}", l["line"], l["column"], l["severity"])
+        })
+        .collect();
+    if encoding != ["bin.yaml:1:1 \"error\"", "latin1.yaml:4:12 \"error\""] {
+        failures.push(format!("invalid-encoding diagnostics: {encoding:?}"));
+    }
+    if !finding_codes(&lines).contains("no-inline-secret-data") {
+        failures.push(format!("the UTF-8 file was not checked: {}", stdout(&out)));
+    }
+    fail(&failures, "encoding problems");
+}

@@ -24,10 +24,9 @@ pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String>
     let mut diags = Vec::new();
     for path in paths {
         for file in files(path)? {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let name = file.display().to_string();
-            match parse(&name, &text) {
+            match utf8(&name, bytes).and_then(|text| parse(&name, &text)) {
                 Ok(more) => docs.extend(more),
                 Err(diag) => diags.push(*diag),
             }
@@ -77,6 +76,28 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> String {
         Some(io) => format!("{at}: {io}"),
         None => format!("{at}: {e}"),
     }
+}
+
+/// The text of a manifest; not UTF-8 is `invalid-encoding` at the line and column of
+/// the first invalid byte, with the message and help the loader gives stack files.
+fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[at];
+        let (line, column) =
+            crate::diag::end_line_col(&String::from_utf8_lossy(&e.as_bytes()[..at]));
+        Box::new(
+            Diagnostic::error(
+                "invalid-encoding",
+                format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
+            )
+            .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
+            .help(
+                "stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+            )
+            .at_line(file, line, column),
+        )
+    })
 }
 
 /// The most YAML documents one manifest file may hold: far above real files (a generated
