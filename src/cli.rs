@@ -624,7 +624,7 @@ fn policy(
                 &diags,
                 sources,
             );
-            let sarif = crate::policy::report::sarif(&findings);
+            let sarif = crate::policy::report::sarif(&findings, &diags);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&sarif).expect("SARIF serializes")

@@ -38,6 +38,9 @@ const NOT_ALONE: &[(&str, &str)] = &[(
      realistic privileged container also fires no-privilege-escalation",
 )];
 
+/// Diagnostics about the input files themselves, reported like findings in SARIF.
+const INPUT_CHECKS: &[&str] = &["yaml-syntax", "yaml-limit", "invalid-encoding"];
+
 /// The least number of bad cases the corpus must hold.
 const MIN_BAD_CASES: usize = 30;
 
@@ -512,10 +515,12 @@ fn sarif_output_is_valid_sarif_2_1_0_and_matches_the_json_findings() {
         .unwrap_or_default();
     let listed = listed_rules();
     let driver_rules: BTreeSet<&str> = rules.iter().copied().collect();
-    let listed_ids: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
+    // The policy rules, then the checks of the input itself (whose errors are results too).
+    let mut listed_ids: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
+    listed_ids.extend(INPUT_CHECKS);
     if driver_rules != listed_ids {
         failures.push(format!(
-            "driver rules {driver_rules:?} differ from `policy --list` {listed_ids:?}"
+            "driver rules {driver_rules:?} differ from `policy --list` and the input checks {listed_ids:?}"
         ));
     }
     let results = run["results"].as_array().cloned().unwrap_or_default();
@@ -902,4 +907,85 @@ fn a_file_that_is_not_utf8_is_invalid_encoding_at_its_first_bad_byte_and_others_
         failures.push(format!("the UTF-8 file was not checked: {}", stdout(&out)));
     }
     fail(&failures, "encoding problems");
+}
+
+#[test]
+fn sarif_reports_input_errors_as_located_results_and_stays_valid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "secret.yaml", INLINE_SECRET);
+    // `namespace:` indented under a scalar: the `:` at line 5, column 14.
+    write(
+        dir.path(),
+        "broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n    namespace: y\n",
+    );
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"kind: ConfigMap\nx: caf\xe9\n",
+    )
+    .expect("write");
+    write(
+        dir.path(),
+        "deep.yaml",
+        &format!(
+            "kind: ConfigMap\nx: {}{}\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        ),
+    );
+    let out = stackc(&[
+        "--format",
+        "sarif",
+        "policy",
+        &dir.path().display().to_string(),
+    ]);
+    let log: Value = serde_json::from_str(&stdout(&out)).expect("SARIF output is JSON");
+    let mut failures = schema_errors(&sarif_validator(), &log);
+    if code(&out) != 1 {
+        failures.push(format!("exit {} (expected 1)", code(&out)));
+    }
+    let run = &log["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .map(|rules| rules.iter().filter_map(|r| r["id"].as_str()).collect())
+        .unwrap_or_default();
+    let mut results: Vec<String> = Vec::new();
+    for r in run["results"].as_array().cloned().unwrap_or_default() {
+        let id = r["ruleId"].as_str().unwrap_or_default().to_owned();
+        if r["ruleIndex"]
+            .as_u64()
+            .and_then(|i| rules.get(usize::try_from(i).ok()?))
+            != Some(&id.as_str())
+        {
+            failures.push(format!(
+                "`{id}` has ruleIndex {} naming another rule",
+                r["ruleIndex"]
+            ));
+        }
+        let physical = &r["locations"][0]["physicalLocation"];
+        let uri = physical["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or_default();
+        let file = Path::new(uri)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        results.push(format!(
+            "{id} {} {file}:{}:{}",
+            r["level"].as_str().unwrap_or_default(),
+            physical["region"]["startLine"],
+            physical["region"]["startColumn"]
+        ));
+    }
+    results.sort();
+    let expected = [
+        "invalid-encoding error latin1.yaml:2:7",
+        "no-inline-secret-data error secret.yaml:1:null",
+        "yaml-limit error deep.yaml:2:67",
+        "yaml-syntax error broken.yaml:5:14",
+    ];
+    if results != expected {
+        failures.push(format!("results {results:#?}, expected {expected:#?}"));
+    }
+    fail(&failures, "SARIF input error problems");
 }
