@@ -989,3 +989,48 @@ fn sarif_reports_input_errors_as_located_results_and_stays_valid() {
     }
     fail(&failures, "SARIF input error problems");
 }
+
+#[test]
+fn list_follows_the_format_and_refuses_paths() {
+    let mut failures = Vec::new();
+    let out = stackc(&["--format", "json", "policy", "--list"]);
+    match json_lines(&stdout(&out)) {
+        Err(e) => failures.push(format!("--format json --list: {e}")),
+        Ok(lines) => {
+            let from_json: BTreeMap<String, String> = lines
+                .iter()
+                .map(|l| {
+                    for key in ["summary", "help", "why"] {
+                        if l[key].as_str().is_none_or(str::is_empty) {
+                            failures.push(format!("rule without `{key}`: {l}"));
+                        }
+                    }
+                    let field = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
+                    (field("id"), field("severity"))
+                })
+                .collect();
+            if code(&out) != 0 || from_json != listed_rules() {
+                failures.push(format!(
+                    "--format json --list: exit {}, rules {from_json:?} differ from the table",
+                    code(&out)
+                ));
+            }
+        }
+    }
+    for args in [
+        &["--format", "sarif", "policy", "--list"][..],
+        &["policy", "--list", "tests/cases/policy/good"],
+        &["policy", "--list", "--env", "prod"],
+    ] {
+        let out = stackc(args);
+        if code(&out) != 2 || !stdout(&out).is_empty() || !stderr(&out).contains("--list") {
+            failures.push(format!(
+                "{args:?}: exit {} (expected 2, a usage error naming --list), stdout:\n{}stderr:\n{}",
+                code(&out),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    fail(&failures, "policy --list problems");
+}

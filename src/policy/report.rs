@@ -42,14 +42,16 @@ pub fn human(findings: &[Finding]) -> String {
 pub fn list() -> String {
     let mut out = String::new();
     for r in RULES {
-        let level = match r.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
         let _ = writeln!(
             out,
-            "{:<28} {level:<7} {}\n{:<36} fix: {}\n{:<36} why: {}",
-            r.id, r.summary, "", r.help, "", r.docs
+            "{:<28} {:<7} {}\n{:<36} fix: {}\n{:<36} why: {}",
+            r.id,
+            level(r.severity),
+            r.summary,
+            "",
+            r.help,
+            "",
+            r.docs
         );
     }
     out
@@ -74,6 +76,24 @@ pub const INPUT_CHECKS: &[(&str, &str, &str)] = &[
         "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
     ),
 ];
+
+/// The rule table as JSON, one object per line (`stackc --format json policy --list`):
+/// id, severity, summary, help (the fix) and why.
+pub fn list_json() -> String {
+    RULES
+        .iter()
+        .map(|r| {
+            let rule = json!({
+                "id": r.id,
+                "severity": level(r.severity),
+                "summary": r.summary,
+                "help": r.help,
+                "why": r.docs,
+            });
+            format!("{rule}\n")
+        })
+        .collect()
+}
 
 /// A SARIF 2.1.0 log with one run: every policy rule and input check described, one
 /// result per finding and per input error (diagnostics with an `INPUT_CHECKS` code;
