@@ -78,6 +78,12 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> String {
     }
 }
 
+/// How to fix a `yaml-syntax` error (also the SARIF rule's help).
+pub const SYNTAX_HELP: &str = "fix the YAML syntax; stackc rejects duplicate keys";
+/// How to fix an `invalid-encoding` error, as the loader says it (also the SARIF rule's help).
+pub const ENCODING_HELP: &str =
+    "stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)";
+
 /// The text of a manifest; not UTF-8 is `invalid-encoding` at the line and column of
 /// the first invalid byte, with the message and help the loader gives stack files.
 fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
@@ -92,9 +98,7 @@ fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
                 format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
             )
             .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
-            .help(
-                "stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
-            )
+            .help(ENCODING_HELP)
             .at_line(file, line, column),
         )
     })
@@ -170,8 +174,7 @@ fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
         .split(" (set DuplicateKeyPolicy")
         .next()
         .unwrap_or_default();
-    Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
-        .help("fix the YAML syntax; stackc rejects duplicate keys")
+    Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}")).help(SYNTAX_HELP)
 }
 
 /// The error under the library's wrappers (a source snippet, an alias's replay).

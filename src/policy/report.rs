@@ -63,7 +63,7 @@ pub const INPUT_CHECKS: &[(&str, &str, &str)] = &[
     (
         "yaml-syntax",
         "a manifest is not valid YAML",
-        "fix the YAML syntax; stackc rejects duplicate keys",
+        super::input::SYNTAX_HELP,
     ),
     (
         "yaml-limit",
@@ -73,7 +73,7 @@ pub const INPUT_CHECKS: &[(&str, &str, &str)] = &[
     (
         "invalid-encoding",
         "a manifest is not UTF-8",
-        "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+        super::input::ENCODING_HELP,
     ),
 ];
 
