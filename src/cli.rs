@@ -661,16 +661,23 @@ fn policy(
             "policy: {} and {} in {}",
             plural(errors, "error"),
             plural(warnings, "warning"),
-            plural(count_files(&findings), "file")
+            plural(count_files(&findings, &diags), "file")
         );
     }
     Ok(u8::from(errors > 0))
 }
 
-fn count_files(findings: &[crate::policy::Finding]) -> usize {
+/// The files with a finding or with an error in the file itself (a manifest that is not
+/// YAML, or not UTF-8).
+fn count_files(findings: &[crate::policy::Finding], diags: &[Diagnostic]) -> usize {
+    let manifests = diags.iter().filter_map(|d| match &d.location {
+        diag::Location::Line(file, ..) | diag::Location::File(file) => Some(file.as_str()),
+        diag::Location::None | diag::Location::Span(_) => None,
+    });
     findings
         .iter()
         .map(|f| f.file.as_str())
+        .chain(manifests)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
 }

@@ -674,6 +674,13 @@ fn a_yaml_syntax_error_is_reported_with_file_line_and_column() {
             stderr(&human)
         ));
     }
+    // The summary counts the broken file.
+    if !stderr(&human).contains("policy: 1 error and 0 warnings in 1 file") {
+        failures.push(format!(
+            "human: the summary does not count the broken file:\n{}",
+            stderr(&human)
+        ));
+    }
     fail(&failures, "YAML syntax error problems");
 }
 
