@@ -86,8 +86,9 @@ pub enum Command {
         /// `[policy] pinned = true` does for one; in PATH mode, in every manifest.
         #[arg(long)]
         pinned: bool,
-        /// Print the rules (id, severity, what, fix, why) and exit.
-        #[arg(long)]
+        /// Print the rules (id, severity, what, fix, why) and exit: a table, or one JSON
+        /// object per rule with `--format json` (not with paths, `--env` or SARIF).
+        #[arg(long, conflicts_with_all = ["paths", "env"])]
         list: bool,
     },
     /// Show what a change does to the rendered output: the sources vs the committed
@@ -236,8 +237,7 @@ pub fn run(cli: &Cli) -> u8 {
             list,
         } => {
             if *list {
-                print!("{}", crate::policy::report::list());
-                Ok(0)
+                list_rules(cli.format)
             } else {
                 policy(cli, paths, env.as_deref(), *pinned, &mut sources)
             }
@@ -570,6 +570,24 @@ fn print_diff(cli: &Cli, report: &crate::diff::Report) {
     }
 }
 
+/// `stackc policy --list`: the rule table (human) or one JSON object per rule. SARIF
+/// describes rules only alongside results, so `--format sarif --list` is a usage error.
+fn list_rules(format: Format) -> Result<u8, Failure> {
+    match format {
+        Format::Json => print!("{}", crate::policy::report::list_json()),
+        Format::Sarif => {
+            eprintln!(
+                "error: `--list` prints human or json; SARIF output of a run already describes every rule in `tool.driver.rules`"
+            );
+            return Ok(2);
+        }
+        Format::Human | Format::Mermaid | Format::Dot => {
+            print!("{}", crate::policy::report::list());
+        }
+    }
+    Ok(0)
+}
+
 /// `stackc policy`: findings over the stack's own output (with waivers) or over PATHs.
 fn policy(
     cli: &Cli,
@@ -624,7 +642,7 @@ fn policy(
                 &diags,
                 sources,
             );
-            let sarif = crate::policy::report::sarif(&findings);
+            let sarif = crate::policy::report::sarif(&findings, &diags);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&sarif).expect("SARIF serializes")
@@ -643,16 +661,23 @@ fn policy(
             "policy: {} and {} in {}",
             plural(errors, "error"),
             plural(warnings, "warning"),
-            plural(count_files(&findings), "file")
+            plural(count_files(&findings, &diags), "file")
         );
     }
     Ok(u8::from(errors > 0))
 }
 
-fn count_files(findings: &[crate::policy::Finding]) -> usize {
+/// The files with a finding or with an error in the file itself (a manifest that is not
+/// YAML, or not UTF-8).
+fn count_files(findings: &[crate::policy::Finding], diags: &[Diagnostic]) -> usize {
+    let manifests = diags.iter().filter_map(|d| match &d.location {
+        diag::Location::Line(file, ..) | diag::Location::File(file) => Some(file.as_str()),
+        diag::Location::None | diag::Location::Span(_) => None,
+    });
     findings
         .iter()
         .map(|f| f.file.as_str())
+        .chain(manifests)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
 }

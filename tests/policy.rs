@@ -38,6 +38,9 @@ const NOT_ALONE: &[(&str, &str)] = &[(
      realistic privileged container also fires no-privilege-escalation",
 )];
 
+/// Diagnostics about the input files themselves, reported like findings in SARIF.
+const INPUT_CHECKS: &[&str] = &["yaml-syntax", "yaml-limit", "invalid-encoding"];
+
 /// The least number of bad cases the corpus must hold.
 const MIN_BAD_CASES: usize = 30;
 
@@ -512,10 +515,12 @@ fn sarif_output_is_valid_sarif_2_1_0_and_matches_the_json_findings() {
         .unwrap_or_default();
     let listed = listed_rules();
     let driver_rules: BTreeSet<&str> = rules.iter().copied().collect();
-    let listed_ids: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
+    // The policy rules, then the checks of the input itself (whose errors are results too).
+    let mut listed_ids: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
+    listed_ids.extend(INPUT_CHECKS);
     if driver_rules != listed_ids {
         failures.push(format!(
-            "driver rules {driver_rules:?} differ from `policy --list` {listed_ids:?}"
+            "driver rules {driver_rules:?} differ from `policy --list` and the input checks {listed_ids:?}"
         ));
     }
     let results = run["results"].as_array().cloned().unwrap_or_default();
@@ -669,6 +674,13 @@ fn a_yaml_syntax_error_is_reported_with_file_line_and_column() {
             stderr(&human)
         ));
     }
+    // The summary counts the broken file.
+    if !stderr(&human).contains("policy: 1 error and 0 warnings in 1 file") {
+        failures.push(format!(
+            "human: the summary does not count the broken file:\n{}",
+            stderr(&human)
+        ));
+    }
     fail(&failures, "YAML syntax error problems");
 }
 
@@ -694,4 +706,338 @@ fn a_nonexistent_path_is_an_io_error() {
         failures.push(format!("mixed paths: exit {} (expected 2)", code(&out)));
     }
     fail(&failures, "I/O error problems");
+}
+
+/// A Secret with inline data: one `no-inline-secret-data` error wherever it is read.
+const INLINE_SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: coder-postgres\n  namespace: coder\nstringData:\n  password: hunter2\n";
+
+/// The files of the findings (error and warning lines) of `--format json` output.
+fn finding_files(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| matches!(l["severity"].as_str(), Some("error" | "warning")))
+        .filter_map(|l| l["file"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_files_are_followed_given_or_in_a_directory_and_loops_end() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    write(tmp.path(), "secret.yaml", INLINE_SECRET);
+    let dir = tmp.path().join("dir");
+    std::fs::create_dir(&dir).expect("mkdir");
+    symlink("../secret.yaml", dir.join("linked.yaml")).expect("symlink");
+    // A link to its own directory: walking must end, each file read once.
+    symlink(".", dir.join("self")).expect("symlink");
+    let linked = dir.join("linked.yaml").display().to_string();
+    let mut failures = Vec::new();
+    for (what, arg, files) in [
+        ("the link itself", linked.clone(), vec![linked.clone()]),
+        (
+            "its directory",
+            dir.display().to_string(),
+            vec![linked.clone()],
+        ),
+    ] {
+        let out = stackc(&["--format", "json", "policy", &arg]);
+        let lines = json_lines(&stdout(&out)).expect("JSON lines");
+        if code(&out) != 1 || finding_files(&lines) != files {
+            failures.push(format!(
+                "{what}: exit {} (expected 1), findings in {:?} (expected {files:?}):\n{}{}",
+                code(&out),
+                finding_files(&lines),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    // A dangling link named like a manifest is an I/O error naming it.
+    symlink("nowhere.yaml", dir.join("dangling.yaml")).expect("symlink");
+    let out = stackc(&["policy", &dir.display().to_string()]);
+    if code(&out) != 2 || !stderr(&out).contains("dangling.yaml") {
+        failures.push(format!(
+            "dangling link: exit {} (expected 2), stderr:\n{}",
+            code(&out),
+            stderr(&out)
+        ));
+    }
+    fail(&failures, "symbolic link problems");
+}
+
+#[test]
+fn large_valid_yaml_is_read_and_bombs_are_refused_fast_as_yaml_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 2,000 documents (more than the YAML library's default of 1,024), then a Secret.
+    let mut many: String = (0..2000)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: coder}}\n---\n"
+            )
+        })
+        .collect();
+    many.push_str(INLINE_SECRET);
+    write(dir.path(), "many.yaml", &many);
+    // 130,000 keys (more than the library's default of 250,000 nodes), then a Secret.
+    let mut wide =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide, namespace: coder}\ndata:\n"
+            .to_owned();
+    for i in 0..130_000 {
+        let _ = writeln!(wide, "  k{i}: v{i}");
+    }
+    wide.push_str("---\n");
+    wide.push_str(INLINE_SECRET);
+    write(dir.path(), "wide.yaml", &wide);
+    // Billion laughs: 9^9 values from 9 lines.
+    let mut bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n".to_owned();
+    for (prev, name) in ('a'..='h').zip('b'..='i') {
+        let _ = writeln!(
+            bomb,
+            "{name}: &{name} [{}]",
+            vec![format!("*{prev}"); 9].join(", ")
+        );
+    }
+    bomb.push_str("kind: ConfigMap\n");
+    write(dir.path(), "bomb.yaml", &bomb);
+    write(
+        dir.path(),
+        "deep.yaml",
+        &format!(
+            "kind: ConfigMap\nx: {}{}\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        ),
+    );
+
+    let started = std::time::Instant::now();
+    let out = stackc(&[
+        "--format",
+        "json",
+        "policy",
+        &dir.path().display().to_string(),
+    ]);
+    let elapsed = started.elapsed();
+    let lines = json_lines(&stdout(&out)).expect("JSON lines");
+    let mut failures = Vec::new();
+    if code(&out) != 1 {
+        failures.push(format!("exit {} (expected 1)", code(&out)));
+    }
+    let name = |l: &Value| {
+        Path::new(l["file"].as_str().unwrap_or_default())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let inputs: BTreeMap<String, &Value> = lines
+        .iter()
+        .filter(|l| matches!(l["code"].as_str(), Some("yaml-syntax" | "yaml-limit")))
+        .map(|l| (name(l), l))
+        .collect();
+    if inputs.keys().collect::<Vec<_>>() != ["bomb.yaml", "deep.yaml"] {
+        failures.push(format!(
+            "input errors for {:?}: {}",
+            inputs.keys(),
+            stdout(&out)
+        ));
+    }
+    for (file, words) in [("bomb.yaml", "alias"), ("deep.yaml", "nested")] {
+        let Some(d) = inputs.get(file) else { continue };
+        let help = d["help"].as_str().unwrap_or_default();
+        if d["code"] != "yaml-limit"
+            || !d["message"].as_str().unwrap_or_default().contains(words)
+            || !help.contains("at most")
+            || d["line"].as_u64().is_none()
+        {
+            failures.push(format!(
+                "{file}: expected a located yaml-limit about `{words}` naming the limit: {d}"
+            ));
+        }
+    }
+    let secrets: Vec<String> = lines
+        .iter()
+        .filter(|l| l["code"] == "no-inline-secret-data")
+        .map(name)
+        .collect();
+    if secrets != ["many.yaml", "wide.yaml"] {
+        failures.push(format!(
+            "the Secrets after the large files were not all checked: {secrets:?}"
+        ));
+    }
+    if elapsed > std::time::Duration::from_secs(60) {
+        failures.push(format!("took {elapsed:?}"));
+    }
+    fail(&failures, "YAML limit problems");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_invalid_encoding_at_its_first_bad_byte_and_others_are_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Line 4, column 12: the Latin-1 `é` (0xE9) after `  name: caf`.
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("bin.yaml"), b"\xff\xfe bad").expect("write");
+    write(dir.path(), "secret.yaml", INLINE_SECRET);
+    let out = stackc(&[
+        "--format",
+        "json",
+        "policy",
+        &dir.path().display().to_string(),
+    ]);
+    let lines = json_lines(&stdout(&out)).expect("JSON lines");
+    let mut failures = Vec::new();
+    if code(&out) != 1 {
+        failures.push(format!(
+            "exit {} (expected 1), stderr:\n{}",
+            code(&out),
+            stderr(&out)
+        ));
+    }
+    let encoding: Vec<String> = lines
+        .iter()
+        .filter(|l| l["code"] == "invalid-encoding")
+        .map(|l| {
+            let file = Path::new(l["file"].as_str().unwrap_or_default())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("{file}:{}:{} {}", l["line"], l["column"], l["severity"])
+        })
+        .collect();
+    if encoding != ["bin.yaml:1:1 \"error\"", "latin1.yaml:4:12 \"error\""] {
+        failures.push(format!("invalid-encoding diagnostics: {encoding:?}"));
+    }
+    if !finding_codes(&lines).contains("no-inline-secret-data") {
+        failures.push(format!("the UTF-8 file was not checked: {}", stdout(&out)));
+    }
+    fail(&failures, "encoding problems");
+}
+
+#[test]
+fn sarif_reports_input_errors_as_located_results_and_stays_valid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "secret.yaml", INLINE_SECRET);
+    // `namespace:` indented under a scalar: the `:` at line 5, column 14.
+    write(
+        dir.path(),
+        "broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n    namespace: y\n",
+    );
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"kind: ConfigMap\nx: caf\xe9\n",
+    )
+    .expect("write");
+    write(
+        dir.path(),
+        "deep.yaml",
+        &format!(
+            "kind: ConfigMap\nx: {}{}\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        ),
+    );
+    let out = stackc(&[
+        "--format",
+        "sarif",
+        "policy",
+        &dir.path().display().to_string(),
+    ]);
+    let log: Value = serde_json::from_str(&stdout(&out)).expect("SARIF output is JSON");
+    let mut failures = schema_errors(&sarif_validator(), &log);
+    if code(&out) != 1 {
+        failures.push(format!("exit {} (expected 1)", code(&out)));
+    }
+    let run = &log["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .map(|rules| rules.iter().filter_map(|r| r["id"].as_str()).collect())
+        .unwrap_or_default();
+    let mut results: Vec<String> = Vec::new();
+    for r in run["results"].as_array().cloned().unwrap_or_default() {
+        let id = r["ruleId"].as_str().unwrap_or_default().to_owned();
+        if r["ruleIndex"]
+            .as_u64()
+            .and_then(|i| rules.get(usize::try_from(i).ok()?))
+            != Some(&id.as_str())
+        {
+            failures.push(format!(
+                "`{id}` has ruleIndex {} naming another rule",
+                r["ruleIndex"]
+            ));
+        }
+        let physical = &r["locations"][0]["physicalLocation"];
+        let uri = physical["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or_default();
+        let file = Path::new(uri)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        results.push(format!(
+            "{id} {} {file}:{}:{}",
+            r["level"].as_str().unwrap_or_default(),
+            physical["region"]["startLine"],
+            physical["region"]["startColumn"]
+        ));
+    }
+    results.sort();
+    let expected = [
+        "invalid-encoding error latin1.yaml:2:7",
+        "no-inline-secret-data error secret.yaml:1:null",
+        "yaml-limit error deep.yaml:2:67",
+        "yaml-syntax error broken.yaml:5:14",
+    ];
+    if results != expected {
+        failures.push(format!("results {results:#?}, expected {expected:#?}"));
+    }
+    fail(&failures, "SARIF input error problems");
+}
+
+#[test]
+fn list_follows_the_format_and_refuses_paths() {
+    let mut failures = Vec::new();
+    let out = stackc(&["--format", "json", "policy", "--list"]);
+    match json_lines(&stdout(&out)) {
+        Err(e) => failures.push(format!("--format json --list: {e}")),
+        Ok(lines) => {
+            let from_json: BTreeMap<String, String> = lines
+                .iter()
+                .map(|l| {
+                    for key in ["summary", "help", "why"] {
+                        if l[key].as_str().is_none_or(str::is_empty) {
+                            failures.push(format!("rule without `{key}`: {l}"));
+                        }
+                    }
+                    let field = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
+                    (field("id"), field("severity"))
+                })
+                .collect();
+            if code(&out) != 0 || from_json != listed_rules() {
+                failures.push(format!(
+                    "--format json --list: exit {}, rules {from_json:?} differ from the table",
+                    code(&out)
+                ));
+            }
+        }
+    }
+    for args in [
+        &["--format", "sarif", "policy", "--list"][..],
+        &["policy", "--list", "tests/cases/policy/good"],
+        &["policy", "--list", "--env", "prod"],
+    ] {
+        let out = stackc(args);
+        if code(&out) != 2 || !stdout(&out).is_empty() || !stderr(&out).contains("--list") {
+            failures.push(format!(
+                "{args:?}: exit {} (expected 2, a usage error naming --list), stdout:\n{}stderr:\n{}",
+                code(&out),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    fail(&failures, "policy --list problems");
 }

@@ -1,7 +1,7 @@
 //! Reading manifests for `stackc policy PATH...`: YAML files (multi-document included)
 //! from files and directories, in a stable order. The one place policy touches files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::value::Value;
 
@@ -17,28 +17,16 @@ pub struct Document {
 }
 
 /// Every object in `paths` (files, or directories searched for *.yaml / *.yml).
-/// Unreadable paths are I/O errors; unparsable YAML is a diagnostic.
+/// Symbolic links to files and directories are followed. Unreadable paths are I/O
+/// errors; unparsable YAML is a diagnostic.
 pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String> {
     let mut docs = Vec::new();
     let mut diags = Vec::new();
     for path in paths {
-        if !path.exists() {
-            return Err(format!("{}: no such file or directory", path.display()));
-        }
-        let mut files: Vec<_> = walkdir::WalkDir::new(path)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| e.into_path())
-            .filter(|p| path.is_file() || p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
-        files.sort();
-        for file in files {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        for file in files(path)? {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let name = file.display().to_string();
-            match parse(&name, &text) {
+            match utf8(&name, bytes).and_then(|text| parse(&name, &text)) {
                 Ok(more) => docs.extend(more),
                 Err(diag) => diags.push(*diag),
             }
@@ -47,37 +35,115 @@ pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String>
     Ok((docs, diags))
 }
 
+/// The manifest files of one path, sorted: the path itself when it is a file (or a link
+/// to one), else the *.yaml / *.yml files under it. Links are followed; a link that leads
+/// back to a directory being walked is skipped (its files are read through the real
+/// path). A dangling link named like a manifest is an I/O error; one named otherwise
+/// (an editor's lock file) is not a manifest and is skipped.
+fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if !path.exists() {
+        return Err(format!("{}: no such file or directory", path.display()));
+    }
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path).follow_links(true) {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => files.push(e.into_path()),
+            Ok(_) => {}
+            Err(e) if e.loop_ancestor().is_some() => {}
+            Err(e) if e.path().is_some_and(|p| !is_manifest(p)) => {}
+            Err(e) => return Err(walk_error(path, &e)),
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A file name stackc reads from a directory: *.yaml or *.yml.
+fn is_manifest(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "yaml" || x == "yml")
+}
+
+/// `path: what went wrong`, for an entry of a directory that cannot be read.
+fn walk_error(root: &Path, e: &walkdir::Error) -> String {
+    let at = e.path().unwrap_or(root).display();
+    match e.io_error() {
+        Some(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            format!("{at}: a symbolic link to nothing (no such file or directory)")
+        }
+        Some(io) => format!("{at}: {io}"),
+        None => format!("{at}: {e}"),
+    }
+}
+
+/// How to fix a `yaml-syntax` error (also the SARIF rule's help).
+pub const SYNTAX_HELP: &str = "fix the YAML syntax; stackc rejects duplicate keys";
+/// How to fix an `invalid-encoding` error, as the loader says it (also the SARIF rule's help).
+pub const ENCODING_HELP: &str =
+    "stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)";
+
+/// The text of a manifest; not UTF-8 is `invalid-encoding` at the line and column of
+/// the first invalid byte, with the message and help the loader gives stack files.
+fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[at];
+        let (line, column) =
+            crate::diag::end_line_col(&String::from_utf8_lossy(&e.as_bytes()[..at]));
+        Box::new(
+            Diagnostic::error(
+                "invalid-encoding",
+                format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
+            )
+            .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
+            .help(ENCODING_HELP)
+            .at_line(file, line, column),
+        )
+    })
+}
+
+/// The most YAML documents one manifest file may hold: far above real files (a generated
+/// bundle of 20,000 Deployments), and still a bound on memory and time.
+pub const MAX_DOCUMENTS: usize = 100_000;
+/// The most YAML nodes (scalars, mappings and lists) one manifest file may hold: a
+/// ConfigMap of a million keys fits.
+pub const MAX_NODES: usize = 5_000_000;
+/// The most events aliases may replay in one file. A real manifest repeats an anchor a
+/// few times; an alias bomb ("billion laughs") repeats it exponentially and stops here.
+pub const MAX_ALIAS_EVENTS: usize = 250_000;
+
+/// The reader's limits: ours for documents, nodes and aliases, the library's defaults
+/// for nesting depth (64) and text size.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: MAX_DOCUMENTS,
+            max_nodes: MAX_NODES,
+            // Every node is at most a start and an end event, every document two more.
+            max_events: 2 * MAX_NODES + 2 * MAX_DOCUMENTS + 2,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_EVENTS,
+        },
+    }
+}
+
 /// The objects of one YAML text; documents that are not mappings with a `kind` are skipped.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
-    let values: Vec<serde_json::Value> = serde_saphyr::from_str_multiple(text).map_err(|e| {
-        let location = e.location();
-        let text = e.to_string();
-        // The library's text repeats the position and ends with advice meant for programmers.
-        let message = text
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ")
-            .split(": ")
-            .filter(|part| !part.starts_with("line "))
-            .collect::<Vec<_>>()
-            .join(": ");
-        let message = message
-            .split(" (set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let diag = Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
-            .help("fix the YAML syntax; stackc rejects duplicate keys");
-        Box::new(match location {
-            Some(l) => diag.at_line(
-                file,
-                usize::try_from(l.line()).unwrap_or(0),
-                usize::try_from(l.column()).unwrap_or(0),
-            ),
-            None => diag.in_file(file),
-        })
-    })?;
+    let values: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple_with_options(text, options()).map_err(|e| {
+            let diag = limit_breached(original(&e)).unwrap_or_else(|| syntax_error(&e));
+            Box::new(match e.location() {
+                Some(l) => diag.at_line(
+                    file,
+                    usize::try_from(l.line()).unwrap_or(0),
+                    usize::try_from(l.column()).unwrap_or(0),
+                ),
+                None => diag.in_file(file),
+            })
+        })?;
     let starts = document_starts(text);
     Ok(values
         .into_iter()
@@ -90,6 +156,67 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, Box<Diagnostic>> {
             body,
         })
         .collect())
+}
+
+/// `yaml-syntax`: the library's message without its position and programmer's advice.
+fn syntax_error(e: &serde_saphyr::Error) -> Diagnostic {
+    let text = e.to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .split(": ")
+        .filter(|part| !part.starts_with("line "))
+        .collect::<Vec<_>>()
+        .join(": ");
+    let message = message
+        .split(" (set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or_default();
+    Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}")).help(SYNTAX_HELP)
+}
+
+/// The error under the library's wrappers (a source snippet, an alias's replay).
+fn original(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    use serde_saphyr::Error;
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = e {
+        e = error;
+    }
+    e
+}
+
+/// `yaml-limit`, when the file is valid YAML beyond one of the reader's limits: which
+/// limit, and what to do. `None` for any other error.
+fn limit_breached(e: &serde_saphyr::Error) -> Option<Diagnostic> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let (message, help) = match e {
+        Error::Budget { breach, .. } => match breach {
+            B::Documents { .. } => (
+                format!("more than {MAX_DOCUMENTS} YAML documents in one file"),
+                format!("split the file: stackc reads at most {MAX_DOCUMENTS} documents per file"),
+            ),
+            B::Nodes { .. } | B::Events { .. } => (
+                format!("more than {MAX_NODES} YAML values (scalars, mappings and lists) in one file"),
+                format!("split the file: stackc reads at most {MAX_NODES} values per file"),
+            ),
+            B::Depth { depth } => (
+                format!("YAML nested {depth} levels deep"),
+                "flatten the structure: stackc reads at most 64 levels of nesting".to_owned(),
+            ),
+            other => (
+                format!("the YAML exceeds a reading limit ({other:?})"),
+                "stackc bounds what one file may cost to read (aliases, anchors, text size): simplify or split the file".to_owned(),
+            ),
+        },
+        Error::AliasReplayLimitExceeded { .. } | Error::AliasExpansionLimitExceeded { .. } => (
+            format!("aliases expand to more than {MAX_ALIAS_EVENTS} values (an alias bomb?)"),
+            format!("write the repeated values out, or repeat them less: stackc expands aliases to at most {MAX_ALIAS_EVENTS} values per file"),
+        ),
+        _ => return None,
+    };
+    Some(Diagnostic::error("yaml-limit", message).help(help))
 }
 
 /// A kustomization.yaml is build configuration for kustomize, not an API object.

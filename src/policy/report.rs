@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Finding;
 use super::rules::RULES;
-use crate::diag::Severity;
+use crate::diag::{Diagnostic, Location, Severity};
 
 /// Findings grouped by file, each with its object, JSON path, fix and reason.
 pub fn human(findings: &[Finding]) -> String {
@@ -42,53 +42,97 @@ pub fn human(findings: &[Finding]) -> String {
 pub fn list() -> String {
     let mut out = String::new();
     for r in RULES {
-        let level = match r.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
         let _ = writeln!(
             out,
-            "{:<28} {level:<7} {}\n{:<36} fix: {}\n{:<36} why: {}",
-            r.id, r.summary, "", r.help, "", r.docs
+            "{:<28} {:<7} {}\n{:<36} fix: {}\n{:<36} why: {}",
+            r.id,
+            level(r.severity),
+            r.summary,
+            "",
+            r.help,
+            "",
+            r.docs
         );
     }
     out
 }
 
-/// A SARIF 2.1.0 log with one run, every rule described, one result per finding.
-pub fn sarif(findings: &[Finding]) -> Value {
-    let rules: Vec<Value> = RULES
+/// The checks of the input itself in PATH mode, as SARIF rules: (id, summary, help).
+/// Their diagnostics come from `input`; the README's diagnostic codes describe them.
+pub const INPUT_CHECKS: &[(&str, &str, &str)] = &[
+    (
+        "yaml-syntax",
+        "a manifest is not valid YAML",
+        super::input::SYNTAX_HELP,
+    ),
+    (
+        "yaml-limit",
+        "a manifest is valid YAML beyond a reading limit (documents, values, nesting, aliases)",
+        "split or simplify the file; the message names the limit",
+    ),
+    (
+        "invalid-encoding",
+        "a manifest is not UTF-8",
+        super::input::ENCODING_HELP,
+    ),
+];
+
+/// The rule table as JSON, one object per line (`stackc --format json policy --list`):
+/// id, severity, summary, help (the fix) and why.
+pub fn list_json() -> String {
+    RULES
         .iter()
         .map(|r| {
-            json!({
+            let rule = json!({
                 "id": r.id,
-                "name": r.id,
-                "shortDescription": { "text": r.summary },
-                "fullDescription": { "text": r.docs },
-                "help": { "text": r.help },
-                "defaultConfiguration": { "level": level(r.severity) },
-            })
+                "severity": level(r.severity),
+                "summary": r.summary,
+                "help": r.help,
+                "why": r.docs,
+            });
+            format!("{rule}\n")
         })
-        .collect();
-    let results: Vec<Value> = findings
+        .collect()
+}
+
+/// A SARIF 2.1.0 log with one run: every policy rule and input check described, one
+/// result per finding and per input error (diagnostics with an `INPUT_CHECKS` code;
+/// others are not part of the log).
+pub fn sarif(findings: &[Finding], diags: &[Diagnostic]) -> Value {
+    let rules = RULES
         .iter()
-        .map(|f| {
-            let index = RULES.iter().position(|r| r.id == f.rule.id).unwrap_or_default();
-            json!({
-                "ruleId": f.rule.id,
-                "ruleIndex": index,
-                "level": level(f.rule.severity),
-                "message": { "text": format!("{}: {} (at {})", f.object, f.message, f.path) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.file },
-                        "region": { "startLine": f.line },
-                    },
-                    "logicalLocations": [{ "fullyQualifiedName": format!("{}{}", f.object, f.path), "kind": "object" }],
-                }],
-            })
+        .map(|r| rule(r.id, r.summary, r.docs, r.help, level(r.severity)));
+    let checks = INPUT_CHECKS
+        .iter()
+        .map(|(id, summary, help)| rule(id, summary, summary, help, "error"));
+    let rules: Vec<Value> = rules.chain(checks).collect();
+    let results = findings.iter().map(|f| {
+        let index = RULES.iter().position(|r| r.id == f.rule.id).unwrap_or_default();
+        json!({
+            "ruleId": f.rule.id,
+            "ruleIndex": index,
+            "level": level(f.rule.severity),
+            "message": { "text": format!("{}: {} (at {})", f.object, f.message, f.path) },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": f.file },
+                    "region": { "startLine": f.line },
+                },
+                "logicalLocations": [{ "fullyQualifiedName": format!("{}{}", f.object, f.path), "kind": "object" }],
+            }],
         })
-        .collect();
+    });
+    let inputs = diags.iter().filter_map(|d| {
+        let index = INPUT_CHECKS.iter().position(|(id, ..)| *id == d.code)?;
+        Some(json!({
+            "ruleId": d.code,
+            "ruleIndex": RULES.len() + index,
+            "level": level(d.severity),
+            "message": { "text": d.message },
+            "locations": physical_location(&d.location).into_iter().collect::<Vec<_>>(),
+        }))
+    });
+    let results: Vec<Value> = results.chain(inputs).collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -102,6 +146,35 @@ pub fn sarif(findings: &[Finding]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// One SARIF reportingDescriptor.
+fn rule(id: &str, summary: &str, docs: &str, help: &str, level: &str) -> Value {
+    json!({
+        "id": id,
+        "name": id,
+        "shortDescription": { "text": summary },
+        "fullDescription": { "text": docs },
+        "help": { "text": help },
+        "defaultConfiguration": { "level": level },
+    })
+}
+
+/// A SARIF location for a file, or a line and column in it (SARIF counts from 1).
+fn physical_location(location: &Location) -> Option<Value> {
+    let (uri, region) = match location {
+        Location::File(path) => (path, None),
+        Location::Line(path, line, column) => (
+            path,
+            Some(json!({ "startLine": (*line).max(1), "startColumn": (*column).max(1) })),
+        ),
+        Location::None | Location::Span(_) => return None,
+    };
+    let mut physical = json!({ "artifactLocation": { "uri": uri } });
+    if let Some(region) = region {
+        physical["region"] = region;
+    }
+    Some(json!({ "physicalLocation": physical }))
 }
 
 fn level(severity: Severity) -> &'static str {
