@@ -510,10 +510,8 @@ fn diff(
             Ok(crate::diff::compare(&old, &new))
         }
         ([], Some(rev)) => {
-            let base = Source::Git {
-                dir: cli.dir.clone(),
-                rev: rev.to_owned(),
-            };
+            let base = Source::git(cli.dir.clone(), rev)
+                .map_err(|msg| Failure::Io(format!("--base {msg}")))?;
             let old = match pipeline::compile(&base, env, &mut SourceMap::default()) {
                 Ok(compiled) => compiled.tree,
                 Err(Failure::Io(msg)) if msg.starts_with("no stack.toml at") => {

@@ -123,6 +123,26 @@ fn diff_against_a_git_base_renders_the_old_sources_in_memory() {
 }
 
 #[test]
+fn diff_base_that_is_no_commit_is_a_usage_error_never_an_empty_base() {
+    let dir = repo_with_reference();
+    let null = "0".repeat(40);
+    for (rev, says) in [
+        (null.as_str(), "null object id"),
+        ("HEAD:stack.toml", "is not a commit"),
+        ("HEAD:environments", "is not a commit"),
+        ("no-such-ref", "names no commit"),
+    ] {
+        let out = stackc(dir.path(), &["diff", "--base", rev]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "--base {rev}: {err}");
+        assert!(err.contains(&format!("`{rev}`")) && err.contains(says), "{err}");
+        assert_eq!(stdout(&out), "", "--base {rev}: nothing is diffed");
+    }
+    let out = stackc(dir.path(), &["diff", "--base", &null]);
+    assert!(stderr(&out).contains("default branch"), "{}", stderr(&out));
+}
+
+#[test]
 fn diff_between_environments_shows_only_real_differences() {
     let out = stackc(&repo(), &["diff", "staging", "prod"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
