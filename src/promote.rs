@@ -48,28 +48,39 @@ pub fn promote(
             if !only.is_empty() && !only.iter().any(|o| *o == component || *o == name) {
                 continue;
             }
+            if to.tree.get(&[kind, &name]).is_none() {
+                // The component does not exist in the target environment: nothing to pin.
+                continue;
+            }
             for key in *keys {
                 let Some(after) = text_at(from, &[kind, &name, key]) else {
                     continue;
                 };
-                let Some(before) = text_at(to, &[kind, &name, key]) else {
-                    // The component does not exist in the target environment: nothing to pin.
-                    continue;
-                };
-                if before == after {
+                // A key the target does not set is inherited from stack.toml (then the
+                // merged tree has it) or left to stackc's default: set it either way.
+                let before = text_at(to, &[kind, &name, key]);
+                if before.as_deref() == Some(after.as_str()) {
                     continue;
                 }
                 set(&mut doc, kind, &name, key, &after);
                 changes.push(PinChange {
                     component: component.clone(),
                     key: (*key).to_owned(),
-                    before,
+                    before: shown(before),
                     after,
                 });
             }
         }
     }
     Ok((changes, doc.to_string()))
+}
+
+/// How a pin an environment does not set shows in the summary.
+pub const STACKC_DEFAULT: &str = "(stackc's default)";
+
+/// A pin's value for the summary: its text, or [`STACKC_DEFAULT`] when unset.
+fn shown(pin: Option<String>) -> String {
+    pin.unwrap_or_else(|| STACKC_DEFAULT.to_owned())
 }
 
 fn component_names(env: &EnvStack, kind: &str) -> Vec<String> {

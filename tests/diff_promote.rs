@@ -376,3 +376,62 @@ fn a_promotion_that_breaks_the_stack_writes_nothing() {
         "neither the environment file nor rendered/ changed"
     );
 }
+
+/// Appends `text` to the file at `path`.
+fn append(path: &Path, text: &str) {
+    let mut content = std::fs::read_to_string(path).unwrap();
+    content.push_str(text);
+    std::fs::write(path, content).unwrap();
+}
+
+/// A secrets provider, for the fixture's data components (they need credentials).
+const SECRETS: &str = "\n[secrets]\nprovider = \"infisical\"\n\n[secrets.infisical]\n\
+    project = \"platform\"\nenv = \"dev\"\n\
+    credentials = { name = \"infisical-auth\", namespace = \"infisical-operator\" }\n";
+
+#[test]
+fn promote_sets_a_pin_the_target_inherits() {
+    let dir = promote_fixture();
+    // staging sets no redis version: stackc's default. dev pins one.
+    append(
+        &dir.path().join("stack.toml"),
+        &format!("\n[redis.cache]\n{SECRETS}"),
+    );
+    append(
+        &dir.path().join("environments/dev.toml"),
+        "\n[redis.cache]\nversion = \"8.2.1\"\n",
+    );
+    // staging inherits the processor's image from stack.toml; dev pins a newer one.
+    append(
+        &dir.path().join("environments/dev.toml"),
+        "\n[app.processor]\nimage = \"ghcr.io/acme/conveyor-processor:1.6.0\"\n",
+    );
+    std::fs::write(
+        dir.path().join("environments/staging.toml"),
+        "# staging\n[app.producer]\nimage = \"ghcr.io/acme/conveyor-producer:1.6.0\"\n",
+    )
+    .unwrap();
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let out = stackc(dir.path(), &["promote", "dev", "staging"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("redis.cache version: (stackc's default) -> 8.2.1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "app.processor image: ghcr.io/acme/conveyor-processor:1.4.0 -> ghcr.io/acme/conveyor-processor:1.6.0"
+        ),
+        "{text}"
+    );
+    let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
+    assert!(
+        staging.contains("[redis.cache]\nversion = \"8.2.1\"")
+            && staging.contains("conveyor-processor:1.6.0"),
+        "{staging}"
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render", "--check"])), 0);
+    let again = stackc(dir.path(), &["promote", "dev", "staging"]);
+    assert!(stdout(&again).contains("nothing to promote"), "{}", stdout(&again));
+}
