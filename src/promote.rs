@@ -10,12 +10,17 @@ use toml_edit::{DocumentMut, Item, Table, value};
 use crate::load::EnvStack;
 use crate::load::tree::Value;
 
-/// The keys of each component kind that pin a version.
+/// The keys of each component kind that pin a version. The `image` of postgres, redis,
+/// kafka and influxdb is a repository override that may carry a digest (`...@sha256:`),
+/// which decides what runs whatever `version` says: the two keys of a component move
+/// together.
 pub const PINS: &[(&str, &[&str])] = &[
     ("app", &["image"]),
-    ("postgres", &["version"]),
+    ("postgres", &["version", "image"]),
     ("coder", &["version"]),
-    ("redis", &["version"]),
+    ("redis", &["version", "image"]),
+    ("kafka", &["version", "image"]),
+    ("influxdb", &["version", "image"]),
     ("cronjob", &["image"]),
 ];
 
@@ -53,21 +58,25 @@ pub fn promote(
                 continue;
             }
             for key in *keys {
-                let Some(after) = text_at(from, &[kind, &name, key]) else {
-                    continue;
-                };
                 // A key the target does not set is inherited from stack.toml (then the
                 // merged tree has it) or left to stackc's default: set it either way.
                 let before = text_at(to, &[kind, &name, key]);
-                if before.as_deref() == Some(after.as_str()) {
+                let after = text_at(from, &[kind, &name, key]);
+                if before == after {
                     continue;
                 }
-                set(&mut doc, kind, &name, key, &after);
+                match &after {
+                    Some(text) => set(&mut doc, kind, &name, key, text),
+                    // The source runs stackc's default (e.g. no digest-pinned `image`):
+                    // the target's own setting goes, or it would outlive the new version.
+                    None if unset(&mut doc, kind, &name, key) => {}
+                    None => continue,
+                }
                 changes.push(PinChange {
                     component: component.clone(),
                     key: (*key).to_owned(),
                     before: shown(before),
-                    after,
+                    after: shown(after),
                 });
             }
         }
@@ -117,6 +126,14 @@ fn set(doc: &mut DocumentMut, kind: &str, name: &str, key: &str, text: &str) {
         *v.decor_mut() = old.decor().clone();
     }
     component[key] = new;
+}
+
+/// Removes `[kind.name] key`; `false` when the document does not set it.
+fn unset(doc: &mut DocumentMut, kind: &str, name: &str, key: &str) -> bool {
+    doc.get_mut(kind)
+        .and_then(|kinds| kinds.get_mut(name))
+        .and_then(Item::as_table_like_mut)
+        .is_some_and(|component| component.remove(key).is_some())
 }
 
 /// `Err` when an `--only` word names no component of `from` that has a pin (as
@@ -209,6 +226,22 @@ mod tests {
             check_order(&order, "dev", "qa")
                 .unwrap_err()
                 .contains("no environment `qa`")
+        );
+    }
+
+    #[test]
+    fn unset_removes_a_key_the_document_sets() {
+        let mut doc: DocumentMut =
+            "[postgres.db]\nversion = \"16.4\"\nimage = \"m/postgres@sha256:ab\"\n[redis]\ncache = { image = \"m/redis\" }\n"
+                .parse()
+                .unwrap();
+        assert!(unset(&mut doc, "postgres", "db", "image"));
+        assert!(unset(&mut doc, "redis", "cache", "image"));
+        assert!(!unset(&mut doc, "postgres", "db", "image"));
+        assert!(!unset(&mut doc, "kafka", "bus", "image"));
+        assert_eq!(
+            doc.to_string(),
+            "[postgres.db]\nversion = \"16.4\"\n[redis]\ncache = {}\n"
         );
     }
 

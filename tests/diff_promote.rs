@@ -435,3 +435,67 @@ fn promote_sets_a_pin_the_target_inherits() {
     let again = stackc(dir.path(), &["promote", "dev", "staging"]);
     assert!(stdout(&again).contains("nothing to promote"), "{}", stdout(&again));
 }
+
+#[test]
+fn promote_moves_a_digest_pinned_image_with_its_version() {
+    let dir = promote_fixture();
+    let digest = |c: char| format!("@sha256:{}", c.to_string().repeat(64));
+    append(
+        &dir.path().join("stack.toml"),
+        &format!("\n[postgres.db]\nversion = \"16.4\"\nstorage = \"1Gi\"\ndatabases.app = {{}}\n\n[redis.cache]\n{SECRETS}"),
+    );
+    append(
+        &dir.path().join("environments/dev.toml"),
+        &format!(
+            "\n[postgres.db]\nversion = \"16.5\"\nimage = \"mirror.example.org/postgres{}\"\n\n\
+             [redis.cache]\nversion = \"8.2.1\"\n",
+            digest('b')
+        ),
+    );
+    // staging runs 16.4 by digest, and a redis mirror by digest that dev does not use.
+    append(
+        &dir.path().join("environments/staging.toml"),
+        &format!(
+            "\n[postgres.db]\nimage = \"mirror.example.org/postgres{}\" # 16.4\n\n\
+             [redis.cache]\nimage = \"mirror.example.org/redis{}\"\n",
+            digest('a'),
+            digest('c')
+        ),
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let out = stackc(dir.path(), &["promote", "dev", "staging", "--only", "db", "--only", "cache"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("postgres.db version: 16.4 -> 16.5"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "postgres.db image: mirror.example.org/postgres{} -> mirror.example.org/postgres{}",
+            digest('a'),
+            digest('b')
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "redis.cache image: mirror.example.org/redis{} -> (stackc's default)",
+            digest('c')
+        )),
+        "the old digest would outlive the new version: {text}"
+    );
+    let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
+    assert!(
+        staging.contains(&format!("image = \"mirror.example.org/postgres{}\" # 16.4", digest('b')))
+            && !staging.contains("mirror.example.org/redis"),
+        "{staging}"
+    );
+    let rendered = snapshot(&dir.path().join("rendered/staging"));
+    let all: String = rendered
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        all.contains(&format!("mirror.example.org/postgres:16.5{}", digest('b'))),
+        "the digest runs the promoted version"
+    );
+    assert!(!all.contains("mirror.example.org/redis"));
+}
