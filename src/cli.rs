@@ -448,8 +448,16 @@ fn promote(
     let text = source
         .read(&rel)
         .map_err(|e| Failure::Io(format!("cannot read {rel}: {e}")))?;
-    let (changes, new_text) =
+    let promotion =
         crate::promote::promote(from_env, to_env, &text, only).map_err(Failure::Io)?;
+    if let Some(note) = crate::promote::note_only_in_source(&promotion, from, to) {
+        status!(cli, "{note}");
+    }
+    let crate::promote::Promotion {
+        changes,
+        text: new_text,
+        ..
+    } = promotion;
     if changes.is_empty() {
         status!(cli, "nothing to promote: {to} already runs {from}'s pins");
         return Ok(0);

@@ -35,26 +35,43 @@ pub struct PinChange {
     pub after: String,
 }
 
-/// The promotion of every pin (of `only` components, if given) from `from` to `to`:
-/// the changes and the new text of the target environment file.
+/// What a promotion does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Promotion {
+    pub changes: Vec<PinChange>,
+    /// The new text of the target environment file.
+    pub text: String,
+    /// `<kind>.<name>` of the components with pins that only the source environment
+    /// has: promote moves pins, it does not add components.
+    pub only_in_source: Vec<String>,
+}
+
+/// The promotion of every pin (of `only` components, if given) from `from` to `to`.
+/// `Err` when the target file is not TOML, or an `--only` word names a component the
+/// target does not have.
 pub fn promote(
     from: &EnvStack,
     to: &EnvStack,
     to_text: &str,
     only: &[String],
-) -> Result<(Vec<PinChange>, String), String> {
+) -> Result<Promotion, String> {
     let mut doc: DocumentMut = to_text
         .parse()
         .map_err(|e| format!("environments/{}.toml is not valid TOML: {e}", to.name))?;
     let mut changes = Vec::new();
+    let mut only_in_source = Vec::new();
     for (kind, keys) in PINS {
         for name in component_names(from, kind) {
             let component = format!("{kind}.{name}");
-            if !only.is_empty() && !only.iter().any(|o| *o == component || *o == name) {
+            let named = only.iter().find(|o| **o == component || **o == name);
+            if !only.is_empty() && named.is_none() {
                 continue;
             }
             if to.tree.get(&[kind, &name]).is_none() {
-                // The component does not exist in the target environment: nothing to pin.
+                if let Some(word) = named {
+                    return Err(only_in_source_error(word, &component, &from.name, &to.name));
+                }
+                only_in_source.push(component);
                 continue;
             }
             for key in *keys {
@@ -81,7 +98,31 @@ pub fn promote(
             }
         }
     }
-    Ok((changes, doc.to_string()))
+    Ok(Promotion {
+        changes,
+        text: doc.to_string(),
+        only_in_source,
+    })
+}
+
+/// The usage error of `--only <word>` naming `component`, which only `from` has.
+fn only_in_source_error(word: &str, component: &str, from: &str, to: &str) -> String {
+    format!(
+        "--only `{word}`: `{component}` exists only in `{from}`, not in `{to}`; promote \
+         moves the pins of components both environments have, it does not add components \
+         (to run it in `{to}`, add a complete `[{component}]` to environments/{to}.toml)"
+    )
+}
+
+/// The note of a full promotion about the components only the source has, if any.
+pub fn note_only_in_source(promotion: &Promotion, from: &str, to: &str) -> Option<String> {
+    (!promotion.only_in_source.is_empty()).then(|| {
+        format!(
+            "note: not promoted, only `{from}` has them (promote moves pins, it does not add \
+             components to `{to}`): {}",
+            promotion.only_in_source.join(", ")
+        )
+    })
 }
 
 /// How a pin an environment does not set shows in the summary.

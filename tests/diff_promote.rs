@@ -499,3 +499,37 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
     );
     assert!(!all.contains("mirror.example.org/redis"));
 }
+
+#[test]
+fn a_component_only_the_source_has_is_not_added() {
+    let dir = promote_fixture();
+    append(
+        &dir.path().join("environments/dev.toml"),
+        "\n[app.debugger]\nimage = \"ghcr.io/acme/debugger:0.1.0\"\nports = { http = 8080 }\n",
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let before = snapshot(dir.path());
+    for word in ["debugger", "app.debugger"] {
+        let out = stackc(dir.path(), &["promote", "dev", "staging", "--only", word]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "--only {word}: {err}");
+        assert!(
+            err.contains(&format!("--only `{word}`"))
+                && err.contains("exists only in `dev`")
+                && err.contains("does not add components"),
+            "{err}"
+        );
+        assert!(!stdout(&out).contains("nothing to promote"));
+        assert_eq!(before, snapshot(dir.path()), "nothing written");
+    }
+    let out = stackc(dir.path(), &["promote", "dev", "staging"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("note: not promoted, only `dev` has them") && text.contains("app.debugger"),
+        "{text}"
+    );
+    assert!(text.contains("app.producer image"), "the rest is promoted: {text}");
+    let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
+    assert!(!staging.contains("debugger"), "{staging}");
+}
