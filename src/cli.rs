@@ -448,8 +448,7 @@ fn promote(
     let text = source
         .read(&rel)
         .map_err(|e| Failure::Io(format!("cannot read {rel}: {e}")))?;
-    let promotion =
-        crate::promote::promote(from_env, to_env, &text, only).map_err(Failure::Io)?;
+    let promotion = crate::promote::promote(from_env, to_env, &text, only).map_err(Failure::Io)?;
     if let Some(note) = crate::promote::note_only_in_source(&promotion, from, to) {
         status!(cli, "{note}");
     }
@@ -466,7 +465,15 @@ fn promote(
         base: Box::new(source),
         files: [(rel.clone(), new_text.clone())].into(),
     };
-    let compiled = pipeline::compile(&patched, None, &mut SourceMap::default())?;
+    // The same source map: a failure is reported over the edited file as it would be written.
+    let compiled = pipeline::compile(&patched, None, sources).inspect_err(|failure| {
+        if matches!(failure, Failure::Stack(_)) && cli.format == Format::Human {
+            eprintln!(
+                "note: promote {from} -> {to} breaks the stack; {rel} is shown as the \
+                 promotion would write it (nothing was written)\n"
+            );
+        }
+    })?;
     let rendered = cli.dir.join("rendered");
     let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     let old = writer::read_tree(&rendered, Scope::All).map_err(io)?;

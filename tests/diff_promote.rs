@@ -135,7 +135,10 @@ fn diff_base_that_is_no_commit_is_a_usage_error_never_an_empty_base() {
         let out = stackc(dir.path(), &["diff", "--base", rev]);
         let err = stderr(&out);
         assert_eq!(code(&out), 2, "--base {rev}: {err}");
-        assert!(err.contains(&format!("`{rev}`")) && err.contains(says), "{err}");
+        assert!(
+            err.contains(&format!("`{rev}`")) && err.contains(says),
+            "{err}"
+        );
         assert_eq!(stdout(&out), "", "--base {rev}: nothing is diffed");
     }
     let out = stackc(dir.path(), &["diff", "--base", &null]);
@@ -365,10 +368,25 @@ fn a_promotion_that_breaks_the_stack_writes_nothing() {
     let before = snapshot(dir.path());
     let out = stackc(dir.path(), &["promote", "staging", "prod"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error[image-digest]"), "{err}");
     assert!(
-        stderr(&out).contains("error[image-digest]"),
-        "{}",
-        stderr(&out)
+        err.contains("environments/prod.toml is shown as the promotion would write it"),
+        "{err}"
+    );
+    // Reported over the edited file as it would be written: the promoted value, at its
+    // line (the processor's image is the line after its table header, line 17).
+    assert!(
+        err.contains("--> environments/prod.toml:17:9\n")
+            && err.contains("17 | image = \"ghcr.io/acme/conveyor-processor:1.5.0\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("--> environments/prod.toml:12:9\n")
+            && err.contains(
+                "12 | image = \"ghcr.io/acme/conveyor-producer:1.5.0\" # keep this comment"
+            ),
+        "{err}"
     );
     assert_eq!(
         before,
@@ -433,7 +451,11 @@ fn promote_sets_a_pin_the_target_inherits() {
     );
     assert_eq!(code(&stackc(dir.path(), &["render", "--check"])), 0);
     let again = stackc(dir.path(), &["promote", "dev", "staging"]);
-    assert!(stdout(&again).contains("nothing to promote"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("nothing to promote"),
+        "{}",
+        stdout(&again)
+    );
 }
 
 #[test]
@@ -442,7 +464,9 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
     let digest = |c: char| format!("@sha256:{}", c.to_string().repeat(64));
     append(
         &dir.path().join("stack.toml"),
-        &format!("\n[postgres.db]\nversion = \"16.4\"\nstorage = \"1Gi\"\ndatabases.app = {{}}\n\n[redis.cache]\n{SECRETS}"),
+        &format!(
+            "\n[postgres.db]\nversion = \"16.4\"\nstorage = \"1Gi\"\ndatabases.app = {{}}\n\n[redis.cache]\n{SECRETS}"
+        ),
     );
     append(
         &dir.path().join("environments/dev.toml"),
@@ -463,7 +487,12 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
         ),
     );
     assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
-    let out = stackc(dir.path(), &["promote", "dev", "staging", "--only", "db", "--only", "cache"]);
+    let out = stackc(
+        dir.path(),
+        &[
+            "promote", "dev", "staging", "--only", "db", "--only", "cache",
+        ],
+    );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("postgres.db version: 16.4 -> 16.5"), "{text}");
@@ -484,8 +513,10 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
     );
     let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
     assert!(
-        staging.contains(&format!("image = \"mirror.example.org/postgres{}\" # 16.4", digest('b')))
-            && !staging.contains("mirror.example.org/redis"),
+        staging.contains(&format!(
+            "image = \"mirror.example.org/postgres{}\" # 16.4",
+            digest('b')
+        )) && !staging.contains("mirror.example.org/redis"),
         "{staging}"
     );
     let rendered = snapshot(&dir.path().join("rendered/staging"));
@@ -529,7 +560,10 @@ fn a_component_only_the_source_has_is_not_added() {
         text.contains("note: not promoted, only `dev` has them") && text.contains("app.debugger"),
         "{text}"
     );
-    assert!(text.contains("app.producer image"), "the rest is promoted: {text}");
+    assert!(
+        text.contains("app.producer image"),
+        "the rest is promoted: {text}"
+    );
     let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
     assert!(!staging.contains("debugger"), "{staging}");
 }
