@@ -448,8 +448,15 @@ fn promote(
     let text = source
         .read(&rel)
         .map_err(|e| Failure::Io(format!("cannot read {rel}: {e}")))?;
-    let (changes, new_text) =
-        crate::promote::promote(from_env, to_env, &text, only).map_err(Failure::Io)?;
+    let promotion = crate::promote::promote(from_env, to_env, &text, only).map_err(Failure::Io)?;
+    if let Some(note) = crate::promote::note_only_in_source(&promotion, from, to) {
+        status!(cli, "{note}");
+    }
+    let crate::promote::Promotion {
+        changes,
+        text: new_text,
+        ..
+    } = promotion;
     if changes.is_empty() {
         status!(cli, "nothing to promote: {to} already runs {from}'s pins");
         return Ok(0);
@@ -458,7 +465,15 @@ fn promote(
         base: Box::new(source),
         files: [(rel.clone(), new_text.clone())].into(),
     };
-    let compiled = pipeline::compile(&patched, None, &mut SourceMap::default())?;
+    // The same source map: a failure is reported over the edited file as it would be written.
+    let compiled = pipeline::compile(&patched, None, sources).inspect_err(|failure| {
+        if matches!(failure, Failure::Stack(_)) && cli.format == Format::Human {
+            eprintln!(
+                "note: promote {from} -> {to} breaks the stack; {rel} is shown as the \
+                 promotion would write it (nothing was written)\n"
+            );
+        }
+    })?;
     let rendered = cli.dir.join("rendered");
     let io = |e: std::io::Error| Failure::Io(format!("rendered/: {e}"));
     let old = writer::read_tree(&rendered, Scope::All).map_err(io)?;
@@ -510,10 +525,8 @@ fn diff(
             Ok(crate::diff::compare(&old, &new))
         }
         ([], Some(rev)) => {
-            let base = Source::Git {
-                dir: cli.dir.clone(),
-                rev: rev.to_owned(),
-            };
+            let base = Source::git(cli.dir.clone(), rev)
+                .map_err(|msg| Failure::Io(format!("--base {msg}")))?;
             let old = match pipeline::compile(&base, env, &mut SourceMap::default()) {
                 Ok(compiled) => compiled.tree,
                 Err(Failure::Io(msg)) if msg.starts_with("no stack.toml at") => {

@@ -10,12 +10,17 @@ use toml_edit::{DocumentMut, Item, Table, value};
 use crate::load::EnvStack;
 use crate::load::tree::Value;
 
-/// The keys of each component kind that pin a version.
+/// The keys of each component kind that pin a version. The `image` of postgres, redis,
+/// kafka and influxdb is a repository override that may carry a digest (`...@sha256:`),
+/// which decides what runs whatever `version` says: the two keys of a component move
+/// together.
 pub const PINS: &[(&str, &[&str])] = &[
     ("app", &["image"]),
-    ("postgres", &["version"]),
+    ("postgres", &["version", "image"]),
     ("coder", &["version"]),
-    ("redis", &["version"]),
+    ("redis", &["version", "image"]),
+    ("kafka", &["version", "image"]),
+    ("influxdb", &["version", "image"]),
     ("cronjob", &["image"]),
 ];
 
@@ -30,46 +35,102 @@ pub struct PinChange {
     pub after: String,
 }
 
-/// The promotion of every pin (of `only` components, if given) from `from` to `to`:
-/// the changes and the new text of the target environment file.
+/// What a promotion does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Promotion {
+    pub changes: Vec<PinChange>,
+    /// The new text of the target environment file.
+    pub text: String,
+    /// `<kind>.<name>` of the components with pins that only the source environment
+    /// has: promote moves pins, it does not add components.
+    pub only_in_source: Vec<String>,
+}
+
+/// The promotion of every pin (of `only` components, if given) from `from` to `to`.
+/// `Err` when the target file is not TOML, or an `--only` word names a component the
+/// target does not have.
 pub fn promote(
     from: &EnvStack,
     to: &EnvStack,
     to_text: &str,
     only: &[String],
-) -> Result<(Vec<PinChange>, String), String> {
+) -> Result<Promotion, String> {
     let mut doc: DocumentMut = to_text
         .parse()
         .map_err(|e| format!("environments/{}.toml is not valid TOML: {e}", to.name))?;
     let mut changes = Vec::new();
+    let mut only_in_source = Vec::new();
     for (kind, keys) in PINS {
         for name in component_names(from, kind) {
             let component = format!("{kind}.{name}");
-            if !only.is_empty() && !only.iter().any(|o| *o == component || *o == name) {
+            let named = only.iter().find(|o| **o == component || **o == name);
+            if !only.is_empty() && named.is_none() {
+                continue;
+            }
+            if to.tree.get(&[kind, &name]).is_none() {
+                if let Some(word) = named {
+                    return Err(only_in_source_error(word, &component, &from.name, &to.name));
+                }
+                only_in_source.push(component);
                 continue;
             }
             for key in *keys {
-                let Some(after) = text_at(from, &[kind, &name, key]) else {
-                    continue;
-                };
-                let Some(before) = text_at(to, &[kind, &name, key]) else {
-                    // The component does not exist in the target environment: nothing to pin.
-                    continue;
-                };
+                // A key the target does not set is inherited from stack.toml (then the
+                // merged tree has it) or left to stackc's default: set it either way.
+                let before = text_at(to, &[kind, &name, key]);
+                let after = text_at(from, &[kind, &name, key]);
                 if before == after {
                     continue;
                 }
-                set(&mut doc, kind, &name, key, &after);
+                match &after {
+                    Some(text) => set(&mut doc, kind, &name, key, text),
+                    // The source runs stackc's default (e.g. no digest-pinned `image`):
+                    // the target's own setting goes, or it would outlive the new version.
+                    None if unset(&mut doc, kind, &name, key) => {}
+                    None => continue,
+                }
                 changes.push(PinChange {
                     component: component.clone(),
                     key: (*key).to_owned(),
-                    before,
-                    after,
+                    before: shown(before),
+                    after: shown(after),
                 });
             }
         }
     }
-    Ok((changes, doc.to_string()))
+    Ok(Promotion {
+        changes,
+        text: doc.to_string(),
+        only_in_source,
+    })
+}
+
+/// The usage error of `--only <word>` naming `component`, which only `from` has.
+fn only_in_source_error(word: &str, component: &str, from: &str, to: &str) -> String {
+    format!(
+        "--only `{word}`: `{component}` exists only in `{from}`, not in `{to}`; promote \
+         moves the pins of components both environments have, it does not add components \
+         (to run it in `{to}`, add a complete `[{component}]` to environments/{to}.toml)"
+    )
+}
+
+/// The note of a full promotion about the components only the source has, if any.
+pub fn note_only_in_source(promotion: &Promotion, from: &str, to: &str) -> Option<String> {
+    (!promotion.only_in_source.is_empty()).then(|| {
+        format!(
+            "note: not promoted, only `{from}` has them (promote moves pins, it does not add \
+             components to `{to}`): {}",
+            promotion.only_in_source.join(", ")
+        )
+    })
+}
+
+/// How a pin an environment does not set shows in the summary.
+pub const STACKC_DEFAULT: &str = "(stackc's default)";
+
+/// A pin's value for the summary: its text, or [`STACKC_DEFAULT`] when unset.
+fn shown(pin: Option<String>) -> String {
+    pin.unwrap_or_else(|| STACKC_DEFAULT.to_owned())
 }
 
 fn component_names(env: &EnvStack, kind: &str) -> Vec<String> {
@@ -106,6 +167,14 @@ fn set(doc: &mut DocumentMut, kind: &str, name: &str, key: &str, text: &str) {
         *v.decor_mut() = old.decor().clone();
     }
     component[key] = new;
+}
+
+/// Removes `[kind.name] key`; `false` when the document does not set it.
+fn unset(doc: &mut DocumentMut, kind: &str, name: &str, key: &str) -> bool {
+    doc.get_mut(kind)
+        .and_then(|kinds| kinds.get_mut(name))
+        .and_then(Item::as_table_like_mut)
+        .is_some_and(|component| component.remove(key).is_some())
 }
 
 /// `Err` when an `--only` word names no component of `from` that has a pin (as
@@ -198,6 +267,22 @@ mod tests {
             check_order(&order, "dev", "qa")
                 .unwrap_err()
                 .contains("no environment `qa`")
+        );
+    }
+
+    #[test]
+    fn unset_removes_a_key_the_document_sets() {
+        let mut doc: DocumentMut =
+            "[postgres.db]\nversion = \"16.4\"\nimage = \"m/postgres@sha256:ab\"\n[redis]\ncache = { image = \"m/redis\" }\n"
+                .parse()
+                .unwrap();
+        assert!(unset(&mut doc, "postgres", "db", "image"));
+        assert!(unset(&mut doc, "redis", "cache", "image"));
+        assert!(!unset(&mut doc, "postgres", "db", "image"));
+        assert!(!unset(&mut doc, "kafka", "bus", "image"));
+        assert_eq!(
+            doc.to_string(),
+            "[postgres.db]\nversion = \"16.4\"\n[redis]\ncache = {}\n"
         );
     }
 

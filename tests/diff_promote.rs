@@ -123,6 +123,29 @@ fn diff_against_a_git_base_renders_the_old_sources_in_memory() {
 }
 
 #[test]
+fn diff_base_that_is_no_commit_is_a_usage_error_never_an_empty_base() {
+    let dir = repo_with_reference();
+    let null = "0".repeat(40);
+    for (rev, says) in [
+        (null.as_str(), "null object id"),
+        ("HEAD:stack.toml", "is not a commit"),
+        ("HEAD:environments", "is not a commit"),
+        ("no-such-ref", "names no commit"),
+    ] {
+        let out = stackc(dir.path(), &["diff", "--base", rev]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "--base {rev}: {err}");
+        assert!(
+            err.contains(&format!("`{rev}`")) && err.contains(says),
+            "{err}"
+        );
+        assert_eq!(stdout(&out), "", "--base {rev}: nothing is diffed");
+    }
+    let out = stackc(dir.path(), &["diff", "--base", &null]);
+    assert!(stderr(&out).contains("default branch"), "{}", stderr(&out));
+}
+
+#[test]
 fn diff_between_environments_shows_only_real_differences() {
     let out = stackc(&repo(), &["diff", "staging", "prod"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -345,14 +368,202 @@ fn a_promotion_that_breaks_the_stack_writes_nothing() {
     let before = snapshot(dir.path());
     let out = stackc(dir.path(), &["promote", "staging", "prod"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error[image-digest]"), "{err}");
     assert!(
-        stderr(&out).contains("error[image-digest]"),
-        "{}",
-        stderr(&out)
+        err.contains("environments/prod.toml is shown as the promotion would write it"),
+        "{err}"
+    );
+    // Reported over the edited file as it would be written: the promoted value, at its
+    // line (the processor's image is the line after its table header, line 17).
+    assert!(
+        err.contains("--> environments/prod.toml:17:9\n")
+            && err.contains("17 | image = \"ghcr.io/acme/conveyor-processor:1.5.0\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("--> environments/prod.toml:12:9\n")
+            && err.contains(
+                "12 | image = \"ghcr.io/acme/conveyor-producer:1.5.0\" # keep this comment"
+            ),
+        "{err}"
     );
     assert_eq!(
         before,
         snapshot(dir.path()),
         "neither the environment file nor rendered/ changed"
     );
+}
+
+/// Appends `text` to the file at `path`.
+fn append(path: &Path, text: &str) {
+    let mut content = std::fs::read_to_string(path).unwrap();
+    content.push_str(text);
+    std::fs::write(path, content).unwrap();
+}
+
+/// A secrets provider, for the fixture's data components (they need credentials).
+const SECRETS: &str = "\n[secrets]\nprovider = \"infisical\"\n\n[secrets.infisical]\n\
+    project = \"platform\"\nenv = \"dev\"\n\
+    credentials = { name = \"infisical-auth\", namespace = \"infisical-operator\" }\n";
+
+#[test]
+fn promote_sets_a_pin_the_target_inherits() {
+    let dir = promote_fixture();
+    // staging sets no redis version: stackc's default. dev pins one.
+    append(
+        &dir.path().join("stack.toml"),
+        &format!("\n[redis.cache]\n{SECRETS}"),
+    );
+    append(
+        &dir.path().join("environments/dev.toml"),
+        "\n[redis.cache]\nversion = \"8.2.1\"\n",
+    );
+    // staging inherits the processor's image from stack.toml; dev pins a newer one.
+    append(
+        &dir.path().join("environments/dev.toml"),
+        "\n[app.processor]\nimage = \"ghcr.io/acme/conveyor-processor:1.6.0\"\n",
+    );
+    std::fs::write(
+        dir.path().join("environments/staging.toml"),
+        "# staging\n[app.producer]\nimage = \"ghcr.io/acme/conveyor-producer:1.6.0\"\n",
+    )
+    .unwrap();
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let out = stackc(dir.path(), &["promote", "dev", "staging"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("redis.cache version: (stackc's default) -> 8.2.1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "app.processor image: ghcr.io/acme/conveyor-processor:1.4.0 -> ghcr.io/acme/conveyor-processor:1.6.0"
+        ),
+        "{text}"
+    );
+    let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
+    assert!(
+        staging.contains("[redis.cache]\nversion = \"8.2.1\"")
+            && staging.contains("conveyor-processor:1.6.0"),
+        "{staging}"
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render", "--check"])), 0);
+    let again = stackc(dir.path(), &["promote", "dev", "staging"]);
+    assert!(
+        stdout(&again).contains("nothing to promote"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn promote_moves_a_digest_pinned_image_with_its_version() {
+    let dir = promote_fixture();
+    let digest = |c: char| format!("@sha256:{}", c.to_string().repeat(64));
+    append(
+        &dir.path().join("stack.toml"),
+        &format!(
+            "\n[postgres.db]\nversion = \"16.4\"\nstorage = \"1Gi\"\ndatabases.app = {{}}\n\n[redis.cache]\n{SECRETS}"
+        ),
+    );
+    append(
+        &dir.path().join("environments/dev.toml"),
+        &format!(
+            "\n[postgres.db]\nversion = \"16.5\"\nimage = \"mirror.example.org/postgres{}\"\n\n\
+             [redis.cache]\nversion = \"8.2.1\"\n",
+            digest('b')
+        ),
+    );
+    // staging runs 16.4 by digest, and a redis mirror by digest that dev does not use.
+    append(
+        &dir.path().join("environments/staging.toml"),
+        &format!(
+            "\n[postgres.db]\nimage = \"mirror.example.org/postgres{}\" # 16.4\n\n\
+             [redis.cache]\nimage = \"mirror.example.org/redis{}\"\n",
+            digest('a'),
+            digest('c')
+        ),
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let out = stackc(
+        dir.path(),
+        &[
+            "promote", "dev", "staging", "--only", "db", "--only", "cache",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("postgres.db version: 16.4 -> 16.5"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "postgres.db image: mirror.example.org/postgres{} -> mirror.example.org/postgres{}",
+            digest('a'),
+            digest('b')
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "redis.cache image: mirror.example.org/redis{} -> (stackc's default)",
+            digest('c')
+        )),
+        "the old digest would outlive the new version: {text}"
+    );
+    let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
+    assert!(
+        staging.contains(&format!(
+            "image = \"mirror.example.org/postgres{}\" # 16.4",
+            digest('b')
+        )) && !staging.contains("mirror.example.org/redis"),
+        "{staging}"
+    );
+    let rendered = snapshot(&dir.path().join("rendered/staging"));
+    let all: String = rendered
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        all.contains(&format!("mirror.example.org/postgres:16.5{}", digest('b'))),
+        "the digest runs the promoted version"
+    );
+    assert!(!all.contains("mirror.example.org/redis"));
+}
+
+#[test]
+fn a_component_only_the_source_has_is_not_added() {
+    let dir = promote_fixture();
+    append(
+        &dir.path().join("environments/dev.toml"),
+        "\n[app.debugger]\nimage = \"ghcr.io/acme/debugger:0.1.0\"\nports = { http = 8080 }\n",
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let before = snapshot(dir.path());
+    for word in ["debugger", "app.debugger"] {
+        let out = stackc(dir.path(), &["promote", "dev", "staging", "--only", word]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "--only {word}: {err}");
+        assert!(
+            err.contains(&format!("--only `{word}`"))
+                && err.contains("exists only in `dev`")
+                && err.contains("does not add components"),
+            "{err}"
+        );
+        assert!(!stdout(&out).contains("nothing to promote"));
+        assert_eq!(before, snapshot(dir.path()), "nothing written");
+    }
+    let out = stackc(dir.path(), &["promote", "dev", "staging"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("note: not promoted, only `dev` has them") && text.contains("app.debugger"),
+        "{text}"
+    );
+    assert!(
+        text.contains("app.producer image"),
+        "the rest is promoted: {text}"
+    );
+    let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
+    assert!(!staging.contains("debugger"), "{staging}");
 }

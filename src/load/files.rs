@@ -21,6 +21,56 @@ pub enum Source {
 }
 
 impl Source {
+    /// The stack directory as committed at `rev`, once `rev` is known to name a commit:
+    /// `Err` (a message naming `rev`) for the null id, a tree or blob (`HEAD:stack.toml`),
+    /// a name that resolves to nothing, or a directory outside a Git repository. Without
+    /// this check every read would fail as "not found" and the base would look empty.
+    pub fn git(dir: PathBuf, rev: &str) -> Result<Source, String> {
+        if is_null_id(rev) {
+            return Err(format!(
+                "`{rev}` is the null object id (what Git reports as the `before` of a new \
+                 branch), not a commit; diff against the default branch instead, e.g. \
+                 `--base origin/main`"
+            ));
+        }
+        let resolves = |spec: &str| -> Result<bool, String> {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(&dir)
+                .args(["rev-parse", "--verify", "--quiet", spec])
+                .output()
+                .map_err(|e| format!("cannot run git: {e}"))?;
+            // --quiet: a spec naming nothing fails with status 1 and no message.
+            match (out.status.code(), out.stderr.is_empty()) {
+                (Some(0), _) => Ok(true),
+                (Some(1), true) => Ok(false),
+                _ => Err(format!(
+                    "`{rev}`: cannot resolve it in {}: {}",
+                    dir.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )),
+            }
+        };
+        if resolves(&format!("{rev}^{{commit}}"))? {
+            return Ok(Source::Git {
+                dir,
+                rev: rev.to_owned(),
+            });
+        }
+        Err(if resolves(rev)? {
+            format!(
+                "`{rev}` is not a commit (it names a file or directory inside one); give a \
+                 commit, branch or tag, e.g. `--base HEAD~1`"
+            )
+        } else {
+            format!(
+                "`{rev}` names no commit of the repository at {}; give a commit, branch or \
+                 tag, e.g. `--base origin/main` (`git fetch` it first if it is remote)",
+                dir.display()
+            )
+        })
+    }
+
     /// The text of `rel` (a `/`-separated path inside the stack directory); bytes that
     /// are not UTF-8 are an `InvalidData` error.
     pub fn read(&self, rel: &str) -> io::Result<String> {
@@ -94,6 +144,11 @@ impl Source {
     }
 }
 
+/// Git's null object id (SHA-1 or SHA-256), which names no object.
+fn is_null_id(rev: &str) -> bool {
+    matches!(rev.len(), 40 | 64) && rev.bytes().all(|b| b == b'0')
+}
+
 /// Output of a git command as text.
 fn text(bytes: Vec<u8>) -> io::Result<String> {
     String::from_utf8(bytes).map_err(io::Error::other)
@@ -117,5 +172,18 @@ fn git(dir: &Path, args: &[&str]) -> io::Result<Vec<u8>> {
             kind,
             format!("git {}: {message}", args.join(" ")),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_null_id_is_forty_or_sixty_four_zeros() {
+        assert!(is_null_id(&"0".repeat(40)));
+        assert!(is_null_id(&"0".repeat(64)));
+        assert!(!is_null_id("0000000"));
+        assert!(!is_null_id(&format!("{}1", "0".repeat(39))));
     }
 }
