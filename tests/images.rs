@@ -154,3 +154,34 @@ fn a_replacement_and_a_component_override() {
     )));
     assert!(!text.contains("ghcr.io/coder/coder"));
 }
+
+#[test]
+fn helm_mode_coder_carries_the_digest_in_the_chart_tag() {
+    let dir = copy_reference(false);
+    let stack = dir.path().join("stack.toml");
+    edit(
+        &stack,
+        "host = \"coder\"",
+        "host = \"coder\"\nmode = \"helm\"",
+    );
+    let text = std::fs::read_to_string(&stack).expect("read");
+    let table = format!(
+        "\n[images]\n\"ghcr.io/coder/coder\" = \"{}\"\n",
+        digest('1')
+    );
+    std::fs::write(&stack, text + &table).expect("write");
+
+    let out = stackc(dir.path(), &["render", "--env", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let release = std::fs::read_to_string(
+        dir.path()
+            .join("rendered/prod/apps/coder/helmrelease-coder.yaml"),
+    )
+    .expect("the HelmRelease");
+    // The chart writes `repo:tag` and has no digest value: the digest rides in the tag.
+    assert!(release.contains("repo: ghcr.io/coder/coder"), "{release}");
+    assert!(
+        release.contains(&format!("tag: v2.16.1@{}", digest('1'))),
+        "{release}"
+    );
+}

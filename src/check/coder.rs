@@ -343,3 +343,36 @@ fn mode(ctx: &mut Ctx, name: &str, coder: &Coder, version: &str) -> Mode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::chart_image;
+    use crate::check::ImageReference;
+
+    fn reference(tag: Option<&str>, digest: Option<&str>) -> ImageReference {
+        ImageReference {
+            repository: "mirror.example.org/coder".into(),
+            tag: tag.map(str::to_owned),
+            digest: digest.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_chart_image_carries_a_digest_in_its_tag() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let repo = "mirror.example.org/coder".to_owned();
+        assert_eq!(
+            chart_image(&reference(Some("v2.16.1"), None), "2.16.1"),
+            (repo.clone(), "v2.16.1".into())
+        );
+        assert_eq!(
+            chart_image(&reference(Some("v2.17.0"), Some(&digest)), "2.16.1"),
+            (repo.clone(), format!("v2.17.0@{digest}"))
+        );
+        // A replacement by digest alone keeps the release's tag beside it.
+        assert_eq!(
+            chart_image(&reference(None, Some(&digest)), "2.16.1"),
+            (repo, format!("v2.16.1@{digest}"))
+        );
+    }
+}
