@@ -218,7 +218,10 @@ fn unknown(ctx: &mut Ctx, key: &str) {
 fn invalid(ctx: &mut Ctx, key: &str, value: &str, reason: &str) {
     let span = ctx.value_span(&["images", key]);
     ctx.report(
-        Diagnostic::error("invalid-image", format!("image `{value}` {reason}"))
+        Diagnostic::error(
+            "invalid-image",
+            format!("`{value}` pins no image: {reason}"),
+        )
             .at(span)
             .help(format!(
                 "write \"sha256:<64 lowercase hex digits>\" to pin `{key}`, or a whole reference with a tag or digest, e.g. \"registry.example.org/{}@sha256:<64 hex digits>\"",
