@@ -149,9 +149,14 @@ impl Images {
         resolve(chosen.repository, tag, self.pins.get(chosen.repository))
     }
 
+    /// The entries no image of the stack took, in key order.
+    fn unused(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.pins.keys().copied().filter(|k| !self.used.contains(k))
+    }
+
     /// `unused-image` for each entry no image of the stack took.
     pub(super) fn warn_unused(&self, ctx: &mut Ctx) {
-        for key in self.pins.keys().filter(|k| !self.used.contains(*k)) {
+        for key in self.unused() {
             let span = ctx.key_span(&["images", key]);
             ctx.report(
                 Diagnostic::warning(
@@ -232,7 +237,47 @@ fn invalid(ctx: &mut Ctx, key: &str, value: &str, reason: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{CHOSEN, Pin, Reference, pin, resolve};
+    use super::{
+        CHOSEN, GRAFANA, Images, KAFKA_EXPORTER, PROMETHEUS, Pin, Reference, pin, resolve,
+    };
+
+    #[test]
+    fn an_entry_counts_as_used_once_an_image_takes_it() {
+        let mut images = Images::default();
+        for chosen in [&GRAFANA, &PROMETHEUS] {
+            images
+                .pins
+                .insert(chosen.repository, pin(&digest()).unwrap());
+        }
+        let grafana = images.reference(&GRAFANA, "12.1.1");
+        assert_eq!(grafana.digest, Some(digest()));
+        let exporter = images.reference(&KAFKA_EXPORTER, "v1.9.0");
+        assert_eq!(
+            exporter.to_string(),
+            "docker.io/danielqsj/kafka-exporter:v1.9.0"
+        );
+        assert_eq!(
+            images.unused().collect::<Vec<_>>(),
+            ["quay.io/prometheus/prometheus"]
+        );
+    }
+
+    /// The README's table of `[images]` keys lists every chosen image with its tag.
+    #[test]
+    fn the_readme_lists_every_chosen_image() {
+        let readme = include_str!("../../README.md");
+        for chosen in CHOSEN {
+            let tag = chosen.tag.map_or(String::new(), |t| format!(" {t} |"));
+            let row = format!("| `{}` |", chosen.repository);
+            let line = readme.lines().find(|l| l.starts_with(&row));
+            assert!(
+                line.is_some_and(|l| l.ends_with(&tag)),
+                "README lacks the row of {} (tag {:?})",
+                chosen.repository,
+                chosen.tag
+            );
+        }
+    }
 
     fn digest() -> String {
         format!("sha256:{}", "a".repeat(64))
