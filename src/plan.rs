@@ -350,16 +350,32 @@ pub struct MonitoringPlan {
     pub grafana_admin_user_key: String,
     pub grafana_admin_password_key: String,
     pub run_as_user: i64,
+    /// The images of the servers of both modes (`[images]` may pin or replace each).
+    #[serde(skip)]
+    pub images: MonitoringImages,
+}
+
+/// The images of Alertmanager, Grafana, Loki and Promtail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonitoringImages {
+    pub alertmanager: String,
+    pub grafana: String,
+    pub loki: String,
+    pub promtail: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase", tag = "name")]
 pub enum MonitoringMode {
-    Standalone,
-    /// kube-prometheus-stack from a pinned HelmRelease.
-    Operator {
-        chart_version: String,
+    /// stackc renders Prometheus and kube-state-metrics, from these images.
+    Standalone {
+        #[serde(skip)]
+        prometheus_image: String,
+        #[serde(skip)]
+        kube_state_metrics_image: String,
     },
+    /// kube-prometheus-stack from a pinned HelmRelease.
+    Operator { chart_version: String },
 }
 
 /// Retention and volume of one monitoring store.
@@ -524,7 +540,11 @@ pub struct RbacRule {
 pub struct CoderPlan {
     pub name: String,
     pub namespace: String,
+    /// Full image reference (`[images]` may pin or replace stackc's choice).
     pub image: String,
+    /// The same image as the chart's `coder.image.repo` and `.tag` (helm mode): the
+    /// chart has no digest value, so a digest rides in the tag, `v2.16.1@sha256:...`.
+    pub chart_image: (String, String),
     pub version: String,
     pub replicas: u32,
     /// Public URL, https://<host>.<domain>.

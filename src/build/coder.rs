@@ -435,7 +435,7 @@ fn helm_values(coder: &CoderPlan) -> Value {
         .map(|r| json!({ "apiGroups": [r.api_group], "resources": r.resources, "verbs": r.verbs }))
         .collect();
     json!({ "coder": {
-                "image": { "repo": crate::check::CODER_IMAGE, "tag": format!("v{}", coder.version) },
+                "image": { "repo": coder.chart_image.0, "tag": coder.chart_image.1 },
                 "replicaCount": coder.replicas,
                 "env": json(&env(coder)),
                 "resources": json(&pod::resources(&coder.resources)),

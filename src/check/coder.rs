@@ -12,7 +12,6 @@ use crate::load::closest;
 use crate::model::coder::Coder;
 use crate::plan::{CoderPlan, DbConnection, Mode, PostgresPlan, RbacRule, SecretPlan};
 
-pub const IMAGE: &str = "ghcr.io/coder/coder";
 pub const CHART_REPOSITORY: &str = "https://helm.coder.com/v2";
 
 /// What the upstream chart's workspace Role grants (REFERENCE: core pods and
@@ -162,11 +161,13 @@ pub(super) fn resolve(
         db.password.0 = mirrored;
     }
     let egress = super::network::destinations(ctx, &coder.egress, &["coder", name, "egress"]);
+    let image = ctx.image(&super::images::CODER, &format!("v{version}"));
     (ctx.diags.len() == before).then(|| CoderPlan {
         egress,
         secrets,
         name: name.to_owned(),
-        image: format!("{IMAGE}:v{version}"),
+        chart_image: chart_image(&image, &version),
+        image: image.to_string(),
         version,
         replicas: coder.replicas.unwrap_or(1),
         access_url,
@@ -312,6 +313,18 @@ fn rbac(ctx: &mut Ctx, name: &str, coder: &Coder) -> Vec<RbacRule> {
         .collect()
 }
 
+/// The chart's `coder.image.repo` and `coder.image.tag` for `image`: the chart writes
+/// `repo:tag` and has no digest value, so a digest rides in the tag (`v2.16.1@sha256:...`),
+/// after the release's own tag when a replacement has none.
+fn chart_image(image: &super::ImageReference, version: &str) -> (String, String) {
+    let tag = image.tag.clone().unwrap_or_else(|| format!("v{version}"));
+    let tag = match &image.digest {
+        Some(digest) => format!("{tag}@{digest}"),
+        None => tag,
+    };
+    (image.repository.clone(), tag)
+}
+
 fn mode(ctx: &mut Ctx, name: &str, coder: &Coder, version: &str) -> Mode {
     match coder.mode.as_deref().unwrap_or("manifests") {
         "manifests" => Mode::Manifests,
@@ -328,5 +341,38 @@ fn mode(ctx: &mut Ctx, name: &str, coder: &Coder, version: &str) -> Mode {
             ctx.report(Diagnostic::error("invalid-value", format!("unknown delivery mode `{other}`")).at(span).help("use \"manifests\" (every object rendered) or \"helm\" (the upstream chart via a Flux HelmRelease)"));
             Mode::Manifests
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chart_image;
+    use crate::check::ImageReference;
+
+    fn reference(tag: Option<&str>, digest: Option<&str>) -> ImageReference {
+        ImageReference {
+            repository: "mirror.example.org/coder".into(),
+            tag: tag.map(str::to_owned),
+            digest: digest.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_chart_image_carries_a_digest_in_its_tag() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let repo = "mirror.example.org/coder".to_owned();
+        assert_eq!(
+            chart_image(&reference(Some("v2.16.1"), None), "2.16.1"),
+            (repo.clone(), "v2.16.1".into())
+        );
+        assert_eq!(
+            chart_image(&reference(Some("v2.17.0"), Some(&digest)), "2.16.1"),
+            (repo.clone(), format!("v2.17.0@{digest}"))
+        );
+        // A replacement by digest alone keeps the release's tag beside it.
+        assert_eq!(
+            chart_image(&reference(None, Some(&digest)), "2.16.1"),
+            (repo, format!("v2.16.1@{digest}"))
+        );
     }
 }

@@ -31,12 +31,12 @@ pub(super) fn release(ctx: &mut super::Ctx, version: &str, path: &[&str], help: 
 /// a release number (at `path` + `version`), and an override at `path` + `image` a
 /// repository (a mirror), optionally pinned by digest (`repo@sha256:...`, which
 /// `[policy] pinned` environments need), but with no tag: the tag is the version.
-/// `default` is the official repository.
+/// `default` is the official image; without an override, `[images]` may pin or replace it.
 pub(super) fn pinned(
     ctx: &mut super::Ctx,
     path: &[&str],
     own: Option<&str>,
-    default: &str,
+    default: &'static super::images::Chosen,
     version: &str,
     example: &str,
 ) -> String {
@@ -47,7 +47,7 @@ pub(super) fn pinned(
         &format!("pin a release of the official image, e.g. version = \"{example}\""),
     );
     let Some(own) = own else {
-        return format!("{default}:{version}");
+        return ctx.image(default, version).to_string();
     };
     match repository_override(own) {
         Ok((repository, Some(digest))) => format!("{repository}:{version}@{digest}"),
@@ -56,7 +56,7 @@ pub(super) fn pinned(
             let span = ctx.value_span(&[path, &["image"]].concat());
             let example = format!(
                 "registry.example.org/{}",
-                default.trim_start_matches("docker.io/")
+                default.repository.trim_start_matches("docker.io/")
             );
             let bare = if bare.is_empty() || bare == own {
                 example.as_str()
@@ -94,7 +94,7 @@ pub fn repository_override(own: &str) -> Result<(&str, Option<&str>), (String, &
 }
 
 /// A `sha256:<64 lowercase hex digits>` digest.
-fn check_digest(digest: &str) -> Result<(), String> {
+pub(super) fn check_digest(digest: &str) -> Result<(), String> {
     let hex = digest
         .strip_prefix("sha256:")
         .ok_or("a digest must start with `sha256:`")?;

@@ -8,8 +8,8 @@ use crate::diag::Diagnostic;
 use crate::model::influxdb::Influxdb;
 use crate::plan::{CertificatePlan, InfluxdbPlan, Issuer, MetricsPlan, SecretPlan};
 
-/// The official image; `latest` moves to InfluxDB 3, so a 2.x tag is always pinned.
-pub const IMAGE: &str = "docker.io/library/influxdb";
+/// The default version of the official image ([`super::images::INFLUXDB`]); `latest`
+/// moves to InfluxDB 3, so a 2.x tag is always pinned.
 pub const VERSION: &str = "2.7.12";
 /// The HTTP(S) API port, which also serves `/metrics` and `/health`.
 pub const PORT: u16 = 8086;
@@ -28,7 +28,7 @@ pub(super) fn resolve(
         ctx,
         &["influxdb", name],
         influx.image.as_deref(),
-        IMAGE,
+        &super::images::INFLUXDB,
         &version,
         VERSION,
     );

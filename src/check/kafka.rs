@@ -13,12 +13,9 @@ use crate::plan::{
     SecretPlan, TopicPlan,
 };
 
-/// The official image (Bitnami's versioned images moved to an unmaintained repository).
-pub const IMAGE: &str = "docker.io/apache/kafka";
-/// The pinned default version of [`IMAGE`].
+/// The pinned default version of the official image ([`super::images::KAFKA`]; Bitnami's
+/// versioned images moved to an unmaintained repository).
 pub const VERSION: &str = "4.1.0";
-/// Consumer-lag exporter, pinned.
-pub const EXPORTER_IMAGE: &str = "docker.io/danielqsj/kafka-exporter:v1.9.0";
 pub const EXPORTER_PORT: u16 = 9308;
 
 pub(super) fn resolve(
@@ -35,7 +32,7 @@ pub(super) fn resolve(
         ctx,
         &["kafka", name],
         kafka.image.as_deref(),
-        IMAGE,
+        &super::images::KAFKA,
         &version,
         VERSION,
     );
@@ -85,7 +82,7 @@ pub(super) fn resolve(
         topics,
         resources,
         tls,
-        exporter_image: EXPORTER_IMAGE.into(),
+        exporter_image: ctx.own_image(&super::images::KAFKA_EXPORTER),
         metrics: MetricsPlan {
             port_name: super::app::METRICS_PORT.into(),
             port: EXPORTER_PORT,

@@ -10,6 +10,7 @@ mod cron;
 mod cronjob;
 mod exports;
 mod image;
+mod images;
 mod influxdb;
 mod kafka;
 mod monitoring;
@@ -24,9 +25,9 @@ mod stack;
 mod tls;
 mod tls_clients;
 
-pub use coder::IMAGE as CODER_IMAGE;
 pub use cron::schedule as check_schedule;
 pub use exports::{CLIENT_TLS_DIR, ca_file, env_prefix, fqdn};
+pub use images::Reference as ImageReference;
 pub use influxdb::PORT as INFLUXDB_PORT;
 pub use kafka::{cluster_id as kafka_cluster_id, retention_ms, topic_name};
 pub use monitoring::KUBE_PROMETHEUS_STACK;
@@ -66,7 +67,9 @@ fn plan_of(env: &EnvStack) -> (Option<Plan>, Vec<Diagnostic>, usize) {
     let mut ctx = Ctx {
         tree: &env.tree,
         diags: Vec::new(),
+        images: images::Images::default(),
     };
+    ctx.images = images::Images::check(&mut ctx, &env.stack.images);
     let info = stack::stack_info(&mut ctx, &env.stack, &env.name);
     let flux = stack::flux(&mut ctx, &env.stack, &env.name);
     let defaults = stack::defaults(&mut ctx, &env.stack.defaults);
@@ -173,6 +176,7 @@ fn plan_of(env: &EnvStack) -> (Option<Plan>, Vec<Diagnostic>, usize) {
         others.push(("[monitoring]", &["monitoring"][..], &m.credentials));
     }
     secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &others, &env.name);
+    std::mem::take(&mut ctx.images).warn_unused(&mut ctx);
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return (None, ctx.diags, plaintext_at);
     }
@@ -265,9 +269,27 @@ pub fn secret_key(component: &str, purpose: &str) -> String {
 pub(crate) struct Ctx<'a> {
     tree: &'a Node,
     diags: Vec<Diagnostic>,
+    /// `[images]`, checked; it records which entries the stack used.
+    images: images::Images,
 }
 
 impl Ctx<'_> {
+    /// The reference of a stackc-chosen image at `tag`, as `[images]` pins or replaces it.
+    fn image(&mut self, chosen: &'static images::Chosen, tag: &str) -> images::Reference {
+        self.images.reference(chosen, tag)
+    }
+
+    /// The reference of a stackc-chosen image stackc pins itself (at its own tag).
+    fn own_image(&mut self, chosen: &'static images::Chosen) -> String {
+        debug_assert!(
+            chosen.tag.is_some(),
+            "{} takes a version",
+            chosen.repository
+        );
+        self.image(chosen, chosen.tag.unwrap_or_default())
+            .to_string()
+    }
+
     /// The span of the value at `path` (or its nearest ancestor).
     fn value_span(&self, path: &[&str]) -> Option<Span> {
         Some(self.tree.span_of(path))

@@ -2,12 +2,12 @@
 //! namespaces, retention and volumes, receivers (whose secrets come from the provider)
 //! and the alert thresholds.
 
-use super::{Ctx, names, quantity, secret_key};
+use super::{Ctx, images, names, quantity, secret_key};
 use crate::diag::Diagnostic;
 use crate::model::monitoring::{Monitoring, Store};
 use crate::plan::{
-    AlertsPlan, EmailPlan, MonitoringMode, MonitoringPlan, SecretPlan, SlackPlan, StorePlan,
-    ThresholdsPlan,
+    AlertsPlan, EmailPlan, MonitoringImages, MonitoringMode, MonitoringPlan, SecretPlan, SlackPlan,
+    StorePlan, ThresholdsPlan,
 };
 
 /// The kube-prometheus-stack chart version pinned for operator mode.
@@ -25,7 +25,7 @@ pub(super) fn resolve(
 ) -> Option<MonitoringPlan> {
     let before = ctx.diags.len();
     let mode = match m.mode.as_deref().unwrap_or("standalone") {
-        "standalone" => MonitoringMode::Standalone,
+        "standalone" => standalone(ctx),
         "operator" => MonitoringMode::Operator {
             chart_version: m
                 .chart_version
@@ -39,7 +39,7 @@ pub(super) fn resolve(
                     .at(span)
                     .help("use \"standalone\" (stackc renders Prometheus) or \"operator\" (kube-prometheus-stack + ServiceMonitors)"),
             );
-            MonitoringMode::Standalone
+            standalone(ctx)
         }
     };
     let namespace = m.namespace.clone().unwrap_or_else(|| "monitoring".into());
@@ -125,7 +125,21 @@ pub(super) fn resolve(
         alerts,
         thresholds,
         run_as_user,
+        images: MonitoringImages {
+            alertmanager: ctx.own_image(&images::ALERTMANAGER),
+            grafana: ctx.own_image(&images::GRAFANA),
+            loki: ctx.own_image(&images::LOKI),
+            promtail: ctx.own_image(&images::PROMTAIL),
+        },
     })
+}
+
+/// Standalone mode, with the images of Prometheus and kube-state-metrics.
+fn standalone(ctx: &mut Ctx) -> MonitoringMode {
+    MonitoringMode::Standalone {
+        prometheus_image: ctx.own_image(&images::PROMETHEUS),
+        kube_state_metrics_image: ctx.own_image(&images::KUBE_STATE_METRICS),
+    }
 }
 
 /// A Prometheus-style duration: a number and a unit (ms, s, m, h, d, w, y), repeated.

@@ -6,8 +6,6 @@ use crate::diag::Diagnostic;
 use crate::model::postgres::Postgres;
 use crate::plan::{BackupPlan, PostgresPlan, SecretPlan};
 
-/// The official image (the Bitnami images moved to an unmaintained repository in 2025).
-pub const IMAGE: &str = "docker.io/library/postgres";
 pub const PORT: u16 = 5432;
 
 pub(super) fn resolve(
@@ -22,7 +20,7 @@ pub(super) fn resolve(
         ctx,
         &["postgres", name],
         pg.image.as_deref(),
-        IMAGE,
+        &super::images::POSTGRES,
         &pg.version,
         "16.4",
     );

@@ -9,12 +9,8 @@ use crate::load::closest;
 use crate::model::redis::Redis;
 use crate::plan::{MetricsPlan, Port, RedisPlan, SecretPlan};
 
-/// The official image.
-pub const IMAGE: &str = "docker.io/library/redis";
 /// The release used when `version` is not given.
 pub const VERSION: &str = "8.10.2";
-/// The metrics exporter sidecar, pinned.
-pub const EXPORTER_IMAGE: &str = "docker.io/oliver006/redis_exporter:v1.91.1";
 pub const PORT: u16 = 6379;
 pub const METRICS_PORT: u16 = 9121;
 
@@ -44,7 +40,7 @@ pub(super) fn resolve(
         ctx,
         &["redis", name],
         redis.image.as_deref(),
-        IMAGE,
+        &super::images::REDIS,
         &version,
         VERSION,
     );
@@ -99,7 +95,7 @@ pub(super) fn resolve(
         namespace,
         image,
         version,
-        exporter_image: EXPORTER_IMAGE.into(),
+        exporter_image: ctx.own_image(&super::images::REDIS_EXPORTER),
         storage: redis.storage.clone(),
         storage_class: redis.storage_class.clone(),
         resources,

@@ -54,7 +54,7 @@ impl Pods {
             ports,
         };
         let ns = m.namespace.as_str();
-        let standalone = matches!(m.mode, MonitoringMode::Standalone);
+        let standalone = matches!(m.mode, MonitoringMode::Standalone { .. });
         let (prometheus, kube_state_metrics, operator) = if standalone {
             (
                 ours("prometheus", ns, ServedPort::tcp("http", 9090)),

@@ -78,6 +78,7 @@ pub fn read_stack(root: &Node, base: FileId, diags: &mut Vec<Diagnostic>) -> Opt
         tls: optional(root, "tls", diags),
         controllers: optional(root, "controllers", diags).unwrap_or_default(),
         monitoring: optional(root, "monitoring", diags),
+        images: optional(root, "images", diags).unwrap_or_default(),
         network: optional(root, "network", diags).unwrap_or_default(),
         app: components(root, "app", base, diags),
         postgres: components(root, "postgres", base, diags),

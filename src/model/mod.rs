@@ -48,6 +48,11 @@ pub struct Stack {
     pub controllers: tls::Controllers,
     /// Prometheus, Grafana, Loki, Promtail, Alertmanager for every component.
     pub monitoring: Option<monitoring::Monitoring>,
+    /// The images stackc chooses, pinned to a digest ("sha256:<64 hex>") or replaced by
+    /// a reference with a tag or digest (a mirror), keyed by repository,
+    /// e.g. "docker.io/grafana/grafana" = "sha256:...".
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
     /// What the NetworkPolicies need to know about the cluster outside the stack.
     #[serde(default)]
     pub network: Network,
@@ -84,6 +89,7 @@ pub const SECTIONS: &[&str] = &[
     "network",
     "tls",
     "controllers",
+    "images",
     "app",
     "postgres",
     "coder",

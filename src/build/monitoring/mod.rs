@@ -72,7 +72,15 @@ pub fn build(
         ));
     }
     match &m.mode {
-        MonitoringMode::Standalone => out.extend(standalone::build(plan, m, &payloads)),
+        MonitoringMode::Standalone {
+            prometheus_image,
+            kube_state_metrics_image,
+        } => out.extend(standalone::build(
+            plan,
+            m,
+            &payloads,
+            (prometheus_image, kube_state_metrics_image),
+        )),
         MonitoringMode::Operator { chart_version } => {
             out.extend(operator::build(plan, m, &payloads, chart_version));
         }
@@ -172,7 +180,7 @@ fn jobs<'a>(
         component: None,
     };
     let mut jobs = Vec::new();
-    if matches!(m.mode, MonitoringMode::Standalone) {
+    if matches!(m.mode, MonitoringMode::Standalone { .. }) {
         jobs.push(fixed(PROMETHEUS, Output::Prometheus));
     }
     jobs.push(fixed(ALERTMANAGER, Output::Alertmanager));

@@ -21,11 +21,6 @@ use crate::build::{checksum, labels, pod, security};
 use crate::object::{Layer, Object};
 use crate::plan::{MonitoringPlan, Plan};
 
-pub const ALERTMANAGER_IMAGE: &str = "quay.io/prometheus/alertmanager:v0.28.1";
-pub const GRAFANA_IMAGE: &str = "docker.io/grafana/grafana:12.1.1";
-pub const LOKI_IMAGE: &str = "docker.io/grafana/loki:3.5.3";
-pub const PROMTAIL_IMAGE: &str = "docker.io/grafana/promtail:3.5.3";
-
 pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     let mut out = alertmanager(plan, m, p);
     out.extend(grafana(plan, m, p));
@@ -51,7 +46,7 @@ fn alertmanager(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         stack: &plan.stack.name,
         name: "alertmanager",
         namespace: ns,
-        image: ALERTMANAGER_IMAGE,
+        image: &m.images.alertmanager,
         args: vec![
             "--config.file=/etc/alertmanager/alertmanager.yml".into(),
             "--storage.path=/alertmanager".into(),
@@ -121,7 +116,7 @@ fn grafana(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         stack: &plan.stack.name,
         name: "grafana",
         namespace: ns,
-        image: GRAFANA_IMAGE,
+        image: &m.images.grafana,
         args: Vec::new(),
         env,
         port: ("http", 3000),
@@ -178,7 +173,7 @@ fn loki(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         stack: &plan.stack.name,
         name: "loki",
         namespace: ns,
-        image: LOKI_IMAGE,
+        image: &m.images.loki,
         args: vec![
             "-config.file=/etc/loki/loki.yaml".into(),
             "-target=all".into(),
@@ -261,7 +256,7 @@ fn promtail(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
     };
     let container = Container {
         name: name.into(),
-        image: Some(PROMTAIL_IMAGE.into()),
+        image: Some(m.images.promtail.clone()),
         image_pull_policy: Some("IfNotPresent".into()),
         args: Some(vec![
             "-config.file=/etc/promtail/promtail.yaml".into(),

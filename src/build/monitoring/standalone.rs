@@ -12,11 +12,10 @@ use crate::build::pod;
 use crate::object::{Layer, Object};
 use crate::plan::{MonitoringPlan, Plan};
 
-pub const PROMETHEUS_IMAGE: &str = "quay.io/prometheus/prometheus:v3.5.0";
-pub const KSM_IMAGE: &str = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0";
 const NOBODY: i64 = 65534;
 
-pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
+/// Prometheus and kube-state-metrics, from `images` (theirs, in that order).
+pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads, images: (&str, &str)) -> Vec<Object> {
     let stack = &plan.stack.name;
     let ns = m.namespace.as_str();
     let mut files = std::collections::BTreeMap::new();
@@ -32,7 +31,7 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         stack,
         name: "prometheus",
         namespace: ns,
-        image: PROMETHEUS_IMAGE,
+        image: images.0,
         args: vec![
             "--config.file=/etc/prometheus/prometheus.yml".into(),
             "--storage.tsdb.path=/prometheus".into(),
@@ -98,20 +97,21 @@ pub fn build(plan: &Plan, m: &MonitoringPlan, p: &Payloads) -> Vec<Object> {
         object(Layer::Monitoring, &server.statefulset()),
         object(Layer::Monitoring, &server.service()),
     ];
-    out.extend(kube_state_metrics(stack, ns, read));
+    out.extend(kube_state_metrics(stack, ns, images.1, read));
     out
 }
 
 fn kube_state_metrics(
     stack: &str,
     ns: &str,
+    image: &str,
     read: impl Fn(&[&str], &[&str]) -> PolicyRule,
 ) -> Vec<Object> {
     let server = Server {
         stack,
         name: "kube-state-metrics",
         namespace: ns,
-        image: KSM_IMAGE,
+        image,
         args: vec!["--port=8080".into(), "--telemetry-port=8081".into()],
         env: Vec::new(),
         port: ("http", 8080),

@@ -61,7 +61,7 @@ pub const SECRETS_DIR: &str = "/etc/alertmanager/secrets";
 /// Service name of Prometheus in each mode (operator: the chart's, `fullnameOverride`).
 pub fn prometheus_service(m: &MonitoringPlan) -> &'static str {
     match m.mode {
-        MonitoringMode::Standalone => "prometheus",
+        MonitoringMode::Standalone { .. } => "prometheus",
         MonitoringMode::Operator { .. } => "kps-prometheus",
     }
 }
@@ -86,7 +86,7 @@ pub fn view<'a>(plan: &'a Plan, m: &'a MonitoringPlan, rule_files: Vec<String>) 
         domain: &plan.stack.domain,
         monitoring: m,
         mode: match m.mode {
-            MonitoringMode::Standalone => "standalone",
+            MonitoringMode::Standalone { .. } => "standalone",
             MonitoringMode::Operator { .. } => "operator",
         },
         targets,

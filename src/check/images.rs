@@ -1,0 +1,350 @@
+//! The images stackc chooses itself (every one in [`CHOSEN`], the one list of them) and
+//! `[images]`, which pins each to a digest (`sha256:...`: the tag stays) or replaces it
+//! with another reference (a mirror, with a tag or digest). A component's own `image`
+//! override (postgres, redis, kafka, influxdb) wins over `[images]`; an `[images]` entry
+//! for an image the stack does not run is the `unused-image` warning.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Ctx;
+use crate::diag::Diagnostic;
+use crate::load::closest;
+
+/// One image stackc chooses: its repository and the tag stackc pins (`None`: the tag is
+/// the component's `version`).
+#[derive(Debug)]
+pub struct Chosen {
+    pub repository: &'static str,
+    pub tag: Option<&'static str>,
+}
+
+/// Coder's server (tag `v<version>`).
+pub const CODER: Chosen = versioned("ghcr.io/coder/coder");
+/// PostgreSQL, also the backup CronJob's image (the official image: the Bitnami images
+/// moved to an unmaintained repository in 2025).
+pub const POSTGRES: Chosen = versioned("docker.io/library/postgres");
+/// Redis.
+pub const REDIS: Chosen = versioned("docker.io/library/redis");
+/// The Redis metrics exporter sidecar.
+pub const REDIS_EXPORTER: Chosen = tagged("docker.io/oliver006/redis_exporter", "v1.91.1");
+/// Kafka, also the topics Job's image.
+pub const KAFKA: Chosen = versioned("docker.io/apache/kafka");
+/// The Kafka consumer-lag exporter.
+pub const KAFKA_EXPORTER: Chosen = tagged("docker.io/danielqsj/kafka-exporter", "v1.9.0");
+/// InfluxDB.
+pub const INFLUXDB: Chosen = versioned("docker.io/library/influxdb");
+/// Prometheus (monitoring, standalone mode).
+pub const PROMETHEUS: Chosen = tagged("quay.io/prometheus/prometheus", "v3.5.0");
+/// kube-state-metrics (monitoring, standalone mode).
+pub const KUBE_STATE_METRICS: Chosen = tagged(
+    "registry.k8s.io/kube-state-metrics/kube-state-metrics",
+    "v2.16.0",
+);
+/// Alertmanager (monitoring).
+pub const ALERTMANAGER: Chosen = tagged("quay.io/prometheus/alertmanager", "v0.28.1");
+/// Grafana (monitoring).
+pub const GRAFANA: Chosen = tagged("docker.io/grafana/grafana", "12.1.1");
+/// Loki (monitoring).
+pub const LOKI: Chosen = tagged("docker.io/grafana/loki", "3.5.3");
+/// Promtail (monitoring).
+pub const PROMTAIL: Chosen = tagged("docker.io/grafana/promtail", "3.5.3");
+
+/// Every image stackc chooses: the keys `[images]` takes.
+pub const CHOSEN: &[&Chosen] = &[
+    &CODER,
+    &POSTGRES,
+    &REDIS,
+    &REDIS_EXPORTER,
+    &KAFKA,
+    &KAFKA_EXPORTER,
+    &INFLUXDB,
+    &PROMETHEUS,
+    &KUBE_STATE_METRICS,
+    &ALERTMANAGER,
+    &GRAFANA,
+    &LOKI,
+    &PROMTAIL,
+];
+
+/// An image whose tag is its component's `version`.
+const fn versioned(repository: &'static str) -> Chosen {
+    Chosen {
+        repository,
+        tag: None,
+    }
+}
+
+/// An image stackc pins at `tag`.
+const fn tagged(repository: &'static str, tag: &'static str) -> Chosen {
+    Chosen {
+        repository,
+        tag: Some(tag),
+    }
+}
+
+/// A resolved image reference: `repository[:tag][@digest]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.repository)?;
+        if let Some(tag) = &self.tag {
+            write!(f, ":{tag}")?;
+        }
+        if let Some(digest) = &self.digest {
+            write!(f, "@{digest}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What one `[images]` entry does to its image.
+#[derive(Debug, PartialEq, Eq)]
+enum Pin {
+    /// `sha256:...`: the chosen repository and tag, pinned to this digest.
+    Digest(String),
+    /// A whole reference in place of the chosen one.
+    Replace(Reference),
+}
+
+/// The checked `[images]` table, and which of its entries the stack used.
+#[derive(Debug, Default)]
+pub(super) struct Images {
+    pins: BTreeMap<&'static str, Pin>,
+    used: BTreeSet<&'static str>,
+}
+
+impl Images {
+    /// Checks `[images]` (`unknown-key` for a repository stackc does not choose,
+    /// `invalid-image` for a value that is neither a digest nor a pinned reference).
+    pub(super) fn check(ctx: &mut Ctx, table: &BTreeMap<String, String>) -> Self {
+        let mut pins = BTreeMap::new();
+        for (key, value) in table {
+            let Some(chosen) = CHOSEN.iter().find(|c| c.repository == key) else {
+                unknown(ctx, key);
+                continue;
+            };
+            match pin(value) {
+                Ok(pin) => {
+                    pins.insert(chosen.repository, pin);
+                }
+                Err(reason) => invalid(ctx, key, value, &reason),
+            }
+        }
+        Self {
+            pins,
+            used: BTreeSet::new(),
+        }
+    }
+
+    /// The reference of `chosen` at `tag` (its own, or the component's version), as
+    /// `[images]` pins or replaces it; the entry, if any, counts as used.
+    pub(super) fn reference(&mut self, chosen: &'static Chosen, tag: &str) -> Reference {
+        self.used.insert(chosen.repository);
+        resolve(chosen.repository, tag, self.pins.get(chosen.repository))
+    }
+
+    /// The entries no image of the stack took, in key order.
+    fn unused(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.pins.keys().copied().filter(|k| !self.used.contains(k))
+    }
+
+    /// `unused-image` for each entry no image of the stack took.
+    pub(super) fn warn_unused(&self, ctx: &mut Ctx) {
+        for key in self.unused() {
+            let span = ctx.key_span(&["images", key]);
+            ctx.report(
+                Diagnostic::warning(
+                    "unused-image",
+                    format!("`{key}` is pinned in [images], and nothing in this stack runs it"),
+                )
+                .at(span)
+                .help("remove the entry, or add what runs the image (a component's own `image` override wins over [images])"),
+            );
+        }
+    }
+}
+
+/// `repository:tag` under `pin`: pinned to its digest, or replaced.
+fn resolve(repository: &str, tag: &str, pin: Option<&Pin>) -> Reference {
+    let chosen = Reference {
+        repository: repository.to_owned(),
+        tag: Some(tag.to_owned()),
+        digest: None,
+    };
+    match pin {
+        None => chosen,
+        Some(Pin::Digest(digest)) => Reference {
+            digest: Some(digest.clone()),
+            ..chosen
+        },
+        Some(Pin::Replace(reference)) => reference.clone(),
+    }
+}
+
+/// An `[images]` value: a bare `sha256:` digest, or a reference pinned by tag or digest.
+fn pin(value: &str) -> Result<Pin, String> {
+    if value.starts_with("sha256:") {
+        return super::image::check_digest(value).map(|()| Pin::Digest(value.to_owned()));
+    }
+    let parsed = super::image::parse(value)?;
+    Ok(Pin::Replace(Reference {
+        repository: parsed.repository.to_owned(),
+        tag: parsed.tag.map(str::to_owned),
+        digest: parsed.digest.map(str::to_owned),
+    }))
+}
+
+/// `unknown-key` at an `[images]` key stackc does not choose, with did-you-mean.
+fn unknown(ctx: &mut Ctx, key: &str) {
+    let span = ctx.key_span(&["images", key]);
+    let repositories = CHOSEN.iter().map(|c| c.repository);
+    let help = match closest(key, repositories.clone()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!(
+            "[images] keys are the repositories stackc chooses: {}",
+            repositories.collect::<Vec<_>>().join(", ")
+        ),
+    };
+    ctx.report(
+        Diagnostic::error("unknown-key", format!("unknown key `{key}`"))
+            .at(span)
+            .label("not an image stackc chooses")
+            .help(help),
+    );
+}
+
+/// `invalid-image` at an `[images]` value.
+fn invalid(ctx: &mut Ctx, key: &str, value: &str, reason: &str) {
+    let span = ctx.value_span(&["images", key]);
+    ctx.report(
+        Diagnostic::error(
+            "invalid-image",
+            format!("`{value}` pins no image: {reason}"),
+        )
+            .at(span)
+            .help(format!(
+                "write \"sha256:<64 lowercase hex digits>\" to pin `{key}`, or a whole reference with a tag or digest, e.g. \"registry.example.org/{}@sha256:<64 hex digits>\"",
+                key.split_once('/').map_or(key, |(_, path)| path)
+            )),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        CHOSEN, GRAFANA, Images, KAFKA_EXPORTER, PROMETHEUS, Pin, Reference, pin, resolve,
+    };
+
+    #[test]
+    fn an_entry_counts_as_used_once_an_image_takes_it() {
+        let mut images = Images::default();
+        for chosen in [&GRAFANA, &PROMETHEUS] {
+            images
+                .pins
+                .insert(chosen.repository, pin(&digest()).unwrap());
+        }
+        let grafana = images.reference(&GRAFANA, "12.1.1");
+        assert_eq!(grafana.digest, Some(digest()));
+        let exporter = images.reference(&KAFKA_EXPORTER, "v1.9.0");
+        assert_eq!(
+            exporter.to_string(),
+            "docker.io/danielqsj/kafka-exporter:v1.9.0"
+        );
+        assert_eq!(
+            images.unused().collect::<Vec<_>>(),
+            ["quay.io/prometheus/prometheus"]
+        );
+    }
+
+    /// The README's table of `[images]` keys lists every chosen image with its tag.
+    #[test]
+    fn the_readme_lists_every_chosen_image() {
+        let readme = include_str!("../../README.md");
+        for chosen in CHOSEN {
+            let tag = chosen.tag.map_or(String::new(), |t| format!(" {t} |"));
+            let row = format!("| `{}` |", chosen.repository);
+            let line = readme.lines().find(|l| l.starts_with(&row));
+            assert!(
+                line.is_some_and(|l| l.ends_with(&tag)),
+                "README lacks the row of {} (tag {:?})",
+                chosen.repository,
+                chosen.tag
+            );
+        }
+    }
+
+    fn digest() -> String {
+        format!("sha256:{}", "a".repeat(64))
+    }
+
+    #[test]
+    fn a_digest_pins_the_chosen_repository_and_tag() {
+        let pinned = resolve(
+            "docker.io/grafana/grafana",
+            "12.1.1",
+            Some(&pin(&digest()).unwrap()),
+        );
+        assert_eq!(
+            pinned.to_string(),
+            format!("docker.io/grafana/grafana:12.1.1@{}", digest())
+        );
+    }
+
+    #[test]
+    fn a_reference_replaces_repository_and_tag() {
+        let mirror = format!("mirror.example.org/coder/coder@{}", digest());
+        let replaced = resolve(
+            "ghcr.io/coder/coder",
+            "v2.16.1",
+            Some(&pin(&mirror).unwrap()),
+        );
+        assert_eq!(replaced.to_string(), mirror);
+        assert_eq!(replaced.tag, None);
+        let tagged = resolve(
+            "ghcr.io/coder/coder",
+            "v2.16.1",
+            Some(&pin("mirror.example.org/coder:v2.17.0").unwrap()),
+        );
+        assert_eq!(tagged.to_string(), "mirror.example.org/coder:v2.17.0");
+    }
+
+    #[test]
+    fn no_entry_is_the_chosen_image() {
+        let chosen = resolve("docker.io/library/redis", "8.10.2", None);
+        assert_eq!(chosen.to_string(), "docker.io/library/redis:8.10.2");
+    }
+
+    #[test]
+    fn invalid_values_are_refused() {
+        for bad in [
+            "sha256:abc",
+            &format!("sha256:{}", "A".repeat(64)),
+            "mirror.example.org/grafana",
+            "Mirror/Grafana:1",
+            "",
+        ] {
+            assert!(pin(bad).is_err(), "{bad}");
+        }
+        assert_eq!(pin(&digest()), Ok(Pin::Digest(digest())));
+        assert!(matches!(
+            pin("mirror.example.org/grafana:12.1.1"),
+            Ok(Pin::Replace(Reference { .. }))
+        ));
+    }
+
+    #[test]
+    fn the_chosen_repositories_are_distinct_and_valid() {
+        let mut seen = std::collections::BTreeSet::new();
+        for chosen in CHOSEN {
+            assert!(seen.insert(chosen.repository), "{}", chosen.repository);
+            let tag = chosen.tag.unwrap_or("1.0");
+            assert!(super::super::image::parse(&format!("{}:{tag}", chosen.repository)).is_ok());
+        }
+    }
+}
