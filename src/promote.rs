@@ -82,13 +82,24 @@ pub fn promote(
                 if before == after {
                     continue;
                 }
-                match &after {
-                    Some(text) => set(&mut doc, kind, &name, key, text),
-                    // The source runs stackc's default (e.g. no digest-pinned `image`):
-                    // the target's own setting goes, or it would outlive the new version.
-                    None if unset(&mut doc, kind, &name, key) => {}
-                    None => continue,
-                }
+                let after = match (after, *key) {
+                    (Some(text), _) => {
+                        set(&mut doc, kind, &name, key, &text);
+                        Some(text)
+                    }
+                    // The source runs stackc's repository: the target keeps its own (a
+                    // mirror it may need) without the digest, which pins the old version.
+                    (None, "image") => match before.as_deref().and_then(|b| b.split_once('@')) {
+                        Some((repository, _)) => {
+                            set(&mut doc, kind, &name, key, repository);
+                            Some(repository.to_owned())
+                        }
+                        None => continue,
+                    },
+                    // The source runs stackc's default version: the target's own goes.
+                    (None, _) if unset(&mut doc, kind, &name, key) => None,
+                    (None, _) => continue,
+                };
                 changes.push(PinChange {
                     component: component.clone(),
                     key: (*key).to_owned(),

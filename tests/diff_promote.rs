@@ -476,7 +476,8 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
             digest('b')
         ),
     );
-    // staging runs 16.4 by digest, and a redis mirror by digest that dev does not use.
+    // staging runs 16.4 by digest, and its own redis mirror, by digest, that dev does not
+    // use: the mirror stays, its digest (of the old version) goes.
     append(
         &dir.path().join("environments/staging.toml"),
         &format!(
@@ -506,7 +507,7 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
     );
     assert!(
         text.contains(&format!(
-            "redis.cache image: mirror.example.org/redis{} -> (stackc's default)",
+            "redis.cache image: mirror.example.org/redis{} -> mirror.example.org/redis\n",
             digest('c')
         )),
         "the old digest would outlive the new version: {text}"
@@ -516,7 +517,7 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
         staging.contains(&format!(
             "image = \"mirror.example.org/postgres{}\" # 16.4",
             digest('b')
-        )) && !staging.contains("mirror.example.org/redis"),
+        )) && staging.contains("image = \"mirror.example.org/redis\"\n"),
         "{staging}"
     );
     let rendered = snapshot(&dir.path().join("rendered/staging"));
@@ -528,7 +529,10 @@ fn promote_moves_a_digest_pinned_image_with_its_version() {
         all.contains(&format!("mirror.example.org/postgres:16.5{}", digest('b'))),
         "the digest runs the promoted version"
     );
-    assert!(!all.contains("mirror.example.org/redis"));
+    assert!(
+        all.contains("mirror.example.org/redis:8.2.1\n") && !all.contains(&digest('c')),
+        "the mirror runs the promoted version"
+    );
 }
 
 #[test]
