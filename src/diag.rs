@@ -165,6 +165,21 @@ pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }
 
+/// How to fix a file that is not UTF-8 (also the SARIF rule's help).
+pub const ENCODING_HELP: &str =
+    "stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)";
+
+/// `invalid-encoding`: a file is not UTF-8, and `byte` is its first invalid byte (the
+/// caller locates it). The same for stack files, modules and manifests given to policy.
+pub fn not_utf8(byte: u8) -> Diagnostic {
+    Diagnostic::error(
+        "invalid-encoding",
+        format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
+    )
+    .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
+    .help(ENCODING_HELP)
+}
+
 /// Drops repeats: a problem in stack.toml is found once per environment, and reported once.
 pub fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut seen = std::collections::HashSet::new();

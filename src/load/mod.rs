@@ -160,7 +160,7 @@ fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId
         Ok(text) => Ok(sources.add(root.display(rel), text)),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            let diag = not_utf8(e.as_bytes()[at]);
+            let diag = crate::diag::not_utf8(e.as_bytes()[at]);
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let file = sources.add(root.display(rel), text);
             // The span covers the U+FFFD that stands for the byte in the registered text.
@@ -174,16 +174,6 @@ fn read_file(root: &Source, rel: &str, sources: &mut SourceMap) -> Result<FileId
     }
 }
 
-/// A file is not UTF-8, and `byte` is its first invalid byte (the caller locates it).
-fn not_utf8(byte: u8) -> Diagnostic {
-    Diagnostic::error(
-        "invalid-encoding",
-        format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
-    )
-    .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
-    .help("stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
-}
-
 /// The text of a file stackc does not register as a source (a SOPS manifest); not UTF-8
 /// is an error at the line and column of the first invalid byte.
 fn read_text(root: &Source, rel: &str) -> Result<String, LoadError> {
@@ -194,7 +184,7 @@ fn read_text(root: &Source, rel: &str) -> Result<String, LoadError> {
         let at = e.utf8_error().valid_up_to();
         let valid = String::from_utf8_lossy(&e.as_bytes()[..at]);
         let (line, column) = crate::diag::end_line_col(&valid);
-        LoadError::Stack(vec![not_utf8(e.as_bytes()[at]).at_line(
+        LoadError::Stack(vec![crate::diag::not_utf8(e.as_bytes()[at]).at_line(
             root.display(rel),
             line,
             column,

@@ -80,10 +80,6 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> String {
 
 /// How to fix a `yaml-syntax` error (also the SARIF rule's help).
 pub const SYNTAX_HELP: &str = "fix the YAML syntax; stackc rejects duplicate keys";
-/// How to fix an `invalid-encoding` error, as the loader says it (also the SARIF rule's help).
-pub const ENCODING_HELP: &str =
-    "stackc reads UTF-8 only: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)";
-
 /// The text of a manifest; not UTF-8 is `invalid-encoding` at the line and column of
 /// the first invalid byte, with the message and help the loader gives stack files.
 fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
@@ -92,15 +88,7 @@ fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
         let byte = e.as_bytes()[at];
         let (line, column) =
             crate::diag::end_line_col(&String::from_utf8_lossy(&e.as_bytes()[..at]));
-        Box::new(
-            Diagnostic::error(
-                "invalid-encoding",
-                format!("the file is not UTF-8: byte 0x{byte:02X} is not valid UTF-8"),
-            )
-            .label("not UTF-8 (a Latin-1 or Windows-1252 character?)")
-            .help(ENCODING_HELP)
-            .at_line(file, line, column),
-        )
+        Box::new(crate::diag::not_utf8(byte).at_line(file, line, column))
     })
 }
 

@@ -73,7 +73,7 @@ pub const INPUT_CHECKS: &[(&str, &str, &str)] = &[
     (
         "invalid-encoding",
         "a manifest is not UTF-8",
-        super::input::ENCODING_HELP,
+        crate::diag::ENCODING_HELP,
     ),
 ];
 
