@@ -150,10 +150,7 @@ fn deployment(
         spec: Some(DeploymentSpec {
             // With an HPA the replica count is the HPA's: leaving it unset keeps Flux from
             // resetting it on every reconciliation.
-            replicas: app
-                .autoscale
-                .is_none()
-                .then(|| i32::try_from(app.replicas).unwrap_or(i32::MAX)),
+            replicas: app.autoscale.is_none().then(|| super::int32(app.replicas)),
             revision_history_limit: Some(5),
             selector: pod::selector(stack, &app.name),
             template: pod::template(
@@ -218,15 +215,15 @@ fn hpa(app: &AppPlan, labels: &BTreeMap<String, String>) -> HorizontalPodAutosca
                 kind: "Deployment".into(),
                 name: app.name.clone(),
             },
-            min_replicas: Some(i32::try_from(a.min).unwrap_or(i32::MAX)),
-            max_replicas: i32::try_from(a.max).unwrap_or(i32::MAX),
+            min_replicas: Some(super::int32(a.min)),
+            max_replicas: super::int32(a.max),
             metrics: Some(vec![MetricSpec {
                 type_: "Resource".into(),
                 resource: Some(ResourceMetricSource {
                     name: "cpu".into(),
                     target: MetricTarget {
                         type_: "Utilization".into(),
-                        average_utilization: Some(i32::try_from(a.cpu).unwrap_or(i32::MAX)),
+                        average_utilization: Some(super::int32(a.cpu)),
                         ..MetricTarget::default()
                     },
                 }),

@@ -56,10 +56,6 @@ fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn int32(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
 fn cron_job(
     job: &CronJobPlan,
     labels: &BTreeMap<String, String>,
@@ -99,12 +95,12 @@ fn cron_job(
             time_zone: job.timezone.clone(),
             concurrency_policy: Some(job.concurrency.clone()),
             starting_deadline_seconds: job.deadline_seconds.map(int),
-            successful_jobs_history_limit: Some(int32(job.history_successful)),
-            failed_jobs_history_limit: Some(int32(job.history_failed)),
+            successful_jobs_history_limit: Some(super::int32(job.history_successful)),
+            failed_jobs_history_limit: Some(super::int32(job.history_failed)),
             job_template: JobTemplateSpec {
                 metadata: None,
                 spec: Some(JobSpec {
-                    backoff_limit: Some(int32(job.backoff_limit)),
+                    backoff_limit: Some(super::int32(job.backoff_limit)),
                     active_deadline_seconds: job.timeout_seconds.map(int),
                     template: pod::template(
                         labels,

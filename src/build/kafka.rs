@@ -372,7 +372,7 @@ fn stateful_set(
     StatefulSet {
         metadata: labels::meta(&kafka.name, &kafka.namespace, labels),
         spec: Some(StatefulSetSpec {
-            replicas: Some(i32::try_from(kafka.brokers).unwrap_or(i32::MAX)),
+            replicas: Some(super::int32(kafka.brokers)),
             service_name: Some(kafka.headless()),
             // Every voter must start for the quorum to form: no ordered start.
             pod_management_policy: Some("Parallel".into()),

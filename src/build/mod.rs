@@ -100,6 +100,12 @@ impl Part<'_> {
     }
 }
 
+/// A count the model bounds to Kubernetes' int32 (`model::int32`: replicas, HPA bounds,
+/// job limits, brokers), as the API takes it. For a checked Plan it never saturates.
+pub fn int32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 /// The labels a component's pods are selected by (Services, PDBs, monitoring,
 /// NetworkPolicies); check records them in the plan.
 pub fn selector_labels(stack: &str, component: &str) -> std::collections::BTreeMap<String, String> {
