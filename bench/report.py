@@ -181,28 +181,48 @@ if kust:
     w("")
 
 # --- targets ---
+# The issue's targets and its figures for other tools were measured on another machine, where
+# `kubectl kustomize` built one environment of 100 apps in 3.6 s. This run measured the same
+# build here, so the ratio says how much slower this machine was in this run (it varies by the
+# hour on a shared VM), and the targets' times are also shown scaled by it: an estimate of the
+# same run there, beside the measured value that decides "met".
+ISSUE_KUSTOMIZE_100 = 3.6
+here_k100 = median("kustomize-100")
+slowdown = ratio(here_k100, ISSUE_KUSTOMIZE_100)
 w("## Targets (issue 8)")
 w("")
-w("| target | goal | measured | met |")
-w("|---|---:|---:|:---:|")
+if slowdown:
+    w(f"`kubectl kustomize` built one environment of 100 apps in {ms(here_k100)} in this run, against")
+    w(f"{ISSUE_KUSTOMIZE_100} s on the machine where the issue measured its targets' context (cdk8s, KCL,")
+    w(f"kustomize): this machine was {slowdown:.2f}× slower in this run. \"Scaled\" divides a measured time")
+    w("by that factor: a rough estimate of the same run on the issue's machine (kustomize's version there")
+    w("is unknown, and its build is mostly one core where stackc uses every core). \"Met\" is decided on the")
+    w("measured value alone.")
+    w("")
+w("| target | goal | measured | met | scaled |")
+w("|---|---:|---:|:---:|---:|")
 
 
-def target(label, value, goal, fmt, less=True):
+def target(label, value, goal, fmt, less=True, scaled=False):
     shown = fmt(value) if value is not None else "–"
     goal_s = ("≤ " if less else "≥ ") + fmt(goal)
-    w(f"| {label} | {goal_s} | {shown} | {verdict(value, goal, less)} |")
+    est = "–"
+    if scaled and value is not None and slowdown:
+        v = value / slowdown
+        est = f"{fmt(v)} ({verdict(v, goal, less).replace('**', '')})"
+    w(f"| {label} | {goal_s} | {shown} | {verdict(value, goal, less)} | {est} |")
 
 
-target("500 apps × 3 envs: `check`", median("500-check"), 0.150, ms)
-target("500 apps × 3 envs: `render --check`, nothing changed", median("500-check-clean"), 0.150, ms)
-target("500 apps × 3 envs: re-render, one app changed", median("500-rerender"), 0.150, ms)
-target("500 apps × 3 envs: cold render into an empty rendered/", median("500-cold"), 0.300, ms)
-target("500 apps × 3 envs: cold render, on tmpfs", median("500-cold-tmpfs"), 0.300, ms)
+target("500 apps × 3 envs: `check`", median("500-check"), 0.150, ms, scaled=True)
+target("500 apps × 3 envs: `render --check`, nothing changed", median("500-check-clean"), 0.150, ms, scaled=True)
+target("500 apps × 3 envs: re-render, one app changed", median("500-rerender"), 0.150, ms, scaled=True)
+target("500 apps × 3 envs: cold render into an empty rendered/", median("500-cold"), 0.300, ms, scaled=True)
+target("500 apps × 3 envs: cold render, on tmpfs", median("500-cold-tmpfs"), 0.300, ms, scaled=True)
 peaks = [rss_mib(f"500-{c}") for c, _ in COMMANDS]
 peaks = [p for p in peaks if p is not None]
 target("500 apps × 3 envs: peak RSS", max(peaks) if peaks else None, 100, lambda v: f"{v:.0f} MiB")
 for c, lbl in COMMANDS:
-    target(f"reference stack, all envs: `{lbl}`", median(f"ref-{c}"), 0.030, ms)
+    target(f"reference stack, all envs: `{lbl}`", median(f"ref-{c}"), 0.030, ms, scaled=True)
 for c, lbl in COMMANDS[:3]:
     target(f"t(1000)/t(100), {lbl}", ratio(median(f"1000-{c}"), median(f"100-{c}")), 11,
            lambda v: f"{v:.1f}")
