@@ -181,6 +181,45 @@ fn diff_between_environments_shows_only_real_differences() {
     );
 }
 
+/// rendered/ is stackc's: `render` removes a file no environment holds. `diff` says so
+/// plainly, apart from the environments, and never takes such a file for one.
+#[test]
+fn diff_lists_a_stray_file_in_rendered_apart_never_as_an_environment() {
+    let dir = repo_with_reference();
+    let rendered = dir.path().join("rendered");
+    std::fs::write(rendered.join("README.md"), "# notes\n").unwrap();
+    let out = stackc(dir.path(), &["diff", "--exit-code"]);
+    assert_eq!(code(&out), 1, "render would remove it: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("README.md/"), "not an environment: {text}");
+    assert!(!text.contains("== README.md"), "not an environment: {text}");
+    assert!(
+        text.contains("Outside the environments")
+            && text.contains("\n  removed rendered/README.md\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\ndiff: 1 file outside the environments\n"),
+        "{text}"
+    );
+    let out = stackc(dir.path(), &["--format", "json", "diff"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    assert_eq!(json["outside"][0]["file"], "README.md", "{json}");
+    assert_eq!(json["outside"][0]["status"], "removed", "{json}");
+    assert!(
+        json["summary"].as_object().unwrap().is_empty(),
+        "no environment changed: {json}"
+    );
+    // One environment's diff looks only at its directory.
+    let dev = stackc(dir.path(), &["diff", "--env", "dev", "--exit-code"]);
+    assert_eq!(code(&dev), 0, "{}", stdout(&dev));
+    // render agrees: it removes the file, and then nothing differs.
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    assert!(!rendered.join("README.md").exists());
+    let out = stackc(dir.path(), &["diff", "--exit-code"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
 #[test]
 fn diff_names_changes_the_cluster_rejects() {
     let dir = repo_with_reference();
