@@ -153,7 +153,7 @@ fn diff_between_environments_shows_only_real_differences() {
     assert!(text.contains("-  replicas: 2\n+  replicas: 3"), "{text}");
     assert!(text.contains("conveyor-processor:1.3.9"), "{text}");
     assert!(
-        !text.contains("rendered/staging/apps") || !text.contains("./rendered/"),
+        !text.contains("./rendered/staging/") && !text.contains("./rendered/prod/"),
         "env paths are normalised: {text}"
     );
     assert!(
@@ -165,15 +165,32 @@ fn diff_between_environments_shows_only_real_differences() {
         "comparing environments is not a rollout: {text}"
     );
     assert!(
-        text.contains("== staging..prod/apps apps/kustomization.yaml (changed)")
+        text.contains("== {staging -> prod}/apps apps/kustomization.yaml (changed)")
             && !text.contains("/?"),
         "a kustomization.yaml (no name) goes by its file: {text}"
     );
+    // Each side is named: the old side is staging's file, the new side prod's.
+    assert!(
+        text.contains(
+            "--- a/rendered/staging/apps/kustomization.yaml\n+++ b/rendered/prod/apps/kustomization.yaml\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("staging..prod"),
+        "no path that names neither side: {text}"
+    );
+    assert!(
+        text.contains("\ndiff: {staging -> prod} "),
+        "the summary names both sides: {text}"
+    );
+    let again = stackc(&repo(), &["diff", "staging", "prod"]);
+    assert_eq!(stdout(&again), text, "the output is stable");
     let out = stackc(&repo(), &["--format", "json", "diff", "staging", "prod"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
     assert!(json["changes"].as_array().is_some_and(|c| !c.is_empty()));
     assert!(
-        json["summary"]["staging..prod"]["changed"]
+        json["summary"]["{staging -> prod}"]["changed"]
             .as_u64()
             .unwrap()
             >= 2,

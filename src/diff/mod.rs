@@ -9,8 +9,11 @@
 //! `.<env>.stackc-tmp/` of an interrupted render) is never taken for one: it is listed
 //! apart, as a file `stackc render` removes.
 
+mod envs;
 mod redact;
 pub mod safety;
+
+pub use envs::compare_envs;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -102,6 +105,16 @@ fn environment_of(path: &str) -> Option<(&str, &str)> {
 
 /// How `new` differs from `old` (both keyed `<env>/<layer>/...`).
 pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
+    compare_with(old, new, &|path| (path.to_owned(), path.to_owned()))
+}
+
+/// [`compare`], each unified diff headed `a/rendered/<old>` and `b/rendered/<new>` where
+/// `(old, new) = sides(path)`: the paths the file has on each side.
+fn compare_with(
+    old: &RenderedTree,
+    new: &RenderedTree,
+    sides: &dyn Fn(&str) -> (String, String),
+) -> Report {
     let mut report = Report::default();
     let paths: std::collections::BTreeSet<&String> =
         old.files.keys().chain(new.files.keys()).collect();
@@ -170,13 +183,14 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
             (Status::Added, _, Some(b)) => added_objects.push((env.to_owned(), b, path.clone())),
             _ => {}
         }
+        let (a, b) = sides(path);
         let diff = similar::TextDiff::from_lines(
             redact::redact(&before_text),
             redact::redact(&after_text),
         )
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/rendered/{path}"), &format!("b/rendered/{path}"))
+        .header(&format!("a/rendered/{a}"), &format!("b/rendered/{b}"))
         .to_string();
         report.changes.push(FileChange {
             env: env.to_owned(),
@@ -236,26 +250,6 @@ fn parse(text: &str) -> Option<Value> {
     serde_saphyr::from_str::<serde_json::Value>(text)
         .ok()
         .map(Value::from)
-}
-
-/// Files of environment `env`, re-keyed to `as_env/` with every `rendered/<env>/`
-/// reference normalised, so two environments can be compared.
-pub fn normalised_env(tree: &RenderedTree, env: &str, as_env: &str) -> RenderedTree {
-    let prefix = format!("{env}/");
-    let files = tree
-        .files
-        .iter()
-        .filter_map(|(path, bytes)| {
-            let rest = path.strip_prefix(&prefix)?;
-            let text = String::from_utf8_lossy(bytes)
-                .replace(&format!("rendered/{env}/"), "rendered/<env>/");
-            Some((format!("{as_env}/{rest}"), text.into_bytes()))
-        })
-        .collect();
-    RenderedTree {
-        files,
-        ..RenderedTree::default()
-    }
 }
 
 /// ANSI styles for a terminal (none in pipes).
