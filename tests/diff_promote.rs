@@ -275,6 +275,76 @@ fn diff_names_changes_the_cluster_rejects() {
     );
 }
 
+/// A new `[stack] name` renames every object named after the stack: the Flux
+/// Kustomizations (and the GitRepository) are deleted and recreated, and Flux prunes
+/// what the old Kustomizations applied before the new ones recreate it.
+#[test]
+fn diff_base_flags_a_renamed_stack_under_apply_safety() {
+    let dir = repo_with_reference();
+    edit(
+        &dir.path().join("stack.toml"),
+        "name = \"conveyor\"",
+        "name = \"belt\"",
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "rename the stack"]);
+    let out = stackc(dir.path(), &["diff", "--base", "HEAD~1", "--env", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let safety = text
+        .split_once("Apply safety")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no Apply safety section: {text}"));
+    for layer in ["flux", "controllers", "infra", "data", "apps", "monitoring"] {
+        assert!(
+            safety.contains(&format!(
+                "  ! prod Kustomization/flux-system/belt-{layer}: the stack is renamed from conveyor to belt: \
+                 Kustomization conveyor-{layer} is replaced by belt-{layer} (deleted and recreated); \
+                 with prune: true, Flux deletes every object conveyor-{layer} applied before belt-{layer} recreates it"
+            )),
+            "{layer}: {safety}"
+        );
+        assert!(
+            safety.contains(&format!(
+                "at /metadata/name in rendered/prod/flux/flux-system/kustomization-belt-{layer}.yaml"
+            )),
+            "{layer}: {safety}"
+        );
+    }
+    assert!(
+        safety.contains(
+            "  ! prod GitRepository/flux-system/belt: the stack is renamed from conveyor to belt: \
+             GitRepository conveyor is replaced by belt (deleted and recreated)"
+        ),
+        "{safety}"
+    );
+    let out = stackc(
+        dir.path(),
+        &[
+            "--format", "json", "diff", "--base", "HEAD~1", "--env", "prod",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    let renames = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| {
+            w["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("renamed from conveyor to belt"))
+        })
+        .count();
+    assert!(
+        renames >= 7,
+        "six Kustomizations and the GitRepository: {json}"
+    );
+    // Nothing renamed, nothing flagged.
+    let head = stackc(dir.path(), &["diff", "--base", "HEAD", "--env", "prod"]);
+    assert_eq!(stdout(&head), "");
+}
+
 #[test]
 fn secret_like_values_never_reach_the_diff() {
     let dir = repo_with_reference();

@@ -202,7 +202,33 @@ fn compare_with(
         });
     }
     namespace_moves(&mut report, &removed_objects, &added_objects);
+    stack_renames(&mut report, &removed_objects, &added_objects);
     report
+}
+
+/// An object named after the stack, removed under the old `[stack] name` and added under
+/// the new one, is deleted and recreated (see [`safety::stack_rename`]).
+fn stack_renames(
+    report: &mut Report,
+    removed: &[(String, Value, String)],
+    added: &[(String, Value, String)],
+) {
+    for (env, before, _) in removed {
+        for (env2, after, file) in added {
+            if env != env2 {
+                continue;
+            }
+            if let Some(h) = safety::stack_rename(before, after) {
+                report.warnings.push(Warning {
+                    env: env.clone(),
+                    object: object_id(after),
+                    file: file.clone(),
+                    field: h.field,
+                    message: h.message,
+                });
+            }
+        }
+    }
 }
 
 /// An object removed from one namespace and added to another is deleted and recreated.
