@@ -552,14 +552,7 @@ fn diff(
                     )));
                 }
             }
-            let label = format!("{a}..{b}");
-            let old = crate::diff::normalised_env(&compiled.tree, a, &label);
-            let new = crate::diff::normalised_env(&compiled.tree, b, &label);
-            let mut report = crate::diff::compare(&old, &new);
-            // Two environments side by side are not a rollout: nothing is applied or rolled.
-            report.warnings.clear();
-            report.rolls.clear();
-            Ok(report)
+            Ok(crate::diff::compare_envs(&compiled.tree, a, b))
         }
         _ => Err(Failure::Io(
             "give two environments to compare, e.g. `stackc diff staging prod`".into(),

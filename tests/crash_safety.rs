@@ -8,8 +8,9 @@
 //!   1) otherwise;
 //! - a render that finished left no temporary file behind.
 //!
-//! Finally a plain render completes, removes every leftover temporary file, and
-//! `render --check` and `sha256sum -c SHA256SUMS` pass in every environment.
+//! Finally a plain render completes, removes every leftover temporary file and
+//! directory, and `render --check` and `sha256sum -c SHA256SUMS` pass in every
+//! environment.
 
 mod common;
 
@@ -470,6 +471,55 @@ fn leftover_temporary_files_are_swept_up_by_the_next_render() {
     let check = stackc(dir.path(), &["render", "--check"]);
     assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
     assert_sums_verify(&rendered.join("prod"));
+}
+
+/// What a render killed while writing an environment from nothing can leave: its
+/// temporary directory, created but holding no file yet (or only directories). It holds
+/// no bytes, so `render --check` sees no drift; the next render removes it, in every
+/// environment it renders, whether or not that environment is still in the stack, and
+/// removes nothing that is not its own.
+#[test]
+fn empty_leftover_temporary_directories_are_swept_up_by_the_next_render() {
+    let dir = copy_reference(true);
+    let rendered = dir.path().join("rendered");
+    let leftovers = [
+        ".dev.stackc-tmp/apps/conveyor-pipeline",
+        ".prod.stackc-tmp",
+        // an environment since dropped from the stack
+        ".qa.stackc-tmp/infra",
+    ];
+    let not_ours = [".notes", "dev/.keep", ".prod.stackc-tmp.bak"];
+    for d in leftovers.iter().chain(&not_ours) {
+        std::fs::create_dir_all(rendered.join(d)).unwrap();
+    }
+    let before = snapshot(&rendered);
+    let check = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(
+        code(&check),
+        0,
+        "an empty directory is no drift:\n{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+
+    // One environment's render sweeps its own temporary directory only.
+    let out = stackc(dir.path(), &["render", "--env", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!rendered.join(".prod.stackc-tmp").exists());
+    assert!(rendered.join(".dev.stackc-tmp").exists() && rendered.join(".qa.stackc-tmp").exists());
+
+    let out = stackc(dir.path(), &["render"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for d in leftovers {
+        let top = d.split('/').next().unwrap();
+        assert!(!rendered.join(top).exists(), "{top} survived a render");
+    }
+    for d in not_ours {
+        assert!(rendered.join(d).is_dir(), "{d} is not stackc's: it stays");
+    }
+    assert!(snapshot(&rendered) == before, "no file changed");
+    let check = stackc(dir.path(), &["render", "--check"]);
+    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
 }
 
 fn assert_sums_verify(dir: &Path) {

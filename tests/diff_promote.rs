@@ -153,7 +153,7 @@ fn diff_between_environments_shows_only_real_differences() {
     assert!(text.contains("-  replicas: 2\n+  replicas: 3"), "{text}");
     assert!(text.contains("conveyor-processor:1.3.9"), "{text}");
     assert!(
-        !text.contains("rendered/staging/apps") || !text.contains("./rendered/"),
+        !text.contains("./rendered/staging/") && !text.contains("./rendered/prod/"),
         "env paths are normalised: {text}"
     );
     assert!(
@@ -165,20 +165,76 @@ fn diff_between_environments_shows_only_real_differences() {
         "comparing environments is not a rollout: {text}"
     );
     assert!(
-        text.contains("== staging..prod/apps apps/kustomization.yaml (changed)")
+        text.contains("== {staging -> prod}/apps apps/kustomization.yaml (changed)")
             && !text.contains("/?"),
         "a kustomization.yaml (no name) goes by its file: {text}"
     );
+    // Each side is named: the old side is staging's file, the new side prod's.
+    assert!(
+        text.contains(
+            "--- a/rendered/staging/apps/kustomization.yaml\n+++ b/rendered/prod/apps/kustomization.yaml\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("staging..prod"),
+        "no path that names neither side: {text}"
+    );
+    assert!(
+        text.contains("\ndiff: {staging -> prod} "),
+        "the summary names both sides: {text}"
+    );
+    let again = stackc(&repo(), &["diff", "staging", "prod"]);
+    assert_eq!(stdout(&again), text, "the output is stable");
     let out = stackc(&repo(), &["--format", "json", "diff", "staging", "prod"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
     assert!(json["changes"].as_array().is_some_and(|c| !c.is_empty()));
     assert!(
-        json["summary"]["staging..prod"]["changed"]
+        json["summary"]["{staging -> prod}"]["changed"]
             .as_u64()
             .unwrap()
             >= 2,
         "{json}"
     );
+}
+
+/// rendered/ is stackc's: `render` removes a file no environment holds. `diff` says so
+/// plainly, apart from the environments, and never takes such a file for one.
+#[test]
+fn diff_lists_a_stray_file_in_rendered_apart_never_as_an_environment() {
+    let dir = repo_with_reference();
+    let rendered = dir.path().join("rendered");
+    std::fs::write(rendered.join("README.md"), "# notes\n").unwrap();
+    let out = stackc(dir.path(), &["diff", "--exit-code"]);
+    assert_eq!(code(&out), 1, "render would remove it: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("README.md/"), "not an environment: {text}");
+    assert!(!text.contains("== README.md"), "not an environment: {text}");
+    assert!(
+        text.contains("Outside the environments")
+            && text.contains("\n  removed rendered/README.md\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\ndiff: 1 file outside the environments\n"),
+        "{text}"
+    );
+    let out = stackc(dir.path(), &["--format", "json", "diff"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    assert_eq!(json["outside"][0]["file"], "README.md", "{json}");
+    assert_eq!(json["outside"][0]["status"], "removed", "{json}");
+    assert!(
+        json["summary"].as_object().unwrap().is_empty(),
+        "no environment changed: {json}"
+    );
+    // One environment's diff looks only at its directory.
+    let dev = stackc(dir.path(), &["diff", "--env", "dev", "--exit-code"]);
+    assert_eq!(code(&dev), 0, "{}", stdout(&dev));
+    // render agrees: it removes the file, and then nothing differs.
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    assert!(!rendered.join("README.md").exists());
+    let out = stackc(dir.path(), &["diff", "--exit-code"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
 
 #[test]
@@ -217,6 +273,76 @@ fn diff_names_changes_the_cluster_rejects() {
                     .contains("moves from namespace conveyor-pipeline to conveyor")),
         "{json}"
     );
+}
+
+/// A new `[stack] name` renames every object named after the stack: the Flux
+/// Kustomizations (and the GitRepository) are deleted and recreated, and Flux prunes
+/// what the old Kustomizations applied before the new ones recreate it.
+#[test]
+fn diff_base_flags_a_renamed_stack_under_apply_safety() {
+    let dir = repo_with_reference();
+    edit(
+        &dir.path().join("stack.toml"),
+        "name = \"conveyor\"",
+        "name = \"belt\"",
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "rename the stack"]);
+    let out = stackc(dir.path(), &["diff", "--base", "HEAD~1", "--env", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let safety = text
+        .split_once("Apply safety")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no Apply safety section: {text}"));
+    for layer in ["flux", "controllers", "infra", "data", "apps", "monitoring"] {
+        assert!(
+            safety.contains(&format!(
+                "  ! prod Kustomization/flux-system/belt-{layer}: the stack is renamed from conveyor to belt: \
+                 Kustomization conveyor-{layer} is replaced by belt-{layer} (deleted and recreated); \
+                 with prune: true, Flux deletes every object conveyor-{layer} applied before belt-{layer} recreates it"
+            )),
+            "{layer}: {safety}"
+        );
+        assert!(
+            safety.contains(&format!(
+                "at /metadata/name in rendered/prod/flux/flux-system/kustomization-belt-{layer}.yaml"
+            )),
+            "{layer}: {safety}"
+        );
+    }
+    assert!(
+        safety.contains(
+            "  ! prod GitRepository/flux-system/belt: the stack is renamed from conveyor to belt: \
+             GitRepository conveyor is replaced by belt (deleted and recreated)"
+        ),
+        "{safety}"
+    );
+    let out = stackc(
+        dir.path(),
+        &[
+            "--format", "json", "diff", "--base", "HEAD~1", "--env", "prod",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    let renames = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| {
+            w["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("renamed from conveyor to belt"))
+        })
+        .count();
+    assert!(
+        renames >= 7,
+        "six Kustomizations and the GitRepository: {json}"
+    );
+    // Nothing renamed, nothing flagged.
+    let head = stackc(dir.path(), &["diff", "--base", "HEAD", "--env", "prod"]);
+    assert_eq!(stdout(&head), "");
 }
 
 #[test]

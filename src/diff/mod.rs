@@ -3,9 +3,17 @@
 //! groups the changes by environment, layer and object, redacts secret-like values,
 //! names every change the cluster will reject or must recreate, and lists the
 //! workloads that will roll. Pure: the CLI decides where the trees come from.
+//!
+//! Paths are `<env>/<layer>/...`. A path that is in no environment (a file at the top of
+//! `rendered/`, or anything in a hidden directory such as a leftover
+//! `.<env>.stackc-tmp/` of an interrupted render) is never taken for one: it is listed
+//! apart, as a file `stackc render` removes.
 
+mod envs;
 mod redact;
 pub mod safety;
+
+pub use envs::compare_envs;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -63,33 +71,56 @@ pub struct Summary {
     pub removed: usize,
 }
 
+/// A file under `rendered/` that is in no environment (see the module doc), and how it
+/// differs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outside {
+    /// Path under `rendered/`.
+    pub file: String,
+    pub status: Status,
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub summary: BTreeMap<String, Summary>,
     pub changes: Vec<FileChange>,
     pub warnings: Vec<Warning>,
     pub rolls: Vec<Roll>,
+    /// Files in no environment (a stray `rendered/README.md`, a leftover temporary).
+    pub outside: Vec<Outside>,
 }
 
 impl Report {
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+        self.changes.is_empty() && self.outside.is_empty()
     }
+}
+
+/// The environment of a path under `rendered/` and the rest of it, when it is in one:
+/// below a top-level directory that is not hidden.
+fn environment_of(path: &str) -> Option<(&str, &str)> {
+    path.split_once('/')
+        .filter(|(env, _)| !env.is_empty() && !env.starts_with('.'))
 }
 
 /// How `new` differs from `old` (both keyed `<env>/<layer>/...`).
 pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
+    compare_with(old, new, &|path| (path.to_owned(), path.to_owned()))
+}
+
+/// [`compare`], each unified diff headed `a/rendered/<old>` and `b/rendered/<new>` where
+/// `(old, new) = sides(path)`: the paths the file has on each side.
+fn compare_with(
+    old: &RenderedTree,
+    new: &RenderedTree,
+    sides: &dyn Fn(&str) -> (String, String),
+) -> Report {
     let mut report = Report::default();
     let paths: std::collections::BTreeSet<&String> =
         old.files.keys().chain(new.files.keys()).collect();
     let mut removed_objects: Vec<(String, Value, String)> = Vec::new();
     let mut added_objects: Vec<(String, Value, String)> = Vec::new();
     for path in paths {
-        let (env, rest) = path.split_once('/').unwrap_or((path.as_str(), ""));
-        if rest == SUMS_FILE {
-            continue;
-        }
-        let layer = rest.split('/').next().unwrap_or_default().to_owned();
         let (before, after) = (old.files.get(path), new.files.get(path));
         let status = match (before, after) {
             (None, Some(_)) => Status::Added,
@@ -97,6 +128,17 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
             (Some(a), Some(b)) if a != b => Status::Changed,
             _ => continue,
         };
+        let Some((env, rest)) = environment_of(path) else {
+            report.outside.push(Outside {
+                file: path.clone(),
+                status,
+            });
+            continue;
+        };
+        if rest == SUMS_FILE {
+            continue;
+        }
+        let layer = rest.split('/').next().unwrap_or_default().to_owned();
         let text = |bytes: Option<&Vec<u8>>| {
             bytes
                 .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -141,13 +183,14 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
             (Status::Added, _, Some(b)) => added_objects.push((env.to_owned(), b, path.clone())),
             _ => {}
         }
+        let (a, b) = sides(path);
         let diff = similar::TextDiff::from_lines(
             redact::redact(&before_text),
             redact::redact(&after_text),
         )
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/rendered/{path}"), &format!("b/rendered/{path}"))
+        .header(&format!("a/rendered/{a}"), &format!("b/rendered/{b}"))
         .to_string();
         report.changes.push(FileChange {
             env: env.to_owned(),
@@ -159,7 +202,33 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Report {
         });
     }
     namespace_moves(&mut report, &removed_objects, &added_objects);
+    stack_renames(&mut report, &removed_objects, &added_objects);
     report
+}
+
+/// An object named after the stack, removed under the old `[stack] name` and added under
+/// the new one, is deleted and recreated (see [`safety::stack_rename`]).
+fn stack_renames(
+    report: &mut Report,
+    removed: &[(String, Value, String)],
+    added: &[(String, Value, String)],
+) {
+    for (env, before, _) in removed {
+        for (env2, after, file) in added {
+            if env != env2 {
+                continue;
+            }
+            if let Some(h) = safety::stack_rename(before, after) {
+                report.warnings.push(Warning {
+                    env: env.clone(),
+                    object: object_id(after),
+                    file: file.clone(),
+                    field: h.field,
+                    message: h.message,
+                });
+            }
+        }
+    }
 }
 
 /// An object removed from one namespace and added to another is deleted and recreated.
@@ -209,26 +278,6 @@ fn parse(text: &str) -> Option<Value> {
         .map(Value::from)
 }
 
-/// Files of environment `env`, re-keyed to `as_env/` with every `rendered/<env>/`
-/// reference normalised, so two environments can be compared.
-pub fn normalised_env(tree: &RenderedTree, env: &str, as_env: &str) -> RenderedTree {
-    let prefix = format!("{env}/");
-    let files = tree
-        .files
-        .iter()
-        .filter_map(|(path, bytes)| {
-            let rest = path.strip_prefix(&prefix)?;
-            let text = String::from_utf8_lossy(bytes)
-                .replace(&format!("rendered/{env}/"), "rendered/<env>/");
-            Some((format!("{as_env}/{rest}"), text.into_bytes()))
-        })
-        .collect();
-    RenderedTree {
-        files,
-        ..RenderedTree::default()
-    }
-}
-
 /// ANSI styles for a terminal (none in pipes).
 struct Style {
     on: bool,
@@ -250,11 +299,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
     let style = Style { on: color };
     let mut out = String::new();
     for change in &report.changes {
-        let status = match change.status {
-            Status::Added => "added",
-            Status::Changed => "changed",
-            Status::Removed => "removed",
-        };
+        let status = status_word(change.status);
         let header = format!(
             "== {}/{} {} ({status})",
             change.env, change.layer, change.object
@@ -273,6 +318,19 @@ pub fn render_text(report: &Report, color: bool) -> String {
                 line.to_owned()
             };
             let _ = writeln!(out, "{painted}");
+        }
+    }
+    if !report.outside.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.paint(
+                "1",
+                "Outside the environments (files in no rendered/<env>/; Flux applies none of them):"
+            )
+        );
+        for o in &report.outside {
+            let _ = writeln!(out, "  {} rendered/{}", status_word(o.status), o.file);
         }
     }
     if !report.warnings.is_empty() {
@@ -310,12 +368,21 @@ pub fn render_text(report: &Report, color: bool) -> String {
     out
 }
 
-/// `diff: dev 1 added, 2 changed, 0 removed; prod ...` (or `no changes`).
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Added => "added",
+        Status::Changed => "changed",
+        Status::Removed => "removed",
+    }
+}
+
+/// `diff: dev 1 added, 2 changed, 0 removed; prod ...` (or `no changes`), and how many
+/// files outside the environments differ.
 pub fn summary_line(report: &Report) -> String {
     if report.is_empty() {
         return "diff: no changes\n".into();
     }
-    let parts: Vec<String> = report
+    let mut parts: Vec<String> = report
         .summary
         .iter()
         .map(|(env, s)| {
@@ -325,5 +392,56 @@ pub fn summary_line(report: &Report) -> String {
             )
         })
         .collect();
+    match report.outside.len() {
+        0 => {}
+        1 => parts.push("1 file outside the environments".into()),
+        n => parts.push(format!("{n} files outside the environments")),
+    }
     format!("\ndiff: {}\n", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> RenderedTree {
+        RenderedTree {
+            files: files
+                .iter()
+                .map(|(p, b)| (p.to_string(), b.as_bytes().to_vec()))
+                .collect(),
+            ..RenderedTree::default()
+        }
+    }
+
+    #[test]
+    fn a_file_in_no_environment_is_listed_apart_never_as_an_environment() {
+        let old = tree(&[
+            ("README.md", "notes\n"),
+            ("dev", "a file, not a directory\n"),
+            (".dev.stackc-tmp/apps/a.yaml", "a: 1\n"),
+            ("dev/apps/a.yaml", "a: 1\n"),
+        ]);
+        let new = tree(&[("dev/apps/a.yaml", "a: 2\n")]);
+        let report = compare(&old, &new);
+        let outside: Vec<&str> = report.outside.iter().map(|o| o.file.as_str()).collect();
+        assert_eq!(outside, [".dev.stackc-tmp/apps/a.yaml", "README.md", "dev"]);
+        assert_eq!(report.summary.keys().collect::<Vec<_>>(), ["dev"]);
+        assert_eq!(report.changes.len(), 1);
+        let text = render_text(&report, false);
+        assert!(!text.contains("README.md/"), "{text}");
+        assert!(text.contains("  removed rendered/README.md\n"), "{text}");
+        assert!(
+            text.ends_with(
+                "diff: dev 0 added, 1 changed, 0 removed; 3 files outside the environments\n"
+            ),
+            "{text}"
+        );
+        let only_outside = compare(&tree(&[("README.md", "notes\n")]), &tree(&[]));
+        assert!(!only_outside.is_empty());
+        assert_eq!(
+            summary_line(&only_outside),
+            "\ndiff: 1 file outside the environments\n"
+        );
+    }
 }

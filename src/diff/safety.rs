@@ -1,6 +1,7 @@
 //! Apply safety: what Kubernetes or Flux will reject, or can only apply by deleting and
 //! recreating an object, and which workloads will roll. Judged from the old and new body
-//! of each changed object; no peer tool tells you this before the merge.
+//! of each changed object, or of an object removed and one added in its place under a
+//! renamed stack; no peer tool tells you this before the merge.
 
 use crate::value::Value;
 
@@ -117,6 +118,55 @@ pub fn hazards(old: &Value, new: &Value) -> Vec<Hazard> {
     out
 }
 
+/// The stack an object is part of: its `app.kubernetes.io/part-of` label, which stackc
+/// sets on every object to `[stack] name`.
+fn stack_of(body: &Value) -> Option<&str> {
+    body.at("/metadata/labels")?
+        .get("app.kubernetes.io/part-of")?
+        .as_str()
+}
+
+/// What follows the stack's name in an object named after it (`conveyor-apps` → `-apps`,
+/// `conveyor` → ``).
+fn after_stack<'n>(name: &'n str, stack: &str) -> Option<&'n str> {
+    name.strip_prefix(stack)
+        .filter(|rest| rest.is_empty() || rest.starts_with('-'))
+}
+
+/// The hazard of a renamed stack, when `old` (removed) and `new` (added) are one object
+/// named after its stack under the old and the new `[stack] name`: same kind and
+/// namespace, `<old stack><suffix>` becoming `<new stack><suffix>`. The cluster sees a
+/// new object and the old one deleted; for a Flux Kustomization with `prune: true`, the
+/// deletion takes everything it applied with it before the new one recreates it.
+pub fn stack_rename(old: &Value, new: &Value) -> Option<Hazard> {
+    let same = |pointer: &str| old.at(pointer) == new.at(pointer);
+    if !(same("/apiVersion") && same("/kind") && same("/metadata/namespace")) {
+        return None;
+    }
+    let (from, to) = (stack_of(old)?, stack_of(new)?);
+    let (old_name, new_name) = (
+        str_at(old, "/metadata/name")?,
+        str_at(new, "/metadata/name")?,
+    );
+    if from == to || after_stack(old_name, from)? != after_stack(new_name, to)? {
+        return None;
+    }
+    let kind = str_at(new, "/kind").unwrap_or_default();
+    let replaced = format!(
+        "the stack is renamed from {from} to {to}: {kind} {old_name} is replaced by {new_name} (deleted and recreated)"
+    );
+    let flux =
+        str_at(new, "/apiVersion").is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"));
+    let message = if flux && old.at("/spec/prune") == Some(&Value::Bool(true)) {
+        format!(
+            "{replaced}; with prune: true, Flux deletes every object {old_name} applied before {new_name} recreates it: downtime, and its PersistentVolumeClaims are deleted with their data unless the volumes are retained"
+        )
+    } else {
+        replaced
+    };
+    Some(hazard("/metadata/name", &message))
+}
+
 /// True when the change restarts the workload's pods (its pod template changed,
 /// config checksums included).
 pub fn rolls(old: &Value, new: &Value) -> bool {
@@ -204,6 +254,61 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_renamed_stack_replaces_the_objects_named_after_it() {
+        let flux = |stack: &str, name: &str, prune: bool| {
+            json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                "metadata": {"name": name, "namespace": "flux-system",
+                    "labels": {"app.kubernetes.io/part-of": stack}},
+                "spec": {"prune": prune}})
+        };
+        let pruned = stack_rename(
+            &flux("conveyor", "conveyor-apps", true),
+            &flux("belt", "belt-apps", true),
+        )
+        .expect("a hazard");
+        assert_eq!(pruned.field, "/metadata/name");
+        assert!(
+            pruned.message.contains("renamed from conveyor to belt")
+                && pruned
+                    .message
+                    .contains("Kustomization conveyor-apps is replaced by belt-apps")
+                && pruned.message.contains("prune: true"),
+            "{}",
+            pruned.message
+        );
+        let kept = stack_rename(
+            &flux("conveyor", "conveyor-apps", false),
+            &flux("belt", "belt-apps", false),
+        )
+        .expect("a hazard");
+        assert!(!kept.message.contains("prune"), "{}", kept.message);
+        let source = |stack: &str| {
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+                "metadata": {"name": stack, "namespace": "flux-system",
+                    "labels": {"app.kubernetes.io/part-of": stack}}})
+        };
+        assert!(stack_rename(&source("conveyor"), &source("belt")).is_some());
+        // Not a rename: another layer, the same stack, another kind, a name not after it.
+        for (old, new) in [
+            (
+                flux("conveyor", "conveyor-apps", true),
+                flux("belt", "belt-data", true),
+            ),
+            (
+                flux("conveyor", "conveyor-apps", true),
+                flux("conveyor", "conveyor-data", true),
+            ),
+            (source("conveyor"), flux("belt", "belt", true)),
+            (
+                flux("conveyor", "conveyorx-apps", true),
+                flux("belt", "beltx-apps", true),
+            ),
+        ] {
+            assert_eq!(stack_rename(&old, &new), None, "{old:?} -> {new:?}");
+        }
     }
 
     #[test]

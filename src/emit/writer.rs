@@ -5,6 +5,11 @@
 //! (no `rendered/<env>/` yet) is written whole into a temporary directory beside it,
 //! which is renamed into place: one rename instead of one per file. If anything cannot
 //! be written, everything staged is removed and `rendered/` is left exactly as it was.
+//!
+//! Temporaries an interrupted render left behind are swept up by the next render: a
+//! temporary file is a file no environment holds, so it is removed with the files of
+//! removed objects; a temporary directory is removed once it holds no file (only empty
+//! directories are removed, so no file's bytes ever go this way).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -41,6 +46,10 @@ pub struct Changes {
     pub changed: Vec<String>,
     pub removed: Vec<String>,
     pub old: BTreeMap<String, Vec<u8>>,
+    /// Temporary directories of environments (`.<env>.stackc-tmp`, within the scope)
+    /// that an interrupted render left: [`write`] removes each once it holds no file.
+    /// Not a difference: a directory holds no bytes (its files, if any, are `removed`).
+    pub leftover_dirs: Vec<String>,
 }
 
 impl Changes {
@@ -57,6 +66,8 @@ pub struct Survey {
     on_disk: OnDisk,
     /// For each of `on_disk.files`, in order: its SHA-256, when known by its stat.
     known: Vec<Option<[u8; 32]>>,
+    /// Temporary directories of environments left by interrupted renders.
+    leftover_dirs: Vec<String>,
 }
 
 /// Lists what is under `rendered` (within `scope`) and looks up each file's stat in the
@@ -67,6 +78,7 @@ pub fn survey(rendered: &Path, scope: Scope) -> io::Result<Survey> {
         || "list rendered/".into(),
         || list_existing(rendered, scope),
     )?;
+    let leftover_dirs = leftover_temp_dirs(rendered, scope)?;
     // In path order, as the tree is: the comparison walks both together.
     on_disk
         .files
@@ -84,7 +96,61 @@ pub fn survey(rendered: &Path, scope: Scope) -> io::Result<Survey> {
         cache,
         on_disk,
         known,
+        leftover_dirs,
     })
+}
+
+/// The temporary directory an environment rendered from nothing is written into, beside
+/// where it goes: `.<env>.stackc-tmp`.
+fn temp_dir_name(env: &str) -> String {
+    format!(".{env}.stackc-tmp")
+}
+
+/// Whether a name in `rendered/` is that of an environment's temporary directory.
+fn is_temp_dir_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".stackc-tmp"))
+        .is_some_and(|env| !env.is_empty())
+}
+
+/// The environments' temporary directories in `rendered` (within `scope`), in name
+/// order. At survey time no render of this process has made one yet, so each is a
+/// leftover. Symbolic links are not directories here: a link is never stackc's own.
+fn leftover_temp_dirs(rendered: &Path, scope: Scope) -> io::Result<Vec<String>> {
+    let entries = match std::fs::read_dir(rendered) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(context(e, "reading", rendered)),
+    };
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| context(e, "reading", rendered))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let in_scope = match scope {
+            Scope::All => is_temp_dir_name(&name),
+            Scope::Env(env) => name == temp_dir_name(env),
+        };
+        let is_dir = || entry.file_type().is_ok_and(|t| t.is_dir());
+        if in_scope && is_dir() {
+            dirs.push(name);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// Removes `dir` and every directory below it, deepest first, as far as they hold no
+/// file: only empty directories are removed, so nothing but directories goes. Best
+/// effort, as the removal of emptied parents: what cannot be removed stays.
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&entry.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// Reads what is under `rendered` (within `scope`) and compares it with `tree`.
@@ -101,6 +167,7 @@ pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io
         cache,
         on_disk,
         known,
+        leftover_dirs,
     } = survey;
     let listed: Vec<&str> = on_disk.files.iter().map(|f| f.rel.as_str()).collect();
     let (expected, added) = pair(&listed, tree);
@@ -137,6 +204,7 @@ pub fn compare_surveyed(survey: Survey, tree: &RenderedTree, scope: Scope) -> io
     );
     let mut changes = Changes {
         added,
+        leftover_dirs,
         ..Changes::default()
     };
     for ((file, old), expected) in on_disk.files.iter().zip(olds).zip(expected) {
@@ -341,6 +409,14 @@ pub fn write_prestaged(
     for (target, temp) in sums {
         std::fs::rename(temp, target).map_err(|e| context(e, "renaming into", target))?;
     }
+    // Last, when every file is in place: only empty directories go, and never one this
+    // render staged (each was renamed into place above; the check is for certainty).
+    for name in &changes.leftover_dirs {
+        let dir = rendered.join(name);
+        if !staged.fresh.iter().any(|(_, temp)| *temp == dir) {
+            remove_empty_dirs(&dir);
+        }
+    }
     Ok(())
 }
 
@@ -367,7 +443,7 @@ impl Prestaged {
 /// Call it only once [`survey`] has listed `rendered/`: the listing must not see these
 /// files.
 pub fn prestage(rendered: &Path, env: &str, tree: &RenderedTree) -> io::Result<Option<Prestaged>> {
-    if rendered.join(env).exists() || rendered.join(format!(".{env}.stackc-tmp")).exists() {
+    if rendered.join(env).exists() || rendered.join(temp_dir_name(env)).exists() {
         return Ok(None);
     }
     crate::timings::time(
@@ -502,7 +578,7 @@ impl Staged {
             self.known_dirs.insert(dir);
             return Ok(None);
         }
-        let temp = rendered.join(format!(".{env}.stackc-tmp"));
+        let temp = rendered.join(temp_dir_name(env));
         if temp.exists() {
             std::fs::remove_dir_all(&temp).map_err(|e| context(e, "removing", &temp))?;
         }
@@ -785,6 +861,77 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn leftover_temporary_directories_in_scope_are_swept_once_empty_and_nothing_else() {
+        let on_disk = disk(&[
+            ("dev/a.yaml", "a\n"),
+            (".qa.stackc-tmp/apps/x.yaml", "x\n"),
+            (".keep/notes.txt", "mine\n"),
+        ]);
+        let root = on_disk.path();
+        let dirs = [
+            ".dev.stackc-tmp/apps/ns",
+            ".prod.stackc-tmp",
+            ".empty",
+            "notes.stackc-tmp",
+            ".dev.stackc-tmp.bak",
+        ];
+        for dir in dirs {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        let new = tree(&[("dev/a.yaml", "a\n")]);
+        let exists = |dir: &str| root.join(dir).exists();
+
+        // One environment's render sweeps its own temporary directory only.
+        let changes = compare(root, &new, Scope::Env("dev")).unwrap();
+        assert!(changes.is_empty(), "an empty directory is no difference");
+        assert_eq!(changes.leftover_dirs, [".dev.stackc-tmp"]);
+        write(root, &new, &changes).unwrap();
+        assert!(!exists(".dev.stackc-tmp"));
+        assert!(exists(".prod.stackc-tmp") && exists(".qa.stackc-tmp/apps/x.yaml"));
+
+        // Every environment's: the files in one are removed files, then it goes.
+        let changes = compare(root, &new, Scope::All).unwrap();
+        assert_eq!(
+            changes.removed,
+            [".keep/notes.txt", ".qa.stackc-tmp/apps/x.yaml"]
+        );
+        assert_eq!(
+            changes.leftover_dirs,
+            [".prod.stackc-tmp", ".qa.stackc-tmp"]
+        );
+        write(root, &new, &changes).unwrap();
+        for gone in [".prod.stackc-tmp", ".qa.stackc-tmp"] {
+            assert!(!exists(gone), "{gone} survived");
+        }
+        for kept in [
+            ".empty",
+            "notes.stackc-tmp",
+            ".dev.stackc-tmp.bak",
+            "dev/a.yaml",
+        ] {
+            assert!(
+                exists(kept),
+                "{kept} is not a temporary directory of stackc's"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_named_like_a_temporary_directory_is_not_followed_or_removed() {
+        let on_disk = disk(&[("dev/a.yaml", "a\n")]);
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::create_dir(elsewhere.path().join("empty")).unwrap();
+        let link = on_disk.path().join(".prod.stackc-tmp");
+        std::os::unix::fs::symlink(elsewhere.path(), &link).unwrap();
+        let new = tree(&[("dev/a.yaml", "a\n")]);
+        let changes = compare(on_disk.path(), &new, Scope::Env("prod")).unwrap();
+        assert!(changes.leftover_dirs.is_empty());
+        write(on_disk.path(), &new, &changes).unwrap();
+        assert!(link.exists() && elsewhere.path().join("empty").exists());
     }
 
     #[test]
