@@ -109,15 +109,16 @@ pub enum Command {
         #[arg(long)]
         exit_code: bool,
     },
-    /// Copy version pins (images, and postgres/coder/redis versions) from one environment
-    /// to the next, editing environments/<TO>.toml in place (comments and layout kept),
-    /// re-render, show the diff.
+    /// Copy version pins (images, component versions, and the [images] entries) from one
+    /// environment to the next, editing environments/<TO>.toml in place (comments and
+    /// layout kept), re-render, show the diff.
     Promote {
         /// The environment whose pins are promoted, e.g. `staging`.
         from: String,
         /// The environment that receives them, e.g. `prod`.
         to: String,
-        /// Only these components (`producer` or `app.producer`), comma-separated or repeated.
+        /// Only these components (`producer` or `app.producer`) and [images] entries
+        /// (`images` for all, or a repository), comma-separated or repeated.
         #[arg(long, value_delimiter = ',', value_name = "COMPONENTS")]
         only: Vec<String>,
         /// Show what would change; write nothing.
