@@ -109,15 +109,16 @@ pub enum Command {
         #[arg(long)]
         exit_code: bool,
     },
-    /// Copy version pins (images, and postgres/coder/redis versions) from one environment
-    /// to the next, editing environments/<TO>.toml in place (comments and layout kept),
-    /// re-render, show the diff.
+    /// Copy version pins (images, component versions, and the [images] entries) from one
+    /// environment to the next, editing environments/<TO>.toml in place (comments and
+    /// layout kept), re-render, show the diff.
     Promote {
         /// The environment whose pins are promoted, e.g. `staging`.
         from: String,
         /// The environment that receives them, e.g. `prod`.
         to: String,
-        /// Only these components (`producer` or `app.producer`), comma-separated or repeated.
+        /// Only these components (`producer` or `app.producer`) and [images] entries
+        /// (`images` for all, or a repository), comma-separated or repeated.
         #[arg(long, value_delimiter = ',', value_name = "COMPONENTS")]
         only: Vec<String>,
         /// Show what would change; write nothing.
@@ -604,6 +605,7 @@ fn policy(
 ) -> Result<u8, Failure> {
     let mut findings = Vec::new();
     let mut diags = Vec::new();
+    let mut io_errors = Vec::new();
     if paths.is_empty() {
         let planned = pipeline::plans(&cli.source(), env, sources)?;
         diags.extend(planned.warnings);
@@ -616,9 +618,11 @@ fn policy(
         }
     } else {
         let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-        let (docs, parse_errors) = crate::policy::input::read(&refs).map_err(Failure::Io)?;
-        diags.extend(parse_errors);
-        let subjects: Vec<crate::policy::Subject> = docs
+        let read = crate::policy::input::read(&refs);
+        diags.extend(read.diagnostics);
+        io_errors = read.io_errors;
+        let subjects: Vec<crate::policy::Subject> = read
+            .documents
             .iter()
             .map(|d| crate::policy::Subject::new(d.file.clone(), d.line, &d.body))
             .collect();
@@ -670,7 +674,15 @@ fn policy(
             plural(count_files(&findings, &diags), "file")
         );
     }
-    Ok(u8::from(errors > 0))
+    // What could not be read was skipped, and the rest checked: an I/O error (exit 2).
+    for error in &io_errors {
+        eprintln!("error: {error}");
+    }
+    Ok(if io_errors.is_empty() {
+        u8::from(errors > 0)
+    } else {
+        2
+    })
 }
 
 /// The files with a finding or with an error in the file itself (a manifest that is not

@@ -1,9 +1,10 @@
-//! `stackc promote <from> <to>`: copy version pins (image tags and digests, and later
-//! chart and component versions) from one environment to the next by editing
-//! `environments/<to>.toml` in place with toml_edit, so comments and layout survive.
+//! `stackc promote <from> <to>`: copy version pins (image tags and digests, component
+//! versions, and the `[images]` entries that pin or replace the images stackc chooses)
+//! from one environment to the next by editing `environments/<to>.toml` in place with
+//! toml_edit, so comments and layout survive.
 //! Pure: it returns the new text; the CLI compiles it, diffs it and writes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
@@ -24,10 +25,14 @@ pub const PINS: &[(&str, &[&str])] = &[
     ("cronjob", &["image"]),
 ];
 
+/// The table of the images stackc chooses: the `component` of its pins in the summary,
+/// and the `--only` word for every one of its entries.
+pub const IMAGES: &str = "images";
+
 /// One pin to move.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PinChange {
-    /// `<kind>.<name>`
+    /// `<kind>.<name>`, or [`IMAGES`] for an `[images]` entry (then `key` is its repository).
     pub component: String,
     pub key: String,
     /// The value in the target environment before the promotion.
@@ -46,9 +51,9 @@ pub struct Promotion {
     pub only_in_source: Vec<String>,
 }
 
-/// The promotion of every pin (of `only` components, if given) from `from` to `to`.
-/// `Err` when the target file is not TOML, or an `--only` word names a component the
-/// target does not have.
+/// The promotion of every pin (of `only` components and `[images]` entries, if given)
+/// from `from` to `to`. `Err` when the target file is not TOML, or an `--only` word
+/// names a component the target does not have.
 pub fn promote(
     from: &EnvStack,
     to: &EnvStack,
@@ -109,11 +114,71 @@ pub fn promote(
             }
         }
     }
+    changes.extend(promote_images(from, to, &mut doc, only));
     Ok(Promotion {
         changes,
         text: doc.to_string(),
         only_in_source,
     })
+}
+
+/// The `[images]` entries of `from` set in `to` where they differ, like any other pin
+/// (an entry `to` inherits from stack.toml is written). An entry only `to` has goes when
+/// it is a digest (`to` then runs stackc's image, as `from` does); a replacement only
+/// `to` has is its own mirror, and stays. Every entry moves in a full promotion; under
+/// `--only`, those named by [`names_image`].
+fn promote_images(
+    from: &EnvStack,
+    to: &EnvStack,
+    doc: &mut DocumentMut,
+    only: &[String],
+) -> Vec<PinChange> {
+    let (source, target) = (&from.stack.images, &to.stack.images);
+    let repositories: BTreeSet<&String> = source.keys().chain(target.keys()).collect();
+    let mut changes = Vec::new();
+    for repository in repositories {
+        if !only.is_empty() && !only.iter().any(|word| names_image(word, repository)) {
+            continue;
+        }
+        let (before, after) = (target.get(repository), source.get(repository));
+        if before == after {
+            continue;
+        }
+        let after = match after {
+            Some(text) => {
+                replace(
+                    doc.entry(IMAGES).or_insert(Item::Table(Table::new())),
+                    repository,
+                    text,
+                );
+                Some(text.clone())
+            }
+            None if before.is_some_and(|b| b.starts_with("sha256:"))
+                && remove(doc.get_mut(IMAGES), repository) =>
+            {
+                None
+            }
+            None => continue,
+        };
+        changes.push(PinChange {
+            component: IMAGES.to_owned(),
+            key: repository.clone(),
+            before: shown(before.cloned()),
+            after: shown(after),
+        });
+    }
+    changes
+}
+
+/// Whether an `--only` word names the `[images]` entry of `repository`: `images` (every
+/// entry), the repository, or `images.<repository>`.
+fn names_image(word: &str, repository: &str) -> bool {
+    word == IMAGES
+        || word == repository
+        || word
+            .strip_prefix(IMAGES)
+            .and_then(|rest| rest.strip_prefix('.'))
+            == Some(repository)
 }
 
 /// The usage error of `--only <word>` naming `component`, which only `from` has.
@@ -170,26 +235,34 @@ fn set(doc: &mut DocumentMut, kind: &str, name: &str, key: &str, text: &str) {
         Item::Table(t) => t.entry(name).or_insert(Item::Table(Table::new())),
         other => &mut other[name],
     };
+    replace(component, key, text);
+}
+
+/// Sets `key = text` in the table `item`, keeping the comments around the old value.
+fn replace(item: &mut Item, key: &str, text: &str) {
     let mut new = value(text);
-    if let (Some(old), Some(v)) = (
-        component.get(key).and_then(Item::as_value),
-        new.as_value_mut(),
-    ) {
+    if let (Some(old), Some(v)) = (item.get(key).and_then(Item::as_value), new.as_value_mut()) {
         *v.decor_mut() = old.decor().clone();
     }
-    component[key] = new;
+    item[key] = new;
 }
 
 /// Removes `[kind.name] key`; `false` when the document does not set it.
 fn unset(doc: &mut DocumentMut, kind: &str, name: &str, key: &str) -> bool {
-    doc.get_mut(kind)
-        .and_then(|kinds| kinds.get_mut(name))
-        .and_then(Item::as_table_like_mut)
-        .is_some_and(|component| component.remove(key).is_some())
+    let component = doc.get_mut(kind).and_then(|kinds| kinds.get_mut(name));
+    remove(component, key)
+}
+
+/// Removes `key` from the table `item`; `false` when there is none or it has no `key`.
+fn remove(item: Option<&mut Item>, key: &str) -> bool {
+    item.and_then(Item::as_table_like_mut)
+        .is_some_and(|table| table.remove(key).is_some())
 }
 
 /// `Err` when an `--only` word names no component of `from` that has a pin (as
-/// `<kind>.<name>` or `<name>`), with the closest name and the ones there are.
+/// `<kind>.<name>` or `<name>`) and no `[images]` entry (`images`, or the repository of
+/// an image stackc chooses, bare or as `images.<repository>`), with the closest name and
+/// the ones there are.
 pub fn check_only(from: &EnvStack, only: &[String]) -> Result<(), String> {
     let mut known: Vec<String> = Vec::new();
     for (kind, _) in PINS {
@@ -198,7 +271,16 @@ pub fn check_only(from: &EnvStack, only: &[String]) -> Result<(), String> {
             known.push(name);
         }
     }
-    let Some(unknown) = only.iter().find(|o| !known.contains(o)) else {
+    known.push(IMAGES.to_owned());
+    let names_an_image = |word: &str| {
+        crate::check::images::CHOSEN
+            .iter()
+            .any(|chosen| names_image(word, chosen.repository))
+    };
+    let Some(unknown) = only
+        .iter()
+        .find(|o| !known.contains(o) && !names_an_image(o))
+    else {
         return Ok(());
     };
     let hint = crate::load::closest(unknown, known.iter().map(String::as_str))
@@ -206,12 +288,13 @@ pub fn check_only(from: &EnvStack, only: &[String]) -> Result<(), String> {
         .unwrap_or_default();
     let listed: Vec<&str> = known
         .iter()
-        .filter(|k| k.contains('.'))
+        .filter(|k| k.contains('.') || *k == IMAGES)
         .map(String::as_str)
         .collect();
     Err(format!(
-        "--only `{unknown}`: `{}` has no component of that name with a version pin{hint}; \
-         these have: {}",
+        "--only `{unknown}`: `{}` has no component of that name with a version pin, and it \
+         is no repository of [images]{hint}; these have: {} (`images` is every [images] \
+         entry, a repository such as `docker.io/library/redis` one)",
         from.name,
         listed.join(", ")
     ))
@@ -278,6 +361,38 @@ mod tests {
             check_order(&order, "dev", "qa")
                 .unwrap_err()
                 .contains("no environment `qa`")
+        );
+    }
+
+    #[test]
+    fn only_names_an_images_entry_by_table_or_repository() {
+        let redis = "docker.io/library/redis";
+        for word in ["images", redis, "images.docker.io/library/redis"] {
+            assert!(names_image(word, redis), "{word}");
+        }
+        for word in [
+            "redis",
+            "images.",
+            "imagesdocker.io/library/redis",
+            "app.images",
+        ] {
+            assert!(!names_image(word, redis), "{word}");
+        }
+    }
+
+    #[test]
+    fn replace_keeps_an_images_comment_and_remove_takes_only_its_key() {
+        let mut doc: DocumentMut =
+            "[images] # pins\n\"a/b\" = \"sha256:1\" # released\n\"c/d\" = \"e/d:1\"\n"
+                .parse()
+                .unwrap();
+        replace(&mut doc[IMAGES], "a/b", "sha256:2");
+        assert!(remove(doc.get_mut(IMAGES), "c/d"));
+        assert!(!remove(doc.get_mut(IMAGES), "c/d"));
+        assert!(!remove(doc.get_mut("app"), "c/d"));
+        assert_eq!(
+            doc.to_string(),
+            "[images] # pins\n\"a/b\" = \"sha256:2\" # released\n"
         );
     }
 

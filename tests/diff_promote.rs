@@ -697,3 +697,191 @@ fn a_component_only_the_source_has_is_not_added() {
     let staging = std::fs::read_to_string(dir.path().join("environments/staging.toml")).unwrap();
     assert!(!staging.contains("debugger"), "{staging}");
 }
+
+/// A digest made of one repeated hex digit, for `[images]`.
+fn image_digest(digit: char) -> String {
+    format!("sha256:{}", digit.to_string().repeat(64))
+}
+
+/// The promote fixture with a Redis (its image and its exporter's are stackc's), staging
+/// pinning both through `[images]`, and prod with `[images]` pins of its own: one of
+/// the same image, a digest staging lacks and a mirror staging lacks.
+fn images_fixture() -> tempfile::TempDir {
+    let dir = promote_fixture();
+    append(
+        &dir.path().join("stack.toml"),
+        &format!("\n[redis.cache]\n{SECRETS}"),
+    );
+    append(
+        &dir.path().join("environments/staging.toml"),
+        &format!(
+            "\n[images]\n\"docker.io/library/redis\" = \"{}\"\n\
+             \"docker.io/oliver006/redis_exporter\" = \"mirror.example.org/redis_exporter:v1.91.1\"\n",
+            image_digest('a')
+        ),
+    );
+    append(
+        &dir.path().join("environments/prod.toml"),
+        &format!(
+            "\n# prod's own pins\n[images]\n\"docker.io/library/redis\" = \"{}\" # redis, as released\n\
+             \"docker.io/danielqsj/kafka-exporter\" = \"{}\"\n\
+             \"quay.io/prometheus/alertmanager\" = \"mirror.example.org/alertmanager:v0.28.1\"\n",
+            image_digest('b'),
+            image_digest('c')
+        ),
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    dir
+}
+
+#[test]
+fn promote_moves_images_pins_and_keeps_the_targets_comments() {
+    let dir = images_fixture();
+    let out = stackc(dir.path(), &["promote", "staging", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        format!(
+            "  images docker.io/library/redis: {} -> {}\n",
+            image_digest('b'),
+            image_digest('a')
+        ),
+        "  images docker.io/oliver006/redis_exporter: (stackc's default) -> mirror.example.org/redis_exporter:v1.91.1\n".to_owned(),
+        format!(
+            "  images docker.io/danielqsj/kafka-exporter: {} -> (stackc's default)\n",
+            image_digest('c')
+        ),
+        "  app.producer image: ".to_owned(),
+    ] {
+        assert!(text.contains(&line), "missing `{line}`: {text}");
+    }
+    assert!(
+        !text.contains("alertmanager"),
+        "prod's own mirror stays: {text}"
+    );
+    assert!(
+        text.contains(&format!("@{}", image_digest('a'))),
+        "the diff of rendered/ shows the new digest: {text}"
+    );
+    let prod = std::fs::read_to_string(dir.path().join("environments/prod.toml")).unwrap();
+    let expected_images = format!(
+        "\n# prod's own pins\n[images]\n\"docker.io/library/redis\" = \"{}\" # redis, as released\n\
+         \"quay.io/prometheus/alertmanager\" = \"mirror.example.org/alertmanager:v0.28.1\"\n\
+         \"docker.io/oliver006/redis_exporter\" = \"mirror.example.org/redis_exporter:v1.91.1\"\n",
+        image_digest('a')
+    );
+    assert!(prod.ends_with(&expected_images), "{prod}");
+    let rendered: String = snapshot(&dir.path().join("rendered/prod"))
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        rendered.lines().any(|l| {
+            l.trim_start_matches([' ', '-'])
+                .starts_with("image: docker.io/library/redis:")
+                && l.ends_with(&format!("@{}", image_digest('a')))
+        }) && rendered.contains("image: mirror.example.org/redis_exporter:v1.91.1\n")
+            && !rendered.contains(&image_digest('b')),
+        "prod runs staging's images"
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render", "--check"])), 0);
+    let again = stackc(dir.path(), &["promote", "staging", "prod"]);
+    assert!(
+        stdout(&again).contains("nothing to promote"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn promote_sets_an_images_pin_the_target_inherits() {
+    let dir = promote_fixture();
+    append(
+        &dir.path().join("stack.toml"),
+        &format!(
+            "\n[images]\n\"docker.io/library/redis\" = \"{}\"\n\n[redis.cache]\n{SECRETS}",
+            image_digest('d')
+        ),
+    );
+    append(
+        &dir.path().join("environments/staging.toml"),
+        &format!(
+            "\n[images]\n\"docker.io/library/redis\" = \"{}\"\n",
+            image_digest('a')
+        ),
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let out = stackc(dir.path(), &["promote", "staging", "prod"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "images docker.io/library/redis: {} -> {}",
+            image_digest('d'),
+            image_digest('a')
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let prod = std::fs::read_to_string(dir.path().join("environments/prod.toml")).unwrap();
+    assert!(
+        prod.ends_with(&format!(
+            "\n[images]\n\"docker.io/library/redis\" = \"{}\"\n",
+            image_digest('a')
+        )),
+        "{prod}"
+    );
+}
+
+#[test]
+fn promote_only_names_images_entries_by_table_or_repository() {
+    let dir = images_fixture();
+    let before = snapshot(dir.path());
+    // A component's name moves its pins, not the [images] entries (shared by every
+    // component running the repository).
+    let out = stackc(
+        dir.path(),
+        &["promote", "staging", "prod", "--only", "cache", "--dry-run"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stdout(&out).contains("images "), "{}", stdout(&out));
+    // A typo is a usage error with the closest name.
+    let out = stackc(
+        dir.path(),
+        &["promote", "staging", "prod", "--only", "imagse"],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `images`?"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(before, snapshot(dir.path()), "nothing written");
+    for (word, moved, kept) in [
+        (
+            "docker.io/library/redis",
+            "images docker.io/library/redis:",
+            "redis_exporter",
+        ),
+        (
+            "images.docker.io/oliver006/redis_exporter",
+            "images docker.io/oliver006/redis_exporter:",
+            "images docker.io/library/redis",
+        ),
+        (
+            "images",
+            "images docker.io/danielqsj/kafka-exporter:",
+            "app.producer",
+        ),
+    ] {
+        let out = stackc(
+            dir.path(),
+            &["promote", "staging", "prod", "--only", word, "--dry-run"],
+        );
+        let text = stdout(&out);
+        assert_eq!(code(&out), 0, "--only {word}: {}", stderr(&out));
+        assert!(
+            text.contains(moved) && !text.contains(kept),
+            "--only {word}: {text}"
+        );
+    }
+}

@@ -34,9 +34,11 @@ fn graph(dir: &Path, env: &str) -> Graph {
 /// Every object of the committed rendered/<env>/ tree, read back from YAML.
 fn committed(dir: &Path, env: &str) -> Vec<Object> {
     let root = dir.join("rendered").join(env);
-    let (docs, errors) = stackc::policy::input::read(&[root.as_path()]).unwrap();
-    assert!(errors.is_empty(), "{errors:?}");
-    docs.into_iter()
+    let read = stackc::policy::input::read(&[root.as_path()]);
+    assert!(read.io_errors.is_empty(), "{:?}", read.io_errors);
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    read.documents
+        .into_iter()
         .filter(|d| d.body.get("kind").and_then(Value::as_str) != Some("Kustomization"))
         .map(|d| Object::new(Layer::Infra, None, &d.body))
         .collect()

@@ -766,6 +766,135 @@ fn symlinked_files_are_followed_given_or_in_a_directory_and_loops_end() {
     fail(&failures, "symbolic link problems");
 }
 
+/// The same Secret under another name, so its finding tells its file apart.
+fn inline_secret(name: &str) -> String {
+    INLINE_SECRET.replace("coder-postgres", name)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_reached_directly_and_through_links_is_checked_once_by_its_own_path() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("dir");
+    std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+    write(&dir, "secret.yaml", &inline_secret("one"));
+    write(&dir.join("sub"), "other.yaml", &inline_secret("two"));
+    // Each link sorts before the path it leads to.
+    symlink("secret.yaml", dir.join("a-link.yaml")).expect("symlink");
+    symlink("sub", dir.join("alias")).expect("symlink");
+    let secret = dir.join("secret.yaml").display().to_string();
+    let other = dir.join("sub/other.yaml").display().to_string();
+    let dir_arg = dir.display().to_string();
+    let mut failures = Vec::new();
+    for args in [vec![dir_arg.clone()], vec![dir_arg.clone(), secret.clone()]] {
+        let mut words = vec!["--format", "json", "policy"];
+        words.extend(args.iter().map(String::as_str));
+        let out = stackc(&words);
+        let lines = json_lines(&stdout(&out)).expect("JSON lines");
+        let expected = vec![secret.clone(), other.clone()];
+        if code(&out) != 1 || finding_files(&lines) != expected {
+            failures.push(format!(
+                "policy {args:?}: exit {} (expected 1), findings in {:?} (expected {expected:?}):\n{}{}",
+                code(&out),
+                finding_files(&lines),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    fail(&failures, "files reached twice");
+}
+
+/// Capabilities that let root read whatever the permission bits say (capability(7)).
+#[cfg(unix)]
+const CAP_DAC_OVERRIDE: libc::c_ulong = 1;
+#[cfg(unix)]
+const CAP_DAC_READ_SEARCH: libc::c_ulong = 2;
+
+/// `program args` run so that permission bits apply to it: as root, without the two
+/// capabilities that override them (dropped from the bounding set in the child before
+/// it executes, so the new program never has them).
+#[cfg(unix)]
+fn without_dac_override(program: &str, args: &[&str]) -> std::io::Result<Output> {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(program);
+    command.current_dir(repo()).args(args);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // SAFETY: between fork and exec only async-signal-safe calls (prctl) are made.
+        unsafe {
+            command.pre_exec(|| {
+                for cap in [CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH] {
+                    if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                let clear = libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong;
+                if libc::prctl(libc::PR_CAP_AMBIENT, clear, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    command.output()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_directory_is_an_io_error_and_the_other_files_are_checked() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("dir");
+    let locked = dir.join("locked");
+    std::fs::create_dir_all(&locked).expect("mkdir");
+    write(&locked, "hidden.yaml", &inline_secret("hidden"));
+    write(&dir, "secret.yaml", &inline_secret("visible"));
+    let set_mode = |mode| std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(mode));
+    set_mode(0o000).expect("chmod 000");
+    let locked_arg = locked.display().to_string();
+    // Root reads through permission bits; without its override it cannot. Where neither
+    // works (no capability to drop), the directory cannot be made unreadable here.
+    let probe = without_dac_override("ls", &[&locked_arg]);
+    if !probe.as_ref().is_ok_and(|p| !p.status.success()) {
+        set_mode(0o755).expect("chmod back");
+        eprintln!(
+            "SKIPPED an_unreadable_directory_is_an_io_error_and_the_other_files_are_checked: \
+             cannot make {locked_arg} unreadable to a child process here (running as root and \
+             unable to drop CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH: {probe:?})"
+        );
+        return;
+    }
+    let dir_arg = dir.display().to_string();
+    let out = without_dac_override(
+        env!("CARGO_BIN_EXE_stackc"),
+        &["--format", "json", "policy", &dir_arg],
+    );
+    set_mode(0o755).expect("chmod back");
+    let out = out.expect("run stackc");
+    let lines = json_lines(&stdout(&out)).expect("JSON lines");
+    let err = stderr(&out);
+    let mut failures = Vec::new();
+    if code(&out) != 2 {
+        failures.push(format!("exit {} (expected 2)", code(&out)));
+    }
+    if !err.contains(&format!("error: {locked_arg}: ")) || !err.contains("ermission denied") {
+        failures.push(format!(
+            "stderr names neither the directory nor the OS error:\n{err}"
+        ));
+    }
+    let visible = dir.join("secret.yaml").display().to_string();
+    if finding_files(&lines) != [visible.clone()] {
+        failures.push(format!(
+            "the readable file ({visible}) was not checked, alone: {:?}\n{}",
+            finding_files(&lines),
+            stdout(&out)
+        ));
+    }
+    fail(&failures, "unreadable directory problems");
+}
+
 #[test]
 fn large_valid_yaml_is_read_and_bombs_are_refused_fast_as_yaml_limit() {
     let dir = tempfile::tempdir().expect("temp dir");

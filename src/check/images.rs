@@ -10,44 +10,65 @@ use super::Ctx;
 use crate::diag::Diagnostic;
 use crate::load::closest;
 
-/// One image stackc chooses: its repository and the tag stackc pins (`None`: the tag is
-/// the component's `version`).
+/// One image stackc chooses: its repository, what runs it (the README's "used by") and
+/// the tag stackc pins (`None`: the tag is the component's `version`).
 #[derive(Debug)]
 pub struct Chosen {
     pub repository: &'static str,
+    pub used_by: &'static str,
     pub tag: Option<&'static str>,
 }
 
 /// Coder's server (tag `v<version>`).
-pub const CODER: Chosen = versioned("ghcr.io/coder/coder");
+pub const CODER: Chosen = versioned("ghcr.io/coder/coder", "coder");
 /// PostgreSQL, also the backup CronJob's image (the official image: the Bitnami images
 /// moved to an unmaintained repository in 2025).
-pub const POSTGRES: Chosen = versioned("docker.io/library/postgres");
+pub const POSTGRES: Chosen = versioned(
+    "docker.io/library/postgres",
+    "postgres, and its backup CronJob",
+);
 /// Redis.
-pub const REDIS: Chosen = versioned("docker.io/library/redis");
+pub const REDIS: Chosen = versioned("docker.io/library/redis", "redis");
 /// The Redis metrics exporter sidecar.
-pub const REDIS_EXPORTER: Chosen = tagged("docker.io/oliver006/redis_exporter", "v1.91.1");
+pub const REDIS_EXPORTER: Chosen = tagged(
+    "docker.io/oliver006/redis_exporter",
+    "redis' metrics sidecar",
+    "v1.91.1",
+);
 /// Kafka, also the topics Job's image.
-pub const KAFKA: Chosen = versioned("docker.io/apache/kafka");
+pub const KAFKA: Chosen = versioned("docker.io/apache/kafka", "kafka, and its topics Job");
 /// The Kafka consumer-lag exporter.
-pub const KAFKA_EXPORTER: Chosen = tagged("docker.io/danielqsj/kafka-exporter", "v1.9.0");
+pub const KAFKA_EXPORTER: Chosen = tagged(
+    "docker.io/danielqsj/kafka-exporter",
+    "kafka's consumer-lag exporter",
+    "v1.9.0",
+);
 /// InfluxDB.
-pub const INFLUXDB: Chosen = versioned("docker.io/library/influxdb");
+pub const INFLUXDB: Chosen = versioned("docker.io/library/influxdb", "influxdb");
 /// Prometheus (monitoring, standalone mode).
-pub const PROMETHEUS: Chosen = tagged("quay.io/prometheus/prometheus", "v3.5.0");
+pub const PROMETHEUS: Chosen = tagged(
+    "quay.io/prometheus/prometheus",
+    "`[monitoring]`, standalone mode",
+    "v3.5.0",
+);
 /// kube-state-metrics (monitoring, standalone mode).
 pub const KUBE_STATE_METRICS: Chosen = tagged(
     "registry.k8s.io/kube-state-metrics/kube-state-metrics",
+    "`[monitoring]`, standalone mode",
     "v2.16.0",
 );
 /// Alertmanager (monitoring).
-pub const ALERTMANAGER: Chosen = tagged("quay.io/prometheus/alertmanager", "v0.28.1");
+pub const ALERTMANAGER: Chosen = tagged(
+    "quay.io/prometheus/alertmanager",
+    "`[monitoring]`",
+    "v0.28.1",
+);
 /// Grafana (monitoring).
-pub const GRAFANA: Chosen = tagged("docker.io/grafana/grafana", "12.1.1");
+pub const GRAFANA: Chosen = tagged("docker.io/grafana/grafana", "`[monitoring]`", "12.1.1");
 /// Loki (monitoring).
-pub const LOKI: Chosen = tagged("docker.io/grafana/loki", "3.5.3");
+pub const LOKI: Chosen = tagged("docker.io/grafana/loki", "`[monitoring]`", "3.5.3");
 /// Promtail (monitoring).
-pub const PROMTAIL: Chosen = tagged("docker.io/grafana/promtail", "3.5.3");
+pub const PROMTAIL: Chosen = tagged("docker.io/grafana/promtail", "`[monitoring]`", "3.5.3");
 
 /// Every image stackc chooses: the keys `[images]` takes.
 pub const CHOSEN: &[&Chosen] = &[
@@ -66,18 +87,53 @@ pub const CHOSEN: &[&Chosen] = &[
     &PROMTAIL,
 ];
 
+/// The JSON Schema of `[images]` (for `stackc schema`): one string property per image in
+/// [`CHOSEN`], described, and no other key.
+pub fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let properties: serde_json::Map<String, serde_json::Value> = CHOSEN
+        .iter()
+        .map(|chosen| {
+            let property = serde_json::json!({ "description": describe(chosen), "type": "string" });
+            (chosen.repository.to_owned(), property)
+        })
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+/// What an `[images]` key pins and how its value is written, for the schema.
+fn describe(chosen: &Chosen) -> String {
+    let runs = match chosen.tag {
+        Some(tag) => format!("`{}:{tag}`", chosen.repository),
+        None => format!(
+            "`{}`, tagged by the component's `version`",
+            chosen.repository
+        ),
+    };
+    format!(
+        "Used by {}: stackc runs {runs}. \"sha256:<64 lowercase hex>\" pins it to that digest; \
+         a whole reference with a tag or digest replaces it (a mirror).",
+        chosen.used_by
+    )
+}
+
 /// An image whose tag is its component's `version`.
-const fn versioned(repository: &'static str) -> Chosen {
+const fn versioned(repository: &'static str, used_by: &'static str) -> Chosen {
     Chosen {
         repository,
+        used_by,
         tag: None,
     }
 }
 
 /// An image stackc pins at `tag`.
-const fn tagged(repository: &'static str, tag: &'static str) -> Chosen {
+const fn tagged(repository: &'static str, used_by: &'static str, tag: &'static str) -> Chosen {
     Chosen {
         repository,
+        used_by,
         tag: Some(tag),
     }
 }
@@ -268,13 +324,38 @@ mod tests {
         let readme = include_str!("../../README.md");
         for chosen in CHOSEN {
             let tag = chosen.tag.map_or(String::new(), |t| format!(" {t} |"));
-            let row = format!("| `{}` |", chosen.repository);
+            let row = format!("| `{}` | {} |", chosen.repository, chosen.used_by);
             let line = readme.lines().find(|l| l.starts_with(&row));
             assert!(
                 line.is_some_and(|l| l.ends_with(&tag)),
-                "README lacks the row of {} (tag {:?})",
+                "README lacks the row of {} (used by {}, tag {:?})",
                 chosen.repository,
+                chosen.used_by,
                 chosen.tag
+            );
+        }
+    }
+
+    /// `stackc schema` enumerates `[images]` keys from [`CHOSEN`], each described, and
+    /// refuses any other key (editors then flag a typo, as `stackc check` does).
+    #[test]
+    fn the_schema_lists_every_chosen_image_and_no_other_key() {
+        let schema = serde_json::to_value(schemars::schema_for!(crate::model::Stack)).unwrap();
+        let images = &schema["properties"]["images"];
+        assert_eq!(images["additionalProperties"], false, "{images}");
+        let keys: Vec<&str> = images["properties"]
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let chosen: Vec<&str> = CHOSEN.iter().map(|c| c.repository).collect();
+        assert_eq!(keys, chosen);
+        for chosen in CHOSEN {
+            let property = &images["properties"][chosen.repository];
+            assert_eq!(property["type"], "string", "{property}");
+            let description = property["description"].as_str().unwrap_or_default();
+            assert!(
+                description.contains(chosen.used_by) && description.contains("sha256:"),
+                "{description}"
             );
         }
     }

@@ -10,7 +10,7 @@ mod cron;
 mod cronjob;
 mod exports;
 mod image;
-mod images;
+pub(crate) mod images;
 mod influxdb;
 mod kafka;
 mod monitoring;

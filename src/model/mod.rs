@@ -52,6 +52,7 @@ pub struct Stack {
     /// a reference with a tag or digest (a mirror), keyed by repository,
     /// e.g. "docker.io/grafana/grafana" = "sha256:...".
     #[serde(default)]
+    #[schemars(schema_with = "crate::check::images::json_schema")]
     pub images: BTreeMap<String, String>,
     /// What the NetworkPolicies need to know about the cluster outside the stack.
     #[serde(default)]

@@ -1,6 +1,8 @@
 //! Reading manifests for `stackc policy PATH...`: YAML files (multi-document included)
-//! from files and directories, in a stable order. The one place policy touches files.
+//! from files and directories, in a stable order, each file once however many links lead
+//! to it. The one place policy touches files.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::value::Value;
@@ -16,49 +18,117 @@ pub struct Document {
     pub body: Value,
 }
 
-/// Every object in `paths` (files, or directories searched for *.yaml / *.yml).
-/// Symbolic links to files and directories are followed. Unreadable paths are I/O
-/// errors; unparsable YAML is a diagnostic.
-pub fn read(paths: &[&Path]) -> Result<(Vec<Document>, Vec<Diagnostic>), String> {
-    let mut docs = Vec::new();
-    let mut diags = Vec::new();
+/// What [`read`] found in its paths.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub documents: Vec<Document>,
+    /// Files that are no valid YAML (or beyond a reading limit, or not UTF-8).
+    pub diagnostics: Vec<Diagnostic>,
+    /// `path: what went wrong` for each path, file or directory that could not be read
+    /// (exit 2); everything else was still read.
+    pub io_errors: Vec<String>,
+}
+
+/// Every object in `paths` (files, or directories searched for *.yaml / *.yml), each
+/// file once: the first path that reaches it names it. Symbolic links to files and
+/// directories are followed. Unreadable paths are I/O errors, and the rest is still
+/// read; unparsable YAML is a diagnostic.
+pub fn read(paths: &[&Path]) -> Read {
+    let mut read = Read::default();
+    let mut seen = BTreeSet::new();
     for path in paths {
-        for file in files(path)? {
-            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let (found, errors) = files(path);
+        read.io_errors.extend(errors);
+        for file in found {
+            if !seen.insert(identity(&file)) {
+                continue;
+            }
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    read.io_errors.push(format!("{}: {e}", file.display()));
+                    continue;
+                }
+            };
             let name = file.display().to_string();
             match utf8(&name, bytes).and_then(|text| parse(&name, &text)) {
-                Ok(more) => docs.extend(more),
-                Err(diag) => diags.push(*diag),
+                Ok(more) => read.documents.extend(more),
+                Err(diag) => read.diagnostics.push(*diag),
             }
         }
     }
-    Ok((docs, diags))
+    read
 }
 
-/// The manifest files of one path, sorted: the path itself when it is a file (or a link
-/// to one), else the *.yaml / *.yml files under it. Links are followed; a link that leads
-/// back to a directory being walked is skipped (its files are read through the real
-/// path). A dangling link named like a manifest is an I/O error; one named otherwise
-/// (an editor's lock file) is not a manifest and is skipped.
-fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
+/// What makes two paths the same file: its canonical path (every link resolved), or the
+/// path itself when it cannot be resolved (the read then reports why).
+fn identity(file: &Path) -> PathBuf {
+    std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf())
+}
+
+/// A manifest found in a directory, and whether a symbolic link (the entry itself or a
+/// directory above it, below the walked path) leads to it.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    through_link: bool,
+    path: PathBuf,
+}
+
+/// The manifest files of one path, sorted, each once, and what could not be read: the
+/// path itself when it is a file (or a link to one), else the *.yaml / *.yml files under
+/// it. Links are followed; a link that leads back to a directory being walked is skipped
+/// (its files are read through the real path), and a file reached both directly and
+/// through a link is read once, by its direct path (by the first link's otherwise). A
+/// dangling link named like a manifest, and a directory that cannot be listed, are I/O
+/// errors; a dangling link named otherwise (an editor's lock file) is not a manifest
+/// and is skipped.
+fn files(path: &Path) -> (Vec<PathBuf>, Vec<String>) {
     if !path.exists() {
-        return Err(format!("{}: no such file or directory", path.display()));
+        return (
+            Vec::new(),
+            vec![format!("{}: no such file or directory", path.display())],
+        );
     }
     if path.is_file() {
-        return Ok(vec![path.to_path_buf()]);
+        return (vec![path.to_path_buf()], Vec::new());
     }
-    let mut files = Vec::new();
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let mut linked_dirs: Vec<PathBuf> = Vec::new();
     for entry in walkdir::WalkDir::new(path).follow_links(true) {
         match entry {
-            Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => files.push(e.into_path()),
+            Ok(e) if e.depth() > 0 && e.file_type().is_dir() && e.path_is_symlink() => {
+                linked_dirs.push(e.into_path());
+            }
+            Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => {
+                let through_link =
+                    e.path_is_symlink() || linked_dirs.iter().any(|d| e.path().starts_with(d));
+                found.push(Found {
+                    through_link,
+                    path: e.into_path(),
+                });
+            }
             Ok(_) => {}
             Err(e) if e.loop_ancestor().is_some() => {}
-            Err(e) if e.path().is_some_and(|p| !is_manifest(p)) => {}
-            Err(e) => return Err(walk_error(path, &e)),
+            Err(e) if e.path().is_some_and(|p| !is_manifest(p) && !p.is_dir()) => {}
+            Err(e) => errors.push(walk_error(path, &e)),
         }
     }
+    (once_each(found), errors)
+}
+
+/// The files of `found` in path order, each file once: by its direct path if it has one,
+/// else by the first link's.
+fn once_each(mut found: Vec<Found>) -> Vec<PathBuf> {
+    found.sort();
+    let mut seen = BTreeSet::new();
+    let mut files: Vec<PathBuf> = found
+        .into_iter()
+        .filter(|f| seen.insert(identity(&f.path)))
+        .map(|f| f.path)
+        .collect();
     files.sort();
-    Ok(files)
+    files
 }
 
 /// A file name stackc reads from a directory: *.yaml or *.yml.
