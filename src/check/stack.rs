@@ -164,7 +164,8 @@ fn rendered_path(ctx: &mut Ctx, path: Option<&str>, env: &str) -> String {
             };
             let help = match rejected.fix.as_deref() {
                 Some(".") => {
-                    "for the repository root, remove `path` (or write path = \".\")".into()
+                    "write path = \".\" for the repository root (the default where no file sets it)"
+                        .into()
                 }
                 Some(fix) => format!("write path = \"{fix}\""),
                 None => "write the directory of stack.toml relative to the repository root, \

@@ -129,7 +129,7 @@ fn flux_path(old: &Value, new: &Value) -> Option<Hazard> {
             .is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"));
     let (before, after) = (str_at(old, "/spec/path")?, str_at(new, "/spec/path")?);
     (flux && before != after).then(|| hazard("/spec/path", &format!(
-        "spec.path {before} -> {after}: Flux reads the layer from the new path at the branch's head, from the repository root; until the stack's files are there the layer stops reconciling (check `[flux] path`)"
+        "spec.path {before} -> {after}: Flux reads the layer there, from the repository root, at the branch's head; it stops reconciling while nothing is there (check `[flux] path`)"
     )))
 }
 
