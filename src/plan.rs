@@ -159,7 +159,8 @@ pub struct FluxPlan {
     pub timeout: String,
     pub namespace: String,
     pub secret: Option<String>,
-    /// Path of `rendered/<env>` inside the repository, e.g. `./rendered/dev`.
+    /// Path of `rendered/<env>` from the repository root, e.g. `./rendered/dev`, or
+    /// `./platform/conveyor/rendered/dev` with `[flux] path = "platform/conveyor"`.
     pub path: String,
 }
 

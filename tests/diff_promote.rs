@@ -345,6 +345,52 @@ fn diff_base_flags_a_renamed_stack_under_apply_safety() {
     assert_eq!(stdout(&head), "");
 }
 
+/// A stack moved into a directory of a monorepo sets `[flux] path`: every layer's Flux
+/// Kustomization is read from a new path, and the diff against the base says so for each.
+#[test]
+fn diff_notes_every_flux_kustomization_whose_path_changes() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let stack = repo.path().join("platform/conveyor");
+    let reference = copy_reference(true);
+    copy_dir(reference.path(), &stack);
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "initial"]);
+    edit(
+        &stack.join("stack.toml"),
+        "branch = \"main\"",
+        "branch = \"main\"\npath = \"platform/conveyor\"",
+    );
+    let out = stackc(
+        &stack,
+        &["--format", "json", "diff", "--base", "HEAD", "--env", "dev"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    let mut noted: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["field"] == "/spec/path")
+        .map(|w| {
+            let layer = w["object"].as_str().unwrap();
+            let layer = layer
+                .strip_prefix("Kustomization/flux-system/conveyor-")
+                .unwrap();
+            let message = w["message"].as_str().unwrap();
+            assert!(
+                message.contains(&format!(
+                    "./rendered/dev/{layer} -> ./platform/conveyor/rendered/dev/{layer}"
+                )),
+                "{message}"
+            );
+            layer
+        })
+        .collect();
+    noted.sort_unstable();
+    let layers = ["apps", "controllers", "data", "flux", "infra", "monitoring"];
+    assert_eq!(noted, layers, "{json}");
+}
+
 #[test]
 fn secret_like_values_never_reach_the_diff() {
     let dir = repo_with_reference();

@@ -1,6 +1,8 @@
 //! The cluster's entry point, `rendered/<env>/flux/`: the GitRepository Flux pulls this
 //! repository from, and one Kustomization per non-empty layer, each dependsOn the one
-//! before it (`kustomize.toolkit.fluxcd.io/v1`, `source.toolkit.fluxcd.io/v1`).
+//! before it (`kustomize.toolkit.fluxcd.io/v1`, `source.toolkit.fluxcd.io/v1`). A layer's
+//! `spec.path` is `FluxPlan::path` (from the repository root, `[flux] path` included)
+//! joined with the layer's directory.
 
 use std::collections::BTreeSet;
 

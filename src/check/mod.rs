@@ -20,6 +20,7 @@ mod policy;
 mod postgres;
 mod quantity;
 mod redis;
+mod repo_path;
 mod secrets;
 mod stack;
 mod tls;

@@ -1,6 +1,7 @@
-//! Checks of `[stack]`, `[flux]` and `[defaults]`, resolved into plan values.
+//! Checks of `[stack]`, `[flux]` (the rules of its `path` are `repo_path.rs`') and
+//! `[defaults]`, resolved into plan values.
 
-use super::{Ctx, names, quantity};
+use super::{Ctx, names, quantity, repo_path};
 use crate::diag::Diagnostic;
 use crate::model::{Defaults, Resources, Stack};
 use crate::plan::{FluxPlan, Quantities, ResourcesPlan, StackInfo};
@@ -109,7 +110,7 @@ pub(super) fn flux(ctx: &mut Ctx, stack: &Stack, env: &str) -> FluxPlan {
             .clone()
             .unwrap_or_else(|| "flux-system".into()),
         secret: flux.secret.clone(),
-        path: format!("./rendered/{env}"),
+        path: rendered_path(ctx, flux.path.as_deref(), env),
     };
     if plan.branch.is_empty() || plan.branch.contains(char::is_whitespace) {
         let span = ctx.value_span(&["flux", "branch"]);
@@ -147,6 +148,50 @@ pub(super) fn flux(ctx: &mut Ctx, stack: &Stack, env: &str) -> FluxPlan {
         );
     }
     plan
+}
+
+/// `rendered/<env>` as Flux finds it from the repository root: `./rendered/<env>`, or
+/// `./<path>/rendered/<env>` for a stack in a directory of its repository. A bad `[flux]
+/// path` is reported at its value (the root stands in for it, so checking goes on).
+fn rendered_path(ctx: &mut Ctx, path: Option<&str>, env: &str) -> String {
+    match path.map(repo_path::stack_dir) {
+        None | Some(Ok(None)) => format!("./rendered/{env}"),
+        Some(Ok(Some(dir))) => format!("./{dir}/rendered/{env}"),
+        Some(Err(rejected)) => {
+            let subject = match path.unwrap_or_default() {
+                "" => "path".to_owned(),
+                text => format!("path `{}`", shown(text)),
+            };
+            let help = match rejected.fix.as_deref() {
+                Some(".") => {
+                    "write path = \".\" for the repository root (the default where no file sets it)"
+                        .into()
+                }
+                Some(fix) => format!("write path = \"{fix}\""),
+                None => "write the directory of stack.toml relative to the repository root, \
+                         e.g. path = \"platform/conveyor\""
+                    .into(),
+            };
+            let span = ctx.value_span(&["flux", "path"]);
+            ctx.report(
+                Diagnostic::error("invalid-value", format!("{subject} {}", rejected.reason))
+                    .at(span)
+                    .label("the directory of stack.toml inside the repository")
+                    .help(help),
+            );
+            format!("./rendered/{env}")
+        }
+    }
+}
+
+/// `text` with its control characters escaped (`\t`, `\u{7}`), so a message stays one line.
+fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 /// `[defaults]` with the built-in defaults filled in.

@@ -1,7 +1,8 @@
 //! Apply safety: what Kubernetes or Flux will reject, or can only apply by deleting and
-//! recreating an object, and which workloads will roll. Judged from the old and new body
-//! of each changed object, or of an object removed and one added in its place under a
-//! renamed stack; no peer tool tells you this before the merge.
+//! recreating an object, a Flux layer read from a new path, and which workloads will
+//! roll. Judged from the old and new body of each changed object, or of an object removed
+//! and one added in its place under a renamed stack; no peer tool tells you this before
+//! the merge.
 
 use crate::value::Value;
 
@@ -115,6 +116,9 @@ pub fn hazards(old: &Value, new: &Value) -> Vec<Hazard> {
     {
         out.push(hazard("/data", &format!("the {kind} is immutable: its content cannot change; it must be deleted and recreated")));
     }
+    if let Some(hazard) = flux_path(old, new) {
+        out.push(hazard);
+    }
     out
 }
 
@@ -165,6 +169,18 @@ pub fn stack_rename(old: &Value, new: &Value) -> Option<Hazard> {
         replaced
     };
     Some(hazard("/metadata/name", &message))
+}
+
+/// A Flux Kustomization whose `spec.path` changes (`[flux] path`, or a moved stack): Flux
+/// resolves the new path from the repository root at the branch's head.
+fn flux_path(old: &Value, new: &Value) -> Option<Hazard> {
+    let flux = str_at(new, "/kind") == Some("Kustomization")
+        && str_at(new, "/apiVersion")
+            .is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"));
+    let (before, after) = (str_at(old, "/spec/path")?, str_at(new, "/spec/path")?);
+    (flux && before != after).then(|| hazard("/spec/path", &format!(
+        "spec.path {before} -> {after}: Flux reads the layer there, from the repository root, at the branch's head; it stops reconciling while nothing is there (check `[flux] path`)"
+    )))
 }
 
 /// True when the change restarts the workload's pods (its pod template changed,
@@ -309,6 +325,30 @@ mod tests {
         ] {
             assert_eq!(stack_rename(&old, &new), None, "{old:?} -> {new:?}");
         }
+    }
+
+    #[test]
+    fn a_flux_kustomization_path_change_is_noted() {
+        let flux = |path: &str| json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "spec": {"path": path, "interval": "10m"}});
+        let moved = hazards(
+            &flux("./rendered/dev/apps"),
+            &flux("./platform/conveyor/rendered/dev/apps"),
+        );
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].field, "/spec/path");
+        assert!(
+            moved[0]
+                .message
+                .contains("./rendered/dev/apps -> ./platform/conveyor/rendered/dev/apps"),
+            "{}",
+            moved[0].message
+        );
+        assert!(fields(flux("./rendered/dev/apps"), flux("./rendered/dev/apps")).is_empty());
+        let kustomize = |path: &str| json!({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "spec": {"path": path}});
+        assert!(
+            fields(kustomize("a"), kustomize("b")).is_empty(),
+            "only Flux's Kustomization reads a path from Git"
+        );
     }
 
     #[test]

@@ -137,6 +137,11 @@ pub struct Flux {
     pub namespace: Option<String>,
     /// Secret with the Git credentials (Flux `secretRef`), if the repository is private.
     pub secret: Option<String>,
+    /// Directory of stack.toml inside the repository, relative to its root, e.g.
+    /// "platform/conveyor" for a stack in a monorepo (default ".", the root): Flux reads
+    /// each layer from `./<path>/rendered/<env>/<layer>`. No leading or trailing `/`,
+    /// no `.`, `..` or empty components, no `\`.
+    pub path: Option<String>,
 }
 
 /// `[defaults]`: starting values for every component; a component's own value wins.
