@@ -339,7 +339,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
             "\n{}",
             style.paint(
                 "1;33",
-                "Apply safety: these changes are rejected or need delete-and-recreate"
+                "Apply safety: these changes are rejected, need delete-and-recreate, or apply with side effects"
             )
         );
         for w in &report.warnings {

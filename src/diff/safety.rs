@@ -8,7 +8,9 @@ use crate::value::Value;
 
 use crate::kube::{At, str_at};
 
-/// A change the cluster will refuse or that needs delete-and-recreate.
+/// A change the cluster will refuse, that needs delete-and-recreate, or that applies with a
+/// side effect worth knowing before the merge (running Jobs keep an old template, a Flux
+/// layer read from a new path).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hazard {
     /// JSON pointer of the field.
