@@ -58,13 +58,7 @@ mod tests {
     use super::*;
 
     fn tree(files: &[(&str, &str)]) -> RenderedTree {
-        RenderedTree {
-            files: files
-                .iter()
-                .map(|(p, b)| (p.to_string(), b.as_bytes().to_vec()))
-                .collect(),
-            ..RenderedTree::default()
-        }
+        RenderedTree::of_text(files)
     }
 
     #[test]

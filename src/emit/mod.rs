@@ -29,6 +29,19 @@ pub struct RenderedTree {
 }
 
 impl RenderedTree {
+    /// A tree of these (path, text) files, as a test writes one (no SHA-256s, as read
+    /// from disk).
+    #[cfg(test)]
+    pub fn of_text(files: &[(&str, &str)]) -> RenderedTree {
+        RenderedTree {
+            files: files
+                .iter()
+                .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+                .collect(),
+            ..RenderedTree::default()
+        }
+    }
+
     /// Adds every file of another tree (another environment). `append` merges two sorted
     /// maps in one pass, where `extend` would insert the other's files one by one.
     pub fn extend(&mut self, mut other: RenderedTree) {

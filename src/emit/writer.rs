@@ -688,13 +688,7 @@ mod tests {
     use super::*;
 
     fn tree(files: &[(&str, &str)]) -> RenderedTree {
-        RenderedTree {
-            files: files
-                .iter()
-                .map(|(p, b)| (p.to_string(), b.as_bytes().to_vec()))
-                .collect(),
-            ..RenderedTree::default()
-        }
+        RenderedTree::of_text(files)
     }
 
     /// A `rendered/` directory holding `files`, in a directory of its own (where the
