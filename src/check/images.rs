@@ -173,6 +173,9 @@ enum Pin {
 pub(super) struct Images {
     pins: BTreeMap<&'static str, Pin>,
     used: BTreeSet<&'static str>,
+    /// The tags each digest-pinned repository was asked for: one digest is one image, so
+    /// it can stand behind one tag only.
+    tags: BTreeMap<&'static str, BTreeSet<String>>,
 }
 
 impl Images {
@@ -194,7 +197,7 @@ impl Images {
         }
         Self {
             pins,
-            used: BTreeSet::new(),
+            ..Self::default()
         }
     }
 
@@ -202,7 +205,47 @@ impl Images {
     /// `[images]` pins or replaces it; the entry, if any, counts as used.
     pub(super) fn reference(&mut self, chosen: &'static Chosen, tag: &str) -> Reference {
         self.used.insert(chosen.repository);
-        resolve(chosen.repository, tag, self.pins.get(chosen.repository))
+        let pin = self.pins.get(chosen.repository);
+        if let Some(Pin::Digest(_)) = pin {
+            let tags = self.tags.entry(chosen.repository).or_default();
+            if !tags.contains(tag) {
+                tags.insert(tag.to_owned());
+            }
+        }
+        resolve(chosen.repository, tag, pin)
+    }
+
+    /// The digest-pinned entries the stack asked for at more than one tag (two postgres
+    /// components at different `version`s): with their tags, in key order.
+    fn ambiguous(&self) -> impl Iterator<Item = (&'static str, &BTreeSet<String>)> + '_ {
+        self.tags
+            .iter()
+            .filter(|(_, tags)| tags.len() > 1)
+            .map(|(key, tags)| (*key, tags))
+    }
+
+    /// `ambiguous-digest` for each digest standing behind several tags: whatever the tags
+    /// say, the digest decides what runs, so all but one would run another version.
+    pub(super) fn refuse_ambiguous(&self, ctx: &mut Ctx) {
+        for (key, tags) in self.ambiguous() {
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            let span = ctx.value_span(&["images", key]);
+            ctx.report(
+                Diagnostic::error(
+                    "ambiguous-digest",
+                    format!(
+                        "`{key}` is pinned to one digest, and this stack runs it at {}",
+                        join_and(&tags)
+                    ),
+                )
+                .at(span)
+                .label("one digest is one image")
+                .help(format!(
+                    "the digest decides what runs, so all but one would run another version than their tag says: pin each component's own `image` instead (e.g. image = \"{key}:{}@sha256:<64 hex digits>\"), or run one version",
+                    tags[0]
+                )),
+            );
+        }
     }
 
     /// The entries no image of the stack took, in key order.
@@ -223,6 +266,15 @@ impl Images {
                 .help("remove the entry, or add what runs the image (a component's own `image` override wins over [images])"),
             );
         }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -294,7 +346,8 @@ fn invalid(ctx: &mut Ctx, key: &str, value: &str, reason: &str) {
 #[cfg(test)]
 mod tests {
     use super::{
-        CHOSEN, GRAFANA, Images, KAFKA_EXPORTER, PROMETHEUS, Pin, Reference, pin, resolve,
+        CHOSEN, GRAFANA, Images, KAFKA_EXPORTER, POSTGRES, PROMETHEUS, Pin, REDIS, Reference, pin,
+        resolve,
     };
 
     #[test]
@@ -316,6 +369,34 @@ mod tests {
             images.unused().collect::<Vec<_>>(),
             ["quay.io/prometheus/prometheus"]
         );
+    }
+
+    #[test]
+    fn a_digest_is_ambiguous_only_behind_two_tags() {
+        let mut images = Images::default();
+        images
+            .pins
+            .insert(POSTGRES.repository, pin(&digest()).unwrap());
+        let mirror = "registry.example.org/redis:7.4.1";
+        images.pins.insert(REDIS.repository, pin(mirror).unwrap());
+        // The same version twice (a server and its backup job), and a replacement, whose
+        // own tag decides, at two versions: nothing ambiguous.
+        for (chosen, tag) in [
+            (&POSTGRES, "16.4"),
+            (&POSTGRES, "16.4"),
+            (&REDIS, "7.2"),
+            (&REDIS, "7.4"),
+        ] {
+            images.reference(chosen, tag);
+        }
+        assert_eq!(images.ambiguous().count(), 0);
+        images.reference(&POSTGRES, "15.8");
+        let found: Vec<(&str, Vec<&str>)> = images
+            .ambiguous()
+            .map(|(key, tags)| (key, tags.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(found, [(POSTGRES.repository, vec!["15.8", "16.4"])]);
+        assert_eq!(super::join_and(&["a", "b", "c"]), "a, b and c");
     }
 
     /// The README's table of `[images]` keys lists every chosen image with its tag.

@@ -177,7 +177,9 @@ fn plan_of(env: &EnvStack) -> (Option<Plan>, Vec<Diagnostic>, usize) {
         others.push(("[monitoring]", &["monitoring"][..], &m.credentials));
     }
     secrets::verify_sops(&mut ctx, secrets.as_ref(), &components, &others, &env.name);
-    std::mem::take(&mut ctx.images).warn_unused(&mut ctx);
+    let images = std::mem::take(&mut ctx.images);
+    images.warn_unused(&mut ctx);
+    images.refuse_ambiguous(&mut ctx);
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return (None, ctx.diags, plaintext_at);
     }
