@@ -65,6 +65,8 @@ pub fn promote(
         .map_err(|e| format!("environments/{}.toml is not valid TOML: {e}", to.name))?;
     let mut changes = Vec::new();
     let mut only_in_source = Vec::new();
+    // Under `--only`, the `[images]` entries a moved `version` takes along.
+    let mut pulled = BTreeSet::new();
     for (kind, keys) in PINS {
         for name in component_names(from, kind) {
             let component = format!("{kind}.{name}");
@@ -105,6 +107,9 @@ pub fn promote(
                     (None, _) if unset(&mut doc, kind, &name, key) => None,
                     (None, _) => continue,
                 };
+                if *key == "version" {
+                    pulled.extend(crate::check::images::versioned_by(kind));
+                }
                 changes.push(PinChange {
                     component: component.clone(),
                     key: (*key).to_owned(),
@@ -114,7 +119,7 @@ pub fn promote(
             }
         }
     }
-    changes.extend(promote_images(from, to, &mut doc, only));
+    changes.extend(promote_images(from, to, &mut doc, only, &pulled));
     Ok(Promotion {
         changes,
         text: doc.to_string(),
@@ -126,18 +131,22 @@ pub fn promote(
 /// (an entry `to` inherits from stack.toml is written). An entry only `to` has goes when
 /// it is a digest (`to` then runs stackc's image, as `from` does); a replacement only
 /// `to` has is its own mirror, and stays. Every entry moves in a full promotion; under
-/// `--only`, those named by [`names_image`].
+/// `--only`, those named by [`names_image`], and those of `pulled`: the image of a
+/// component whose `version` moved (a digest pins one version: left behind, it would run
+/// the old one under the new tag).
 fn promote_images(
     from: &EnvStack,
     to: &EnvStack,
     doc: &mut DocumentMut,
     only: &[String],
+    pulled: &BTreeSet<&str>,
 ) -> Vec<PinChange> {
     let (source, target) = (&from.stack.images, &to.stack.images);
     let repositories: BTreeSet<&String> = source.keys().chain(target.keys()).collect();
     let mut changes = Vec::new();
     for repository in repositories {
-        if !only.is_empty() && !only.iter().any(|word| names_image(word, repository)) {
+        let named = only.iter().any(|word| names_image(word, repository));
+        if !only.is_empty() && !named && !pulled.contains(repository.as_str()) {
             continue;
         }
         let (before, after) = (target.get(repository), source.get(repository));

@@ -878,6 +878,56 @@ fn promote_sets_an_images_pin_the_target_inherits() {
     );
 }
 
+/// `--only cache` that moves the Redis's `version` takes the digest `[images]` pins its
+/// image to along: left behind, prod's digest would run the old version under the new tag.
+#[test]
+fn promote_only_a_component_takes_its_images_digest_along_with_its_version() {
+    let dir = images_fixture();
+    append(
+        &dir.path().join("environments/staging.toml"),
+        "\n[redis.cache]\nversion = \"7.4.2\"\n",
+    );
+    let out = stackc(
+        dir.path(),
+        &["promote", "staging", "prod", "--only", "cache"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("redis.cache version"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "images docker.io/library/redis: {} -> {}",
+            image_digest('b'),
+            image_digest('a')
+        )),
+        "the digest moves with the version: {text}"
+    );
+    // The other entries are not the cache's image: they stay.
+    assert!(
+        !text.contains("redis_exporter") && !text.contains("kafka-exporter"),
+        "{text}"
+    );
+    let prod = std::fs::read_to_string(dir.path().join("environments/prod.toml")).unwrap();
+    assert!(
+        prod.contains(&format!(
+            "\"docker.io/library/redis\" = \"{}\" # redis, as released",
+            image_digest('a')
+        )),
+        "{prod}"
+    );
+    // Promote writes rendered/ too: prod's Redis runs the new version at staging's digest.
+    let wanted = format!("image: docker.io/library/redis:7.4.2@{}", image_digest('a'));
+    let prod_redis: Vec<String> = snapshot(&dir.path().join("rendered/prod"))
+        .into_values()
+        .map(|bytes| String::from_utf8(bytes).unwrap())
+        .filter(|text| text.contains("image: docker.io/library/redis:"))
+        .collect();
+    assert!(
+        !prod_redis.is_empty() && prod_redis.iter().all(|text| text.contains(&wanted)),
+        "{prod_redis:?}"
+    );
+}
+
 #[test]
 fn promote_only_names_images_entries_by_table_or_repository() {
     let dir = images_fixture();

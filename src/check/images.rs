@@ -138,6 +138,20 @@ const fn tagged(repository: &'static str, used_by: &'static str, tag: &'static s
     }
 }
 
+/// The repository of the image whose tag is a component kind's `version` (`postgres` →
+/// the official postgres image), for the kinds that have one.
+pub fn versioned_by(kind: &str) -> Option<&'static str> {
+    let chosen = match kind {
+        "coder" => &CODER,
+        "postgres" => &POSTGRES,
+        "redis" => &REDIS,
+        "kafka" => &KAFKA,
+        "influxdb" => &INFLUXDB,
+        _ => return None,
+    };
+    Some(chosen.repository)
+}
+
 /// A resolved image reference: `repository[:tag][@digest]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {
