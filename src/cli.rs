@@ -541,7 +541,12 @@ fn diff(
                 }
             };
             let new = pipeline::compile(&cli.source(), env, sources)?.tree;
-            Ok(crate::diff::compare(&old, &new))
+            let mut report = crate::diff::compare(&old, &new);
+            // Git is at hand here: say whether Flux will find the layers where they are.
+            if let Some(prefix) = crate::load::files::repo_prefix(&cli.dir) {
+                crate::diff::note_flux_paths(&mut report, &new, &prefix);
+            }
+            Ok(report)
         }
         ([a, b], None) => {
             let compiled = pipeline::compile(&cli.source(), None, sources)?;
@@ -569,7 +574,8 @@ fn print_diff(cli: &Cli, report: &crate::diff::Report) {
                 serde_json::to_string_pretty(report).expect("the report serializes")
             );
         }
-        Format::Human | Format::Mermaid | Format::Dot if report.is_empty() => {}
+        Format::Human | Format::Mermaid | Format::Dot
+            if report.is_empty() && report.warnings.is_empty() => {}
         Format::Human | Format::Mermaid | Format::Dot => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             print!("{}", crate::diff::render_text(report, color));

@@ -345,6 +345,50 @@ fn diff_base_flags_a_renamed_stack_under_apply_safety() {
     assert_eq!(stdout(&head), "");
 }
 
+/// A stack in a directory of a monorepo without `[flux] path`: `diff --base` (which has
+/// git at hand) says Flux would find none of its layers, and stops saying so once the
+/// path is set.
+#[test]
+fn diff_base_says_when_flux_paths_miss_the_stacks_place_in_its_repository() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let stack = repo.path().join("platform/conveyor");
+    let reference = copy_reference(true);
+    copy_dir(reference.path(), &stack);
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "initial"]);
+    let misplaced = |out: &std::process::Output| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_str(&stdout(out)).expect("JSON report");
+        json["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| {
+                w["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("stack.toml is at platform/conveyor"))
+            })
+            .map(|w| w["object"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let args = ["--format", "json", "diff", "--base", "HEAD", "--env", "dev"];
+    let out = stackc(&stack, &args);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let found = misplaced(&out);
+    assert_eq!(found.len(), 6, "every layer's Kustomization: {found:?}");
+    let text = stdout(&stackc(&stack, &["diff", "--base", "HEAD", "--env", "dev"]));
+    assert!(
+        text.contains("set `[flux] path = \"platform/conveyor\"`"),
+        "the fix is named even when nothing changed: {text}"
+    );
+    edit(
+        &stack.join("stack.toml"),
+        "branch = \"main\"",
+        "branch = \"main\"\npath = \"platform/conveyor\"",
+    );
+    assert_eq!(misplaced(&stackc(&stack, &args)), Vec::<String>::new());
+}
+
 /// A stack moved into a directory of a monorepo sets `[flux] path`: every layer's Flux
 /// Kustomization is read from a new path, and the diff against the base says so for each.
 #[test]

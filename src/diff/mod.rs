@@ -269,6 +269,56 @@ fn namespace_moves(
     }
 }
 
+/// A warning for each Flux Kustomization of `tree` whose `spec.path` does not start at
+/// the stack's directory in its repository (`prefix`, as `git rev-parse --show-prefix`
+/// gives it): Flux resolves the path from the repository root and would find nothing
+/// there. The usual cause: a stack in a directory of a monorepo without `[flux] path`.
+pub fn note_flux_paths(report: &mut Report, tree: &RenderedTree, prefix: &str) {
+    let expected = format!("./{prefix}rendered/");
+    let dir = prefix.trim_end_matches('/');
+    let setting = if dir.is_empty() {
+        "remove `[flux] path` (or set it to \".\")".to_owned()
+    } else {
+        format!("set `[flux] path = \"{dir}\"`")
+    };
+    for (file, bytes) in &tree.files {
+        let Some((env, rest)) = environment_of(file) else {
+            continue;
+        };
+        if !rest.starts_with("flux/") || !file.ends_with(".yaml") {
+            continue;
+        }
+        let Some(body) = parse(&String::from_utf8_lossy(bytes)) else {
+            continue;
+        };
+        let flux = body.get("kind").and_then(Value::as_str) == Some("Kustomization")
+            && body
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"));
+        let Some(path) = body.at("/spec/path").and_then(Value::as_str) else {
+            continue;
+        };
+        if !flux || path.starts_with(&expected) {
+            continue;
+        }
+        let place = if dir.is_empty() {
+            "the repository's top".to_owned()
+        } else {
+            dir.to_owned()
+        };
+        report.warnings.push(Warning {
+            env: env.to_owned(),
+            object: object_id(&body),
+            file: file.clone(),
+            field: "/spec/path".into(),
+            message: format!(
+                "spec.path {path}, but stack.toml is at {place} in its repository: Flux resolves the path from the repository root and finds nothing there; {setting}"
+            ),
+        });
+    }
+}
+
 fn parse(text: &str) -> Option<Value> {
     if text.is_empty() {
         return None;

@@ -149,6 +149,13 @@ fn is_null_id(rev: &str) -> bool {
     matches!(rev.len(), 40 | 64) && rev.bytes().all(|b| b == b'0')
 }
 
+/// Where `dir` sits in its Git work tree: `""` at the top, `platform/conveyor/` in a
+/// directory of it; `None` outside a work tree (or without git).
+pub fn repo_prefix(dir: &Path) -> Option<String> {
+    let out = git(dir, &["rev-parse", "--show-prefix"]).ok()?;
+    Some(text(out).ok()?.trim_end_matches('\n').to_owned())
+}
+
 /// Output of a git command as text.
 fn text(bytes: Vec<u8>) -> io::Result<String> {
     String::from_utf8(bytes).map_err(io::Error::other)
