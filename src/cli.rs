@@ -118,7 +118,8 @@ pub enum Command {
         /// The environment that receives them, e.g. `prod`.
         to: String,
         /// Only these components (`producer` or `app.producer`) and [images] entries
-        /// (`images` for all, or a repository), comma-separated or repeated.
+        /// (`images` for all, or a repository), comma-separated or repeated. A component
+        /// whose `version` moves takes its image's [images] entry along.
         #[arg(long, value_delimiter = ',', value_name = "COMPONENTS")]
         only: Vec<String>,
         /// Show what would change; write nothing.
