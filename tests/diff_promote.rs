@@ -345,11 +345,9 @@ fn diff_base_flags_a_renamed_stack_under_apply_safety() {
     assert_eq!(stdout(&head), "");
 }
 
-/// A stack in a directory of a monorepo without `[flux] path`: `diff --base` (which has
-/// git at hand) says Flux would find none of its layers, and stops saying so once the
-/// path is set.
-#[test]
-fn diff_base_says_when_flux_paths_miss_the_stacks_place_in_its_repository() {
+/// A Git repository holding the reference stack in `platform/conveyor/` (a monorepo),
+/// committed: the repository (kept alive by the caller) and the stack's directory.
+fn monorepo() -> (tempfile::TempDir, std::path::PathBuf) {
     let repo = tempfile::tempdir().expect("temp dir");
     let stack = repo.path().join("platform/conveyor");
     let reference = copy_reference(true);
@@ -357,6 +355,27 @@ fn diff_base_says_when_flux_paths_miss_the_stacks_place_in_its_repository() {
     git(repo.path(), &["init", "-q", "-b", "main"]);
     git(repo.path(), &["add", "."]);
     git(repo.path(), &["commit", "-q", "-m", "initial"]);
+    (repo, stack)
+}
+
+/// After `promote FROM TO`: rendered/ is up to date, and a second promote has nothing
+/// left to move.
+fn promoted_once(dir: &std::path::Path, from: &str, to: &str) {
+    assert_eq!(code(&stackc(dir, &["render", "--check"])), 0);
+    let again = stackc(dir, &["promote", from, to]);
+    assert!(
+        stdout(&again).contains("nothing to promote"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+/// A stack in a directory of a monorepo without `[flux] path`: `diff --base` (which has
+/// git at hand) says Flux would find none of its layers, and stops saying so once the
+/// path is set.
+#[test]
+fn diff_base_says_when_flux_paths_miss_the_stacks_place_in_its_repository() {
+    let (_repo, stack) = monorepo();
     let misplaced = |out: &std::process::Output| -> Vec<String> {
         let json: serde_json::Value = serde_json::from_str(&stdout(out)).expect("JSON report");
         json["warnings"]
@@ -393,13 +412,7 @@ fn diff_base_says_when_flux_paths_miss_the_stacks_place_in_its_repository() {
 /// Kustomization is read from a new path, and the diff against the base says so for each.
 #[test]
 fn diff_notes_every_flux_kustomization_whose_path_changes() {
-    let repo = tempfile::tempdir().expect("temp dir");
-    let stack = repo.path().join("platform/conveyor");
-    let reference = copy_reference(true);
-    copy_dir(reference.path(), &stack);
-    git(repo.path(), &["init", "-q", "-b", "main"]);
-    git(repo.path(), &["add", "."]);
-    git(repo.path(), &["commit", "-q", "-m", "initial"]);
+    let (_repo, stack) = monorepo();
     edit(
         &stack.join("stack.toml"),
         "branch = \"main\"",
@@ -665,13 +678,7 @@ fn promote_sets_a_pin_the_target_inherits() {
             && staging.contains("conveyor-processor:1.6.0"),
         "{staging}"
     );
-    assert_eq!(code(&stackc(dir.path(), &["render", "--check"])), 0);
-    let again = stackc(dir.path(), &["promote", "dev", "staging"]);
-    assert!(
-        stdout(&again).contains("nothing to promote"),
-        "{}",
-        stdout(&again)
-    );
+    promoted_once(dir.path(), "dev", "staging");
 }
 
 #[test]
@@ -874,13 +881,7 @@ fn promote_moves_images_pins_and_keeps_the_targets_comments() {
             && !rendered.contains(&image_digest('b')),
         "prod runs staging's images"
     );
-    assert_eq!(code(&stackc(dir.path(), &["render", "--check"])), 0);
-    let again = stackc(dir.path(), &["promote", "staging", "prod"]);
-    assert!(
-        stdout(&again).contains("nothing to promote"),
-        "{}",
-        stdout(&again)
-    );
+    promoted_once(dir.path(), "staging", "prod");
 }
 
 #[test]
