@@ -16,11 +16,11 @@ pub(crate) mod keys;
 mod keywords;
 pub mod netpol;
 pub mod network;
-mod node;
 pub mod references;
 pub mod schema;
 mod share;
 pub mod strict;
+pub mod structural;
 mod workload_names;
 
 use std::collections::BTreeSet;

@@ -9,11 +9,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
-use super::node::Built;
+use super::structural::Validator;
 use crate::value::Value;
-
-/// A compiled schema, validating stackc's values.
-type Validator = jsonschema::Validator<Built>;
 
 use super::strict;
 use crate::kube::At;
@@ -41,28 +38,29 @@ pub fn validate(object: &Value) -> Option<Vec<SchemaError>> {
 }
 
 /// The errors of `validator` on `value` (found at `pointer` in the object). Most objects
-/// are valid, and asking that first is several times cheaper than collecting errors.
+/// are valid, and asking that first is cheaper than collecting errors.
 fn errors_of(validator: &Validator, value: &Value, pointer: &str) -> Vec<SchemaError> {
     if validator.is_valid(value) {
         return Vec::new();
     }
     validator
-        .iter_errors(value)
-        .map(|e| SchemaError::under(pointer, &e))
+        .errors(value)
+        .into_iter()
+        .map(|e| SchemaError::under(pointer, e))
         .collect()
 }
 
 impl SchemaError {
     /// An error of a validator run on the value at `pointer` of the object.
-    fn under(pointer: &str, e: &jsonschema::ValidationError) -> SchemaError {
-        let path = format!("{pointer}{}", e.instance_path().as_str());
+    fn under(pointer: &str, e: SchemaError) -> SchemaError {
+        let path = format!("{pointer}{}", e.path);
         SchemaError {
             path: if path.is_empty() {
                 "/".to_owned()
             } else {
                 path
             },
-            message: e.to_string(),
+            message: e.message,
         }
     }
 }
@@ -202,14 +200,9 @@ fn compile(api_version: &str, kind: &str, schema: &str) -> Validator {
     crate::timings::time(
         || format!("compile schema {api_version} {kind}"),
         || {
-            let schema: serde_json::Value =
-                serde_json::from_str(schema).expect("schemas/strict/ files are JSON");
-            jsonschema::options_for::<Built>()
-                .should_validate_formats(false)
-                .build(&schema)
-                .unwrap_or_else(|e| {
-                    panic!("the strict schema of {api_version} {kind} compiles: {e}")
-                })
+            Validator::compile(schema).unwrap_or_else(|e| {
+                panic!("the strict schema of {api_version} {kind} compiles: {e}")
+            })
         },
     )
 }
