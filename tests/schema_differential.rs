@@ -110,10 +110,7 @@ fn same_errors_as_jsonschema_on_objects_made_from_every_schema_and_their_mutants
     let mut compared = 0;
     let mut invalid = 0;
     for schema in schemas() {
-        let made = Maker {
-            root: &schema.json,
-        }
-        .make(&schema.json, 0);
+        let made = Maker { root: &schema.json }.make(&schema.json, 0);
         compare(&schema, &made, "made from the schema");
         for (i, sweep) in SWEEPS.iter().enumerate() {
             let mut swept = made.clone();
@@ -133,7 +130,10 @@ fn same_errors_as_jsonschema_on_objects_made_from_every_schema_and_their_mutants
     // And every keyword the schemas use has failed in some comparison.
     let failed = FAILED.with(|f| f.borrow().clone());
     for keyword in KEYWORDS {
-        assert!(failed.contains(keyword), "no mutant failed `{keyword}`: {failed:?}");
+        assert!(
+            failed.contains(keyword),
+            "no mutant failed `{keyword}`: {failed:?}"
+        );
     }
 }
 
@@ -142,12 +142,23 @@ fn same_errors_as_jsonschema_on_the_rendered_tree_and_its_mutants() {
     let schemas: BTreeMap<(String, String), Schema> = schemas()
         .into_iter()
         .filter_map(|s| {
-            let api = s.json.pointer("/properties/apiVersion/const")?.as_str()?.to_owned();
-            let kind = s.json.pointer("/properties/kind/const")?.as_str()?.to_owned();
+            let api = s
+                .json
+                .pointer("/properties/apiVersion/const")?
+                .as_str()?
+                .to_owned();
+            let kind = s
+                .json
+                .pointer("/properties/kind/const")?
+                .as_str()?
+                .to_owned();
             Some(((api, kind), s))
         })
         .collect();
-    assert!(schemas.len() > 30, "kinds found by their const apiVersion and kind");
+    assert!(
+        schemas.len() > 30,
+        "kinds found by their const apiVersion and kind"
+    );
     let mut per_kind: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut rng = Rng(0x5eed_1234_abcd_0002);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rendered");
@@ -252,8 +263,16 @@ impl Maker<'_> {
 /// A string the schema's pattern and lengths admit, where one of a few candidates does.
 fn string_for(schema: &serde_json::Map<String, Json>) -> String {
     const CANDIDATES: [&str; 10] = [
-        "web", "1s", "10Gi", "a.b", "https://example.com", "x@p.iam.gserviceaccount.com",
-        "oci://r/c", "abort", "a:b", "ab",
+        "web",
+        "1s",
+        "10Gi",
+        "a.b",
+        "https://example.com",
+        "x@p.iam.gserviceaccount.com",
+        "oci://r/c",
+        "abort",
+        "a:b",
+        "ab",
     ];
     let pattern = schema
         .get("pattern")

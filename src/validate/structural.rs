@@ -27,8 +27,8 @@ pub struct Validator {
 }
 
 impl Validator {
-    /// Reads a strict schema (JSON). Fails on a keyword this validator does not know, a
-    /// `$ref` it cannot follow, or a pattern that is not a regular expression.
+    /// Reads a strict schema (JSON). Fails on a keyword this validator does not know, or
+    /// a `$ref` it cannot follow.
     pub fn compile(schema: &str) -> Result<Validator, String> {
         let mut raw: Raw = serde_json::from_str(schema).map_err(|e| e.to_string())?;
         let defs = std::mem::take(&mut raw.defs);
@@ -185,13 +185,17 @@ impl Lowering {
             .into_iter()
             .map(|sub| self.lower(sub))
             .collect::<Result<Vec<_>, _>>()?;
-        let pattern = raw.pattern.map(Pattern::new).transpose()?;
+        let pattern = raw.pattern.map(Pattern::new);
         self.nodes[at] = Node {
             types: raw.types.map(type_set).transpose()?,
             reference,
             properties,
             additional,
-            required: raw.required.into_iter().map(String::into_boxed_str).collect(),
+            required: raw
+                .required
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect(),
             items,
             enumeration: raw.enumeration,
             constant: raw.constant,
@@ -236,7 +240,10 @@ fn type_set(types: Types) -> Result<TypeSet, String> {
         Types::One(name) => vec![name],
         Types::Many(names) => names,
     };
-    let mut set = TypeSet { bits: 0, many: names.len() != 1 };
+    let mut set = TypeSet {
+        bits: 0,
+        many: names.len() != 1,
+    };
     for name in &names {
         set.bits |= match name.as_str() {
             "null" => NULL,
@@ -346,22 +353,28 @@ fn is_integer(n: &Number) -> bool {
 /// A `pattern`: compiled the first time a string is checked against it.
 struct Pattern {
     source: String,
-    regex: OnceLock<regex::Regex>,
+    regex: OnceLock<Result<regex::Regex, regex::Error>>,
 }
 
 impl Pattern {
-    fn new(source: String) -> Result<Pattern, String> {
-        regex::Regex::new(&source).map_err(|e| format!("pattern {source}: {e}"))?;
-        Ok(Pattern {
+    fn new(source: String) -> Pattern {
+        Pattern {
             source,
             regex: OnceLock::new(),
-        })
+        }
     }
 
+    /// Whether `text` matches. Compiling a pattern costs more than reading a whole
+    /// schema, and most are never needed, so each is compiled on first use; that every
+    /// committed pattern compiles is a test.
     fn matches(&self, text: &str) -> bool {
+        self.regex().is_ok_and(|regex| regex.is_match(text))
+    }
+
+    fn regex(&self) -> Result<&regex::Regex, &regex::Error> {
         self.regex
-            .get_or_init(|| regex::Regex::new(&self.source).expect("checked when read"))
-            .is_match(text)
+            .get_or_init(|| regex::Regex::new(&self.source))
+            .as_ref()
     }
 }
 
@@ -504,18 +517,28 @@ impl<'v> Walk<'_, 'v> {
             && chars() < min
         {
             let s = if min == 1 { "" } else { "s" };
-            self.error(format!("{} is shorter than {min} character{s}", quoted(text)));
+            self.error(format!(
+                "{} is shorter than {min} character{s}",
+                quoted(text)
+            ));
         }
         if let Some(max) = node.max_length
             && chars() > max
         {
             let s = if max == 1 { "" } else { "s" };
-            self.error(format!("{} is longer than {max} character{s}", quoted(text)));
+            self.error(format!(
+                "{} is longer than {max} character{s}",
+                quoted(text)
+            ));
         }
         if let Some(pattern) = &node.pattern
             && !pattern.matches(text)
         {
-            self.error(format!("{} does not match \"{}\"", quoted(text), pattern.source));
+            self.error(format!(
+                "{} does not match \"{}\"",
+                quoted(text),
+                pattern.source
+            ));
         }
     }
 
@@ -523,12 +546,18 @@ impl<'v> Walk<'_, 'v> {
         if let Some(min) = &node.minimum
             && compare(n, min).is_lt()
         {
-            self.error(format!("{} is less than the minimum of {min}", shown(value)));
+            self.error(format!(
+                "{} is less than the minimum of {min}",
+                shown(value)
+            ));
         }
         if let Some(max) = &node.maximum
             && compare(n, max).is_gt()
         {
-            self.error(format!("{} is greater than the maximum of {max}", shown(value)));
+            self.error(format!(
+                "{} is greater than the maximum of {max}",
+                shown(value)
+            ));
         }
     }
 
@@ -590,7 +619,10 @@ fn enum_message(value: &Value, options: &[serde_json::Value]) -> String {
             let _ = write!(out, "{sep}{option}");
         }
     } else {
-        let first: Vec<String> = options[..SHOWN - 1].iter().map(ToString::to_string).collect();
+        let first: Vec<String> = options[..SHOWN - 1]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let rest = options.len() - (SHOWN - 1);
         let _ = write!(out, "{} or {rest} other candidates", first.join(", "));
     }
@@ -609,8 +641,7 @@ fn equal(ours: &Value, theirs: &serde_json::Value) -> bool {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y))
         }
         (Value::Object(a), J::Object(b)) => {
-            a.len() == b.len()
-                && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| equal(x, y)))
+            a.len() == b.len() && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| equal(x, y)))
         }
         _ => false,
     }
@@ -626,7 +657,10 @@ fn compare(a: &Number, b: &Number) -> std::cmp::Ordering {
     match (int(a), int(b)) {
         (Some(x), Some(y)) => x.cmp(&y),
         _ => {
-            let (x, y) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
+            let (x, y) = (
+                a.as_f64().unwrap_or(f64::NAN),
+                b.as_f64().unwrap_or(f64::NAN),
+            );
             x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
         }
     }
@@ -647,13 +681,26 @@ mod tests {
     }
 
     #[test]
-    fn every_committed_schema_is_read() {
-        for kind in super::super::strict::kinds() {
-            if let Err(e) = Validator::compile(kind.strict) {
-                panic!("{}: {e}", kind.file);
+    fn every_committed_schema_is_read_and_every_pattern_compiles() {
+        let mut all: Vec<(&str, &str)> = super::super::strict::kinds()
+            .iter()
+            .map(|k| (k.file, k.strict))
+            .collect();
+        all.push((
+            super::super::strict::POD_SPEC_FILE,
+            super::super::strict::POD_SPEC,
+        ));
+        let mut patterns = 0;
+        for (file, text) in all {
+            let v = Validator::compile(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            for pattern in v.nodes.iter().filter_map(|n| n.pattern.as_ref()) {
+                if let Err(e) = pattern.regex() {
+                    panic!("{file}: pattern {}: {e}", pattern.source);
+                }
+                patterns += 1;
             }
         }
-        Validator::compile(super::super::strict::POD_SPEC).unwrap();
+        assert!(patterns > 50, "{patterns} patterns");
     }
 
     #[test]
@@ -662,7 +709,9 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.contains("uniqueItems"), "{e}");
-        let e = Validator::compile(r##"{"$ref": "#/$defs/missing"}"##).err().unwrap();
+        let e = Validator::compile(r##"{"$ref": "#/$defs/missing"}"##)
+            .err()
+            .unwrap();
         assert!(e.contains("no such definition"), "{e}");
     }
 
@@ -672,7 +721,10 @@ mod tests {
         let found = errors(schema, json!({"app.kubernetes.io/name": 1, "a~b": "ok"}));
         assert_eq!(
             found,
-            [("/app.kubernetes.io~1name".into(), "1 is not of type \"string\"".into())]
+            [(
+                "/app.kubernetes.io~1name".into(),
+                "1 is not of type \"string\"".into()
+            )]
         );
     }
 
