@@ -47,6 +47,11 @@ impl OnDisk {
         Self::list_holding(rendered, base, MAX_HELD_DIRS)
     }
 
+    /// Adds every file below `base` (as [`OnDisk::list`] lists them) to this listing.
+    pub fn add(&mut self, rendered: &Path, base: &Path) -> io::Result<()> {
+        self.walk(base.to_path_buf(), relative(base, rendered)?)
+    }
+
     /// [`OnDisk::list`], holding at most `held` directories open.
     fn list_holding(rendered: &Path, base: &Path, held: usize) -> io::Result<OnDisk> {
         let mut on_disk = OnDisk {

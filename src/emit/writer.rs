@@ -34,7 +34,9 @@ impl Scope<'_> {
     fn holds(&self, rel: &str) -> bool {
         match self {
             Scope::All => true,
-            Scope::Env(env) => rel.strip_prefix(env).is_some_and(|r| r.starts_with('/')),
+            Scope::Env(env) => [*env, temp_dir_name(env).as_str()]
+                .iter()
+                .any(|dir| rel.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))),
         }
     }
 }
@@ -338,11 +340,20 @@ pub fn read_tree(rendered: &Path, scope: Scope) -> io::Result<RenderedTree> {
     })
 }
 
-/// Every file under `rendered` (within `scope`).
+/// Every file under `rendered` (within `scope`). One environment's scope holds its
+/// temporary directory too: the files an interrupted render left there are removed, and
+/// then the directory (a link of that name is not followed).
 fn list_existing(rendered: &Path, scope: Scope) -> io::Result<OnDisk> {
     match scope {
         Scope::All => OnDisk::list(rendered, rendered),
-        Scope::Env(env) => OnDisk::list(rendered, &rendered.join(env)),
+        Scope::Env(env) => {
+            let mut on_disk = OnDisk::list(rendered, &rendered.join(env))?;
+            let temp = rendered.join(temp_dir_name(env));
+            if std::fs::symlink_metadata(&temp).is_ok_and(|m| m.is_dir()) {
+                on_disk.add(rendered, &temp)?;
+            }
+            Ok(on_disk)
+        }
     }
 }
 
@@ -885,6 +896,19 @@ mod tests {
         write(root, &new, &changes).unwrap();
         assert!(!exists(".dev.stackc-tmp"));
         assert!(exists(".prod.stackc-tmp") && exists(".qa.stackc-tmp/apps/x.yaml"));
+
+        // The files left in it are removed files of that environment, and then it goes.
+        let qa = tree(&[("qa/a.yaml", "a\n")]);
+        let changes = compare(root, &qa, Scope::Env("qa")).unwrap();
+        assert_eq!(changes.removed, [".qa.stackc-tmp/apps/x.yaml"]);
+        assert_eq!(changes.added, ["qa/a.yaml"]);
+        assert_eq!(changes.leftover_dirs, [".qa.stackc-tmp"]);
+        write(root, &qa, &changes).unwrap();
+        assert!(!exists(".qa.stackc-tmp") && exists("qa/a.yaml"));
+        assert!(compare(root, &qa, Scope::Env("qa")).unwrap().is_empty());
+        std::fs::create_dir_all(root.join(".qa.stackc-tmp/apps")).unwrap();
+        std::fs::write(root.join(".qa.stackc-tmp/apps/x.yaml"), "x\n").unwrap();
+        std::fs::remove_dir_all(root.join("qa")).unwrap();
 
         // Every environment's: the files in one are removed files, then it goes.
         let changes = compare(root, &new, Scope::All).unwrap();
