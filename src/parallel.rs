@@ -54,19 +54,6 @@ pub fn map_in_lanes<T: Sync, R: Send>(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Returns once `done()` is true, running other tasks of the pool meanwhile: for waiting
-/// on work another core has under way without leaving this core idle. With nothing to
-/// run, it naps for a few microseconds between looks (outside the pool it only naps).
-/// A task taken up here runs to its end before `done` is asked again: callers keep the
-/// pool's tasks small where that matters.
-pub fn help_until(done: impl Fn() -> bool) {
-    while !done() {
-        if rayon::yield_now() != Some(rayon::Yield::Executed) {
-            std::thread::sleep(std::time::Duration::from_micros(20));
-        }
-    }
-}
-
 /// `a` and `b` at once, on the pool; both results. For two pieces of work that need
 /// different things (the cores, the file system) and neither of which waits for the
 /// other.

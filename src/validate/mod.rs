@@ -23,8 +23,6 @@ pub mod strict;
 pub mod structural;
 mod workload_names;
 
-use std::collections::BTreeSet;
-
 use crate::check::KUBERNETES;
 use crate::diag::{Diagnostic, Span};
 use crate::emit::layout::object_path;
@@ -57,17 +55,6 @@ pub fn validate(
             .help(help)
     };
     let stage = |what: &str| format!("{env} validate {what}");
-    time(
-        || stage("compile schemas"),
-        || {
-            schema::prepare(
-                objects
-                    .iter()
-                    .map(|o| (o.api_version.as_str(), o.kind.as_str()))
-                    .collect::<BTreeSet<_>>(),
-            )
-        },
-    );
     let declared = |object: &Object| object.component.as_deref().and_then(locate);
     let collisions = duplicates::collisions(objects, &declared);
     for collision in &collisions {

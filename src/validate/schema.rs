@@ -1,12 +1,12 @@
 //! Strict, offline schema validation of rendered objects, against the schemas of
 //! [`super::strict`] (committed under `schemas/strict/`; see `schemas/SOURCES.md`). Each
-//! is compiled once per process, lazily, the first time an object of its kind is seen
-//! (or ahead, by [`prepare`]). The pod templates of Deployments, StatefulSets,
-//! DaemonSets, Jobs and CronJobs are checked by one shared PodSpec validator, so PodSpec
-//! is compiled once rather than once per kind.
+//! is read once per process, the first time an object of its kind is seen (by
+//! [`super::structural`]: reading the biggest takes under a millisecond, so nothing is
+//! read ahead). The pod templates of Deployments, StatefulSets, DaemonSets, Jobs and
+//! CronJobs are checked by one shared PodSpec validator, so PodSpec is read once rather
+//! than once per kind.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
 use super::structural::Validator;
@@ -81,55 +81,6 @@ fn shared_pod_spec(kind: &str) -> Option<&'static str> {
 static POD_SPEC: LazyLock<Entry> =
     LazyLock::new(|| Entry::new("core/v1", "PodSpec", strict::POD_SPEC));
 
-/// Compiles the validators of these (apiVersion, kind)s ahead, on all cores: compiling a
-/// schema costs far more than validating an object with it. The biggest schemas go
-/// first, so that no core is left compiling a big one alone at the end. Environments
-/// compile at once and ask for the same kinds: each validator is compiled by whoever
-/// claims it first, and a caller that finds one of its kinds under way elsewhere runs
-/// other work of the pool until it is done, rather than leave its core idle.
-pub fn prepare<'a>(kinds: impl IntoIterator<Item = (&'a str, &'a str)>) {
-    let kinds: Vec<(&str, &str)> = kinds.into_iter().collect();
-    let pod_spec = kinds.iter().any(|(_, k)| shared_pod_spec(k).is_some());
-    let wanted: Vec<&Entry> = kinds
-        .into_iter()
-        .filter_map(|kind| REGISTRY.get(&kind))
-        .chain(pod_spec.then(|| &*POD_SPEC))
-        .collect();
-    compile_all(wanted);
-}
-
-/// The validators of `wanted` compiled: those nobody has claimed yet by this caller, on
-/// all cores, biggest first; then those others claimed, waited for.
-fn compile_all(wanted: Vec<&Entry>) {
-    let mut wanted: Vec<&Entry> = wanted
-        .into_iter()
-        .filter(|entry| entry.validator.get().is_none())
-        .collect();
-    wanted.sort_by_key(|entry| std::cmp::Reverse(entry.strict.len()));
-    let (mine, theirs): (Vec<&Entry>, Vec<&Entry>) =
-        wanted.into_iter().partition(|entry| entry.claim());
-    crate::parallel::map(&mine, |entry| {
-        let _claim = Claim(entry);
-        entry.validator();
-    });
-    crate::parallel::help_until(|| theirs.iter().all(|entry| entry.settled()));
-    for entry in theirs {
-        entry.validator(); // compiled here if its claimer gave up
-    }
-}
-
-/// A claimed entry being compiled: if the compile panics, the claim is given up, so that
-/// nobody waits for it forever (the next to want it compiles it, and panics too).
-struct Claim<'e>(&'e Entry);
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        if self.0.validator.get().is_none() {
-            self.0.claimed.store(false, Ordering::Release);
-        }
-    }
-}
-
 /// True when stackc has a schema for this apiVersion and kind.
 pub fn knows(api_version: &str, kind: &str) -> bool {
     REGISTRY.contains_key(&(api_version, kind))
@@ -151,8 +102,6 @@ struct Entry {
     kind: &'static str,
     /// The strict schema, as JSON.
     strict: &'static str,
-    /// Whether some caller of [`prepare`] has taken on compiling it.
-    claimed: AtomicBool,
     validator: OnceLock<Validator>,
 }
 
@@ -162,7 +111,6 @@ impl Entry {
             api_version,
             kind,
             strict,
-            claimed: AtomicBool::new(false),
             validator: OnceLock::new(),
         }
     }
@@ -171,16 +119,6 @@ impl Entry {
     fn validator(&self) -> &Validator {
         self.validator
             .get_or_init(|| compile(self.api_version, self.kind, self.strict))
-    }
-
-    /// True for the one caller that claims it first.
-    fn claim(&self) -> bool {
-        !self.claimed.swap(true, Ordering::AcqRel)
-    }
-
-    /// Compiled, or no longer claimed by anyone.
-    fn settled(&self) -> bool {
-        self.validator.get().is_some() || !self.claimed.load(Ordering::Acquire)
     }
 }
 
@@ -315,42 +253,6 @@ mod tests {
         let errors = check(&k).unwrap();
         assert!(has_error(&errors, "/metadata", "lables"), "{errors:?}");
         assert!(has_error(&errors, "/spec", "dependOn"), "{errors:?}");
-    }
-
-    #[test]
-    fn environments_preparing_the_same_kinds_at_once_each_get_every_validator() {
-        // Fresh entries (the registry's may be compiled by other tests already).
-        let entries: Vec<Entry> = strict::kinds()
-            .into_iter()
-            .filter(|k| ["Deployment", "Service", "ClusterIssuer", "Certificate"].contains(&k.kind))
-            .map(|k| Entry::new(k.api_version, k.kind, k.strict))
-            .collect();
-        assert_eq!(entries.len(), 4);
-        let callers: Vec<usize> = (0..4).collect();
-        crate::parallel::map(&callers, |i| {
-            // Each caller asks for the kinds in another order.
-            let mut wanted: Vec<&Entry> = entries.iter().collect();
-            wanted.rotate_left(i % entries.len());
-            compile_all(wanted);
-            entries.iter().all(|e| e.validator.get().is_some())
-        })
-        .into_iter()
-        .for_each(|all| assert!(all, "a caller returned before every validator was compiled"));
-    }
-
-    #[test]
-    fn a_schema_that_fails_to_compile_fails_every_caller_instead_of_hanging_one() {
-        let bad = Entry::new("example.org/v1", "Broken", "{ not json");
-        let callers = [0, 1];
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            crate::parallel::map(&callers, |_| compile_all(vec![&bad]));
-        }));
-        assert!(outcome.is_err(), "the compile error reaches the caller");
-        assert!(bad.validator.get().is_none());
-        assert!(
-            !bad.claimed.load(Ordering::Acquire),
-            "the claim was given up"
-        );
     }
 
     #[test]
