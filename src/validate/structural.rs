@@ -45,28 +45,12 @@ impl Validator {
 
     /// Every error of `value`, in the order jsonschema finds them in.
     pub fn errors(&self, value: &Value) -> Vec<SchemaError> {
-        let mut walk = Walk {
-            nodes: &self.nodes,
-            path: Vec::new(),
-            errors: Vec::new(),
-            collect: true,
-            failed: false,
-        };
-        walk.node(0, value);
-        walk.errors
+        Walk::over(&self.nodes, 0, value, true).errors
     }
 
     /// Whether `value` has no error.
     pub fn is_valid(&self, value: &Value) -> bool {
-        let mut walk = Walk {
-            nodes: &self.nodes,
-            path: Vec::new(),
-            errors: Vec::new(),
-            collect: false,
-            failed: false,
-        };
-        walk.node(0, value);
-        !walk.failed
+        !Walk::over(&self.nodes, 0, value, false).failed
     }
 }
 
@@ -396,7 +380,20 @@ struct Walk<'s, 'v> {
     failed: bool,
 }
 
-impl<'v> Walk<'_, 'v> {
+impl<'s, 'v> Walk<'s, 'v> {
+    /// Node `at` checked against `value`; with `collect` false, only until an error.
+    fn over(nodes: &'s [Node], at: usize, value: &'v Value, collect: bool) -> Self {
+        let mut walk = Walk {
+            nodes,
+            path: Vec::new(),
+            errors: Vec::new(),
+            collect,
+            failed: false,
+        };
+        walk.node(at, value);
+        walk
+    }
+
     fn done(&self) -> bool {
         self.failed && !self.collect
     }
@@ -563,17 +560,9 @@ impl<'v> Walk<'_, 'v> {
 
     /// Whether some schema of `options` admits `value`.
     fn any_of(&self, options: &[usize], value: &'v Value) -> bool {
-        options.iter().any(|&at| {
-            let mut probe = Walk {
-                nodes: self.nodes,
-                path: Vec::new(),
-                errors: Vec::new(),
-                collect: false,
-                failed: false,
-            };
-            probe.node(at, value);
-            !probe.failed
-        })
+        options
+            .iter()
+            .any(|&at| !Walk::over(self.nodes, at, value, false).failed)
     }
 }
 
