@@ -43,7 +43,7 @@ impl Validator {
         })
     }
 
-    /// Every error of `value`, in the order jsonschema finds them in.
+    /// Every error of `value`, in the order the walk meets them (as a set, jsonschema's).
     pub fn errors(&self, value: &Value) -> Vec<SchemaError> {
         Walk::over(&self.nodes, 0, value, true).errors
     }
