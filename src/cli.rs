@@ -119,7 +119,8 @@ pub enum Command {
         to: String,
         /// Only these components (`producer` or `app.producer`) and [images] entries
         /// (`images` for all, or a repository), comma-separated or repeated. A component
-        /// whose `version` moves takes its image's [images] entry along.
+        /// whose `version` moves takes its image's [images] entry along. `images` is
+        /// always the table: a component named images is `<kind>.images`.
         #[arg(long, value_delimiter = ',', value_name = "COMPONENTS")]
         only: Vec<String>,
         /// Show what would change; write nothing.

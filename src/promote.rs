@@ -70,7 +70,7 @@ pub fn promote(
     for (kind, keys) in PINS {
         for name in component_names(from, kind) {
             let component = format!("{kind}.{name}");
-            let named = only.iter().find(|o| **o == component || **o == name);
+            let named = only.iter().find(|o| names_component(o, &component, &name));
             if !only.is_empty() && named.is_none() {
                 continue;
             }
@@ -179,6 +179,13 @@ fn promote_images(
     changes
 }
 
+/// Whether an `--only` word names the component `<kind>.<name>`: that, or the bare
+/// name, except `images`, which always means the `[images]` table (a component named
+/// `images` is `<kind>.images`).
+fn names_component(word: &str, component: &str, name: &str) -> bool {
+    word == component || (word == name && name != IMAGES)
+}
+
 /// Whether an `--only` word names the `[images]` entry of `repository`: `images` (every
 /// entry), the repository, or `images.<repository>`.
 fn names_image(word: &str, repository: &str) -> bool {
@@ -277,7 +284,9 @@ pub fn check_only(from: &EnvStack, only: &[String]) -> Result<(), String> {
     for (kind, _) in PINS {
         for name in component_names(from, kind) {
             known.push(format!("{kind}.{name}"));
-            known.push(name);
+            if name != IMAGES {
+                known.push(name);
+            }
         }
     }
     known.push(IMAGES.to_owned());

@@ -885,6 +885,53 @@ fn promote_moves_images_pins_and_keeps_the_targets_comments() {
 }
 
 #[test]
+fn only_images_is_the_images_table_even_beside_a_component_named_images() {
+    let dir = images_fixture();
+    append(
+        &dir.path().join("stack.toml"),
+        "\n[app.images]\nimage = \"ghcr.io/acme/images:1.0.0\"\nports = { http = 8080 }\n",
+    );
+    append(
+        &dir.path().join("environments/staging.toml"),
+        "\n[app.images]\nimage = \"ghcr.io/acme/images:1.1.0\"\n",
+    );
+    assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
+    let redis = "images docker.io/library/redis: ";
+    let app = "app.images image: ghcr.io/acme/images:1.0.0 -> ghcr.io/acme/images:1.1.0";
+    let table = stackc(
+        dir.path(),
+        &[
+            "promote",
+            "staging",
+            "prod",
+            "--only",
+            "images",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code(&table), 0, "{}", stderr(&table));
+    let text = stdout(&table);
+    assert!(
+        text.contains(redis) && !text.contains("app.images"),
+        "{text}"
+    );
+    let component = stackc(
+        dir.path(),
+        &[
+            "promote",
+            "staging",
+            "prod",
+            "--only",
+            "app.images",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code(&component), 0, "{}", stderr(&component));
+    let text = stdout(&component);
+    assert!(text.contains(app) && !text.contains(redis), "{text}");
+}
+
+#[test]
 fn promote_sets_an_images_pin_the_target_inherits() {
     let dir = promote_fixture();
     append(
