@@ -45,3 +45,12 @@ pairs --label "500 apps, render --check" --cwd "$WORK/n500/stack" \
   -a "'$NEW' render --check" -b "'$BASE' render --check"
 pairs --label "500 apps, check" --cwd "$WORK/n500/stack" \
   -a "'$NEW' check" -b "'$BASE' check"
+# A cold render into an empty rendered/: the previous one is moved aside, not deleted
+# (see run.sh, TRASH), and written back to disk before the run.
+mkdir -p "$WORK/trash"
+aside="mv rendered \"\$(mktemp -d '$WORK/trash/r.XXXXXX')/\" && sync"
+pairs --label "reference, render (cold)" --cwd "$WORK/ref" --prepare "$aside" \
+  -a "'$NEW' render" -b "'$BASE' render"
+pairs --label "500 apps, render (cold)" --cwd "$WORK/n500/stack" --prepare "$aside" \
+  -a "'$NEW' render" -b "'$BASE' render"
+rm -rf "$WORK/trash"

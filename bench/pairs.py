@@ -19,8 +19,11 @@ import sys
 import time
 
 
-def timed(command, cwd):
-    """Wall seconds of one run of `command`; its output is discarded, a failure stops."""
+def timed(command, cwd, prepare=None):
+    """Wall seconds of one run of `command`, after `prepare` (a shell command, untimed);
+    the output is discarded, a failure stops."""
+    if prepare:
+        subprocess.run(prepare, shell=True, cwd=cwd, check=True)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
@@ -35,17 +38,21 @@ def quartiles(values):
     return q1, q2, q3
 
 
-def pairs(a, b, runs, warmup, cwd):
-    """(seconds of A, seconds of B) for each pair, after `warmup` unpaired runs of each."""
+def pairs(a, b, runs, warmup, cwd, prepare=None):
+    """(seconds of A, seconds of B) for each pair, after `warmup` unpaired runs of each;
+    `prepare` runs before every run."""
+    def run(command):
+        return timed(command, cwd, prepare)
+
     for _ in range(warmup):
-        timed(a, cwd)
-        timed(b, cwd)
+        run(a)
+        run(b)
     result = []
     for i in range(runs):
         if i % 2 == 0:
-            ta, tb = timed(a, cwd), timed(b, cwd)
+            ta, tb = run(a), run(b)
         else:
-            tb, ta = timed(b, cwd), timed(a, cwd)
+            tb, ta = run(b), run(a)
         result.append((ta, tb))
     return result
 
@@ -69,6 +76,7 @@ def main():
     parser.add_argument("--runs", type=int, default=30, help="pairs to time (at least 4)")
     parser.add_argument("--warmup", type=int, default=2, help="unpaired runs of each first")
     parser.add_argument("--cwd", default=".", help="directory to run both in")
+    parser.add_argument("--prepare", help="a shell command run (untimed) before every run of A or B")
     parser.add_argument("--header", action="store_true", help="print the table header first")
     args = parser.parse_args()
     if args.runs < 4:
@@ -76,7 +84,7 @@ def main():
     if args.header:
         print("| measurement | A (median) | B (median) | A/B (median of pairs) | A/B quartiles | pairs |")
         print("|---|---:|---:|---:|---|---:|")
-    measured = pairs(shlex.split(args.a), shlex.split(args.b), args.runs, args.warmup, args.cwd)
+    measured = pairs(shlex.split(args.a), shlex.split(args.b), args.runs, args.warmup, args.cwd, args.prepare)
     print(report(args.label or args.a, measured), flush=True)
 
 
