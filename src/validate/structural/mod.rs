@@ -11,12 +11,10 @@
 //! compares the two on every committed schema. `format` is an annotation here, as it was
 //! (stackc's own checks own formats).
 
-use std::collections::BTreeMap;
+mod read;
+
 use std::fmt::Write as _;
 use std::sync::OnceLock;
-
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 
 use super::schema::SchemaError;
 use crate::value::{Map, Number, Value};
@@ -30,16 +28,8 @@ impl Validator {
     /// Reads a strict schema (JSON). Fails on a keyword this validator does not know, or
     /// a `$ref` it cannot follow.
     pub fn compile(schema: &str) -> Result<Validator, String> {
-        let mut raw: Raw = serde_json::from_str(schema).map_err(|e| e.to_string())?;
-        let defs = std::mem::take(&mut raw.defs);
-        let mut lowering = Lowering {
-            nodes: Vec::new(),
-            defs,
-            lowered: BTreeMap::new(),
-        };
-        lowering.lower(raw)?;
         Ok(Validator {
-            nodes: lowering.nodes,
+            nodes: read::read(schema)?,
         })
     }
 
@@ -54,202 +44,13 @@ impl Validator {
     }
 }
 
-// ---- reading --------------------------------------------------------------------------
-
-/// One schema as written. Every keyword is listed: those that only annotate are read
-/// and dropped, and any other is an error (`deny_unknown_fields`).
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    #[serde(rename = "$ref")]
-    reference: Option<String>,
-    #[serde(rename = "$defs", default)]
-    defs: BTreeMap<String, Raw>,
-    #[serde(rename = "type")]
-    types: Option<Types>,
-    properties: Option<BTreeMap<String, Raw>>,
-    #[serde(rename = "additionalProperties")]
-    additional: Option<Additional>,
-    #[serde(default)]
-    required: Vec<String>,
-    items: Option<Box<Raw>>,
-    #[serde(rename = "enum")]
-    enumeration: Option<Vec<serde_json::Value>>,
-    #[serde(rename = "const", default, deserialize_with = "present")]
-    constant: Option<serde_json::Value>,
-    pattern: Option<String>,
-    #[serde(rename = "minLength")]
-    min_length: Option<u64>,
-    #[serde(rename = "maxLength")]
-    max_length: Option<u64>,
-    minimum: Option<Number>,
-    maximum: Option<Number>,
-    #[serde(rename = "minProperties")]
-    min_properties: Option<u64>,
-    #[serde(rename = "maxProperties")]
-    max_properties: Option<u64>,
-    #[serde(rename = "anyOf")]
-    any_of: Option<Vec<Raw>>,
-    // Annotations.
-    #[serde(rename = "$schema")]
-    _schema: Option<IgnoredAny>,
-    #[serde(rename = "title")]
-    _title: Option<IgnoredAny>,
-    #[serde(rename = "description")]
-    _description: Option<IgnoredAny>,
-    #[serde(rename = "default")]
-    _default: Option<IgnoredAny>,
-    #[serde(rename = "example")]
-    _example: Option<IgnoredAny>,
-    #[serde(rename = "format")]
-    _format: Option<IgnoredAny>,
-    #[serde(rename = "nullable")]
-    _nullable: Option<IgnoredAny>,
-    #[serde(rename = "x-kubernetes-int-or-string")]
-    _int_or_string: Option<IgnoredAny>,
-    #[serde(rename = "x-kubernetes-list-type")]
-    _list_type: Option<IgnoredAny>,
-    #[serde(rename = "x-kubernetes-list-map-keys")]
-    _list_map_keys: Option<IgnoredAny>,
-    #[serde(rename = "x-kubernetes-map-type")]
-    _map_type: Option<IgnoredAny>,
-    #[serde(rename = "x-kubernetes-validations")]
-    _validations: Option<IgnoredAny>,
-    #[serde(rename = "x-kubernetes-preserve-unknown-fields")]
-    _preserve: Option<IgnoredAny>,
-}
-
-/// `const` is there whenever its key is, `null` included.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
-    serde_json::Value::deserialize(d).map(Some)
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Types {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Additional {
-    Allowed(bool),
-    Schema(Box<Raw>),
-}
-
-/// Turns [`Raw`] schemas into [`Node`]s, each `$defs` entry once, when first referred to.
-struct Lowering {
-    nodes: Vec<Node>,
-    defs: BTreeMap<String, Raw>,
-    lowered: BTreeMap<String, usize>,
-}
-
-impl Lowering {
-    fn lower(&mut self, raw: Raw) -> Result<usize, String> {
-        let at = self.nodes.len();
-        self.nodes.push(Node::default());
-        if !raw.defs.is_empty() {
-            return Err("`$defs` is only read at the root".into());
-        }
-        let reference = raw.reference.map(|r| self.def(&r)).transpose()?;
-        let mut properties = Vec::new();
-        for (name, sub) in raw.properties.unwrap_or_default() {
-            properties.push((name.into_boxed_str(), self.lower(sub)?));
-        }
-        let additional = match raw.additional {
-            None | Some(Additional::Allowed(true)) => Extra::Any,
-            Some(Additional::Allowed(false)) => Extra::Never,
-            Some(Additional::Schema(sub)) => Extra::Schema(self.lower(*sub)?),
-        };
-        let items = raw.items.map(|sub| self.lower(*sub)).transpose()?;
-        let any_of = raw
-            .any_of
-            .unwrap_or_default()
-            .into_iter()
-            .map(|sub| self.lower(sub))
-            .collect::<Result<Vec<_>, _>>()?;
-        let pattern = raw.pattern.map(Pattern::new);
-        self.nodes[at] = Node {
-            types: raw.types.map(type_set).transpose()?,
-            reference,
-            properties,
-            additional,
-            required: raw
-                .required
-                .into_iter()
-                .map(String::into_boxed_str)
-                .collect(),
-            items,
-            enumeration: raw.enumeration,
-            constant: raw.constant,
-            pattern,
-            min_length: raw.min_length,
-            max_length: raw.max_length,
-            minimum: raw.minimum,
-            maximum: raw.maximum,
-            min_properties: raw.min_properties,
-            max_properties: raw.max_properties,
-            any_of,
-        };
-        Ok(at)
-    }
-
-    /// The node of `#/$defs/<name>` (or `#`, the root).
-    fn def(&mut self, reference: &str) -> Result<usize, String> {
-        if reference == "#" {
-            return Ok(0);
-        }
-        let name = reference
-            .strip_prefix("#/$defs/")
-            .ok_or_else(|| format!("`$ref` {reference} is not into `#/$defs/`"))?
-            .replace("~1", "/")
-            .replace("~0", "~");
-        if let Some(&at) = self.lowered.get(&name) {
-            return Ok(at);
-        }
-        let raw = self
-            .defs
-            .remove(&name)
-            .ok_or_else(|| format!("`$ref` {reference}: no such definition"))?;
-        // Claimed before it is lowered, so that a definition referring to itself ends.
-        self.lowered.insert(name, self.nodes.len());
-        self.lower(raw)
-    }
-}
-
-/// The set of a `type` keyword, and its names in jsonschema's order (for messages).
-fn type_set(types: Types) -> Result<TypeSet, String> {
-    let names = match types {
-        Types::One(name) => vec![name],
-        Types::Many(names) => names,
-    };
-    let mut set = TypeSet {
-        bits: 0,
-        many: names.len() != 1,
-    };
-    for name in &names {
-        set.bits |= match name.as_str() {
-            "null" => NULL,
-            "boolean" => BOOLEAN,
-            "integer" => INTEGER,
-            "number" => NUMBER,
-            "string" => STRING,
-            "array" => ARRAY,
-            "object" => OBJECT,
-            other => return Err(format!("unknown type `{other}`")),
-        };
-    }
-    Ok(set)
-}
-
 // ---- the table ------------------------------------------------------------------------
 
 #[derive(Default)]
 struct Node {
     types: Option<TypeSet>,
     reference: Option<usize>,
-    /// Sorted by name (a `BTreeMap` gave them so), found by binary search.
+    /// Sorted by name (of a name written twice, the last), found by binary search.
     properties: Vec<(Box<str>, usize)>,
     additional: Extra,
     required: Vec<Box<str>>,
