@@ -616,10 +616,12 @@ fn policy(
     let mut io_errors = Vec::new();
     if paths.is_empty() {
         let planned = pipeline::plans(&cli.source(), env, sources)?;
+        let modules = pipeline::shared_modules(&planned);
+        let shared = crate::build::Shared::new(&modules);
         diags.extend(planned.warnings);
         for (env, mut plan) in planned.plans {
             plan.policy.pinned |= pinned;
-            let checked = pipeline::build_and_check(&pipeline::Inputs::of(&env), &plan);
+            let checked = pipeline::build_and_check(&pipeline::Inputs::of(&env), &plan, &shared);
             diags.extend(checked.validation);
             diags.extend(checked.waiver_warnings);
             findings.extend(checked.findings);

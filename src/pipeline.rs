@@ -158,11 +158,11 @@ impl Checked {
     }
 }
 
-/// What build and validate need of a loaded environment besides its Plan: the template
-/// modules, and where each component is declared (for diagnostics). Kept instead of the
-/// [`EnvStack`], whose source tree is several MiB per environment at fleet scale.
+/// What build and validate need of a loaded environment besides its Plan and the
+/// modules (see [`crate::build::Shared`]): where each component is declared (for
+/// diagnostics). Kept instead of the [`EnvStack`], whose source tree is several MiB per
+/// environment at fleet scale.
 pub struct Inputs {
-    modules: Arc<Modules>,
     /// `kind.name` (or any table path up to three keys deep) → the span of its key, and
     /// `kind.name.image` → the span of a component's image (for findings about it).
     declared: HashMap<String, Span>,
@@ -180,10 +180,7 @@ impl Inputs {
             })
             .collect();
         declared.extend(images);
-        Inputs {
-            modules: Arc::clone(&env.modules),
-            declared,
-        }
+        Inputs { declared }
     }
 
     fn locate(&self, component: &str) -> Option<Span> {
@@ -192,12 +189,12 @@ impl Inputs {
 }
 
 /// build → validate → policy for one environment.
-pub fn build_and_check(inputs: &Inputs, plan: &Plan) -> Checked {
+pub fn build_and_check(inputs: &Inputs, plan: &Plan, shared: &crate::build::Shared) -> Checked {
     let stage = |what: &str| format!("{} {what}", plan.env);
     let graph = time(|| stage("graph"), || crate::graph::graph(plan));
     let built = time(
         || stage("build"),
-        || crate::build::build(plan, &graph, &inputs.modules),
+        || crate::build::build(plan, &graph, shared),
     );
     let objects = match built {
         Ok(objects) => objects,
@@ -329,6 +326,8 @@ pub fn compile_then(
 ) -> Result<Compiled, Failure> {
     // The loaded environments are dropped here, before anything is built: peak memory.
     let planned = plans(root, only, sources)?;
+    let modules = shared_modules(&planned);
+    let shared = crate::build::Shared::new(&modules);
     let plans: Vec<(Inputs, Plan)> = planned
         .plans
         .into_iter()
@@ -346,7 +345,7 @@ pub fn compile_then(
     let indexed: Vec<(&(Inputs, Plan), &OnceLock<_>)> = plans.iter().zip(&slots).collect();
     std::thread::scope(|scope| {
         crate::parallel::map_in_lanes(&indexed, crate::parallel::cores(), |&((i, p), slot)| {
-            let (_, rendered) = slot.get_or_init(|| compile_env(i, p));
+            let (_, rendered) = slot.get_or_init(|| compile_env(i, p, &shared));
             if let Some(emitted) = emitted {
                 scope.spawn(move || emitted(&p.env, rendered));
             }
@@ -379,10 +378,23 @@ pub fn compile_then(
     })
 }
 
+/// The `modules/` of the planned environments: one load reads them once for all of its
+/// environments.
+pub fn shared_modules(planned: &Planned) -> Arc<Modules> {
+    planned
+        .plans
+        .first()
+        .map_or_else(Arc::default, |(env, _)| Arc::clone(&env.modules))
+}
+
 /// build → validate → policy → emit for one environment; the objects are consumed by
 /// emit, so only their rendered bytes outlive this.
-fn compile_env(inputs: &Inputs, plan: &Plan) -> (Checked, RenderedTree) {
-    let mut checked = build_and_check(inputs, plan);
+fn compile_env(
+    inputs: &Inputs,
+    plan: &Plan,
+    shared: &crate::build::Shared,
+) -> (Checked, RenderedTree) {
+    let mut checked = build_and_check(inputs, plan, shared);
     let objects = std::mem::take(&mut checked.objects);
     let rendered = time(
         || format!("{} emit", plan.env),

@@ -33,14 +33,26 @@ use crate::load::modules::Modules;
 use crate::object::{Layer, Object};
 use crate::plan::{Component, Plan};
 
+/// What every environment's build reads from `modules/`, with what is made of it once
+/// for all of them (the compiled templates, on first use).
+pub struct Shared<'m> {
+    modules: &'m Modules,
+    templates: monitoring::Compiled<'m>,
+}
+
+impl<'m> Shared<'m> {
+    pub fn new(modules: &'m Modules) -> Shared<'m> {
+        Shared {
+            modules,
+            templates: monitoring::Compiled::default(),
+        }
+    }
+}
+
 /// Every object of one environment, in a defined order. The only failure is a template
 /// error in `modules/` (the payloads of `[monitoring]`), reported at the template's line.
 /// The parts are independent and are built on all cores.
-pub fn build(
-    plan: &Plan,
-    graph: &Graph,
-    modules: &Modules,
-) -> Result<Vec<Object>, Vec<Diagnostic>> {
+pub fn build(plan: &Plan, graph: &Graph, shared: &Shared) -> Result<Vec<Object>, Vec<Diagnostic>> {
     let parts: Vec<Part> = [
         Part::Namespaces,
         Part::Controllers,
@@ -51,7 +63,7 @@ pub fn build(
     .chain(plan.components.iter().map(Part::Component))
     .chain(plan.monitoring.is_some().then_some(Part::Monitoring))
     .collect();
-    let built = crate::parallel::map(&parts, |part| part.build(plan, graph, modules));
+    let built = crate::parallel::map(&parts, |part| part.build(plan, graph, shared));
     let mut objects = Vec::new();
     for part in built {
         objects.extend(part?);
@@ -76,7 +88,7 @@ impl Part<'_> {
         &self,
         plan: &Plan,
         graph: &Graph,
-        modules: &Modules,
+        shared: &Shared,
     ) -> Result<Vec<Object>, Vec<Diagnostic>> {
         Ok(match self {
             Part::Namespaces => namespace::build(plan),
@@ -93,7 +105,7 @@ impl Part<'_> {
                 Component::Influxdb(i) => influxdb::build(plan, i),
             },
             Part::Monitoring => match &plan.monitoring {
-                Some(m) => monitoring::build(plan, m, modules)?,
+                Some(m) => monitoring::build(plan, m, shared.modules, &shared.templates)?,
                 None => Vec::new(),
             },
         })

@@ -21,6 +21,7 @@ use crate::object::{Layer, Object};
 use crate::plan::{MonitoringMode, MonitoringPlan, Plan};
 use templates::Templates;
 
+pub use templates::Compiled;
 pub use view::{View, view};
 
 /// The component name monitoring objects point at in diagnostics (`[monitoring]`).
@@ -55,12 +56,13 @@ pub(crate) fn object<T: serde::Serialize>(layer: Layer, resource: &T) -> Object 
 }
 
 /// Every monitoring object, or the template errors.
-pub fn build(
+pub fn build<'m>(
     plan: &Plan,
     m: &MonitoringPlan,
-    modules: &Modules,
+    modules: &'m Modules,
+    templates: &Compiled<'m>,
 ) -> Result<Vec<Object>, Vec<Diagnostic>> {
-    let payloads = render(plan, m, modules)?;
+    let payloads = render(plan, m, modules, templates)?;
     let mut out = Vec::new();
     if let Some(provider) = &plan.secrets {
         out.extend(super::secrets::build(
@@ -90,15 +92,16 @@ pub fn build(
 }
 
 /// Renders every template, on all cores; all errors at once.
-pub fn render(
+pub fn render<'m>(
     plan: &Plan,
     m: &MonitoringPlan,
-    modules: &Modules,
+    modules: &'m Modules,
+    templates: &Compiled<'m>,
 ) -> Result<Payloads, Vec<Diagnostic>> {
     if let Some(missing) = missing_dir(modules) {
         return Err(vec![missing]);
     }
-    let t = Templates::new(modules)?;
+    let t = templates.get(modules)?;
     let rules = files::payloads(modules, files::RULES);
     let rule_files: Vec<String> = rules.iter().map(|p| p.output.clone()).collect();
     let ctx = view(plan, m, rule_files);
@@ -133,7 +136,7 @@ pub fn render(
         return Err(diags);
     }
     let jobs = jobs(m, rules, dashboards);
-    let rendered = crate::parallel::map(&jobs, |job| job.run(&t, modules, &ctx));
+    let rendered = crate::parallel::map(&jobs, |job| job.run(t, modules, &ctx));
     let mut payloads = Payloads {
         prometheus: None,
         rules: BTreeMap::new(),
