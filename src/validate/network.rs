@@ -77,9 +77,9 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
         let (from, to) = (&actors[i], &actors[j]);
         let egress = sides.opening(&cluster, &actors, Direction::Egress, i, j);
         let ingress = sides.opening(&cluster, &actors, Direction::Ingress, i, j);
-        let towards = edges.to(to);
+        let sources = from_edges(from, &edges.to(to));
         for &(port, protocol) in &ports {
-            if expectation(from, to, port, protocol, &towards) != Expect::Must {
+            if expectation(from, to, port, protocol, &sources) != Expect::Must {
                 continue;
             }
             let side = if !egress.admits(to.peer(), port, protocol) {
@@ -115,11 +115,15 @@ pub fn prove(objects: &[Object], graph: &Graph) -> Vec<Problem> {
             if ingress.is_closed() {
                 continue;
             }
-            let towards = edges.to(to);
+            let mut sources = None;
             for &(port, protocol) in &ports {
                 let allowed = egress.admits(to.peer(), port, protocol)
                     && ingress.admits(to.peer(), port, protocol);
-                if allowed && expectation(from, to, port, protocol, &towards) == Expect::Never {
+                if !allowed {
+                    continue;
+                }
+                let sources = sources.get_or_insert_with(|| from_edges(from, &edges.to(to)));
+                if expectation(from, to, port, protocol, sources) == Expect::Never {
                     undeclared
                         .entry((i, j))
                         .or_default()
@@ -534,9 +538,28 @@ fn covers(end: &Endpoint, actor: &Actor) -> Expect {
     }
 }
 
+/// The edges that may end at `to` (`towards`) whose source covers `from`, with how
+/// surely: which edges start at `from` does not depend on the port, so each pair finds
+/// them once for all ports.
+fn from_edges<'e>(from: &Actor, towards: &[&'e Edge]) -> Vec<(&'e Edge, Expect)> {
+    towards
+        .iter()
+        .filter_map(|edge| {
+            let source = covers(&edge.from, from);
+            (source != Expect::Never).then_some((*edge, source))
+        })
+        .collect()
+}
+
 /// What the graph says about `from` -> `to` on `port`/`protocol`, given the edges that
-/// may end at `to`.
-fn expectation(from: &Actor, to: &Actor, port: u16, protocol: &str, edges: &[&Edge]) -> Expect {
+/// may end at `to` and start at `from` ([`from_edges`]).
+fn expectation(
+    from: &Actor,
+    to: &Actor,
+    port: u16,
+    protocol: &str,
+    sources: &[(&Edge, Expect)],
+) -> Expect {
     let dns = to.graph_name.as_deref() == Some("kube-dns")
         && !matches!(to.end, End::Address(_))
         && from.in_stack
@@ -545,8 +568,7 @@ fn expectation(from: &Actor, to: &Actor, port: u16, protocol: &str, edges: &[&Ed
         return Expect::Must;
     }
     let mut best = Expect::Never;
-    for edge in edges {
-        let source = covers(&edge.from, from);
+    for &(edge, source) in sources {
         let target = match &edge.to {
             Endpoint::Addresses { destinations, .. } if !destinations.is_empty() => destinations
                 .iter()
