@@ -24,7 +24,14 @@ cargo build --release --locked --bin stackc --example genstack >&2
 NEW=$ROOT/target/release/stackc
 GEN=$ROOT/target/release/examples/genstack
 
-rm -rf "$WORK"
+# The previous comparison's files are deleted at the end, not now: on this VM's ext4,
+# creating files within a minute of deleting thousands scans every freed inode for each
+# new one (see bench/README.md), which would time the cold renders below at 3-5x.
+OLD=
+if [ -e "$WORK" ]; then
+  OLD=$WORK.old.$$
+  mv "$WORK" "$OLD"
+fi
 mkdir -p "$WORK/ref"
 cp -r stack.toml environments "$WORK/ref/"
 [ -d modules ] && cp -r modules "$WORK/ref/"
@@ -53,4 +60,4 @@ pairs --label "reference, render (cold)" --cwd "$WORK/ref" --prepare "$aside" \
   -a "'$NEW' render" -b "'$BASE' render"
 pairs --label "500 apps, render (cold)" --cwd "$WORK/n500/stack" --prepare "$aside" \
   -a "'$NEW' render" -b "'$BASE' render"
-rm -rf "$WORK/trash"
+rm -rf "$WORK/trash" ${OLD:+"$OLD"}
