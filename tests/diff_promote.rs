@@ -898,34 +898,20 @@ fn only_images_is_the_images_table_even_beside_a_component_named_images() {
     assert_eq!(code(&stackc(dir.path(), &["render"])), 0);
     let redis = "images docker.io/library/redis: ";
     let app = "app.images image: ghcr.io/acme/images:1.0.0 -> ghcr.io/acme/images:1.1.0";
-    let table = stackc(
-        dir.path(),
-        &[
-            "promote",
-            "staging",
-            "prod",
-            "--only",
-            "images",
-            "--dry-run",
-        ],
-    );
+    let promote_only = |only: &str| {
+        stackc(
+            dir.path(),
+            &["promote", "staging", "prod", "--only", only, "--dry-run"],
+        )
+    };
+    let table = promote_only("images");
     assert_eq!(code(&table), 0, "{}", stderr(&table));
     let text = stdout(&table);
     assert!(
         text.contains(redis) && !text.contains("app.images"),
         "{text}"
     );
-    let component = stackc(
-        dir.path(),
-        &[
-            "promote",
-            "staging",
-            "prod",
-            "--only",
-            "app.images",
-            "--dry-run",
-        ],
-    );
+    let component = promote_only("app.images");
     assert_eq!(code(&component), 0, "{}", stderr(&component));
     let text = stdout(&component);
     assert!(text.contains(app) && !text.contains(redis), "{text}");

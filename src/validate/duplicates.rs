@@ -75,7 +75,7 @@ fn repeated(objects: &[Object]) -> Vec<(&Object, &Object)> {
     for run in order.chunk_by(|a, b| a.0 == b.0) {
         for (i, &(_, k)) in run.iter().enumerate().skip(1) {
             let earlier = run[..i].iter().map(|&(_, e)| e).find(|&e| {
-                place(&objects[e], &objects[k]).is_eq()
+                same_place(&objects[e], &objects[k])
                     && same_object_or_file(&objects[e], &objects[k])
             });
             if let Some(e) = earlier {
@@ -90,9 +90,9 @@ fn repeated(objects: &[Object]) -> Vec<(&Object, &Object)> {
         .collect()
 }
 
-/// A number equal for objects of equal [`place`] (FNV-1a over the namespace, and the
+/// A number equal for objects of the same place (FNV-1a over the namespace, and the
 /// kind and name lowercased); objects of different places rarely share one, and are
-/// told apart by [`place`] when they do.
+/// told apart by [`same_place`] when they do.
 fn place_hash(o: &Object) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -108,20 +108,15 @@ fn place_hash(o: &Object) -> u64 {
     hash
 }
 
-/// Objects in namespace, kind and name order, kind and name without regard to case.
-fn place(a: &Object, b: &Object) -> std::cmp::Ordering {
-    let caseless = |x: &str, y: &str| {
-        x.bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(y.bytes().map(|c| c.to_ascii_lowercase()))
-    };
-    a.namespace
-        .cmp(&b.namespace)
-        .then_with(|| caseless(&a.kind, &b.kind))
-        .then_with(|| caseless(&a.name, &b.name))
+/// Whether two objects share their namespace, kind and name, kind and name without
+/// regard to case: their place, which [`place_hash`] numbers.
+fn same_place(a: &Object, b: &Object) -> bool {
+    a.namespace == b.namespace
+        && a.kind.eq_ignore_ascii_case(&b.kind)
+        && a.name.eq_ignore_ascii_case(&b.name)
 }
 
-/// Whether two objects of the same [`place`] are one object to Kubernetes (API group,
+/// Whether two objects of the same place ([`same_place`]) are one object to Kubernetes (API group,
 /// kind, namespace and name) or one file to stackc (`<kind>-<name>` lowercased, in one
 /// layer's namespace directory).
 fn same_object_or_file(a: &Object, b: &Object) -> bool {

@@ -191,112 +191,65 @@ fn read_node<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
-/// Every keyword a strict schema may use, by its index in [`KEYWORDS`]: those the table
-/// holds, then those that only annotate (read and dropped).
-#[derive(Clone, Copy)]
-enum Keyword {
-    Ref,
-    Defs,
-    Type,
-    Properties,
-    AdditionalProperties,
-    Required,
-    Items,
-    Enum,
-    Const,
-    Pattern,
-    MinLength,
-    MaxLength,
-    Minimum,
-    Maximum,
-    MinProperties,
-    MaxProperties,
-    AnyOf,
-    Schema,
-    Title,
-    Description,
-    Default,
-    Example,
-    Format,
-    Nullable,
-    IntOrString,
-    ListType,
-    ListMapKeys,
-    MapType,
-    Validations,
-    PreserveUnknownFields,
+/// Declares [`Keyword`], [`KEYWORDS`] (the names, in the enum's order) and
+/// `Keyword::named` from one list.
+macro_rules! keywords {
+    ($($keyword:ident = $name:literal,)*) => {
+        /// Every keyword a strict schema may use: those the table holds, then those that
+        /// only annotate (read and dropped).
+        #[derive(Clone, Copy)]
+        enum Keyword {
+            $($keyword,)*
+        }
+
+        /// The keywords' names, in [`Keyword`]'s order.
+        const KEYWORDS: &[&str] = &[$($name,)*];
+
+        impl Keyword {
+            fn named(name: &str) -> Option<Keyword> {
+                Some(match name {
+                    $($name => Keyword::$keyword,)*
+                    _ => return None,
+                })
+            }
+        }
+    };
 }
 
-/// The keywords' names, in [`Keyword`]'s order.
-const KEYWORDS: &[&str] = &[
-    "$ref",
-    "$defs",
-    "type",
-    "properties",
-    "additionalProperties",
-    "required",
-    "items",
-    "enum",
-    "const",
-    "pattern",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "minProperties",
-    "maxProperties",
-    "anyOf",
-    "$schema",
-    "title",
-    "description",
-    "default",
-    "example",
-    "format",
-    "nullable",
-    "x-kubernetes-int-or-string",
-    "x-kubernetes-list-type",
-    "x-kubernetes-list-map-keys",
-    "x-kubernetes-map-type",
-    "x-kubernetes-validations",
-    "x-kubernetes-preserve-unknown-fields",
-];
+// `read_node` keeps the keywords seen in one schema as bits of a `u32`.
+const _: () = assert!(KEYWORDS.len() <= 32);
 
-impl Keyword {
-    fn named(name: &str) -> Option<Keyword> {
-        Some(match name {
-            "$ref" => Keyword::Ref,
-            "$defs" => Keyword::Defs,
-            "type" => Keyword::Type,
-            "properties" => Keyword::Properties,
-            "additionalProperties" => Keyword::AdditionalProperties,
-            "required" => Keyword::Required,
-            "items" => Keyword::Items,
-            "enum" => Keyword::Enum,
-            "const" => Keyword::Const,
-            "pattern" => Keyword::Pattern,
-            "minLength" => Keyword::MinLength,
-            "maxLength" => Keyword::MaxLength,
-            "minimum" => Keyword::Minimum,
-            "maximum" => Keyword::Maximum,
-            "minProperties" => Keyword::MinProperties,
-            "maxProperties" => Keyword::MaxProperties,
-            "anyOf" => Keyword::AnyOf,
-            "$schema" => Keyword::Schema,
-            "title" => Keyword::Title,
-            "description" => Keyword::Description,
-            "default" => Keyword::Default,
-            "example" => Keyword::Example,
-            "format" => Keyword::Format,
-            "nullable" => Keyword::Nullable,
-            "x-kubernetes-int-or-string" => Keyword::IntOrString,
-            "x-kubernetes-list-type" => Keyword::ListType,
-            "x-kubernetes-list-map-keys" => Keyword::ListMapKeys,
-            "x-kubernetes-map-type" => Keyword::MapType,
-            "x-kubernetes-validations" => Keyword::Validations,
-            "x-kubernetes-preserve-unknown-fields" => Keyword::PreserveUnknownFields,
-            _ => return None,
-        })
-    }
+keywords! {
+    Ref = "$ref",
+    Defs = "$defs",
+    Type = "type",
+    Properties = "properties",
+    AdditionalProperties = "additionalProperties",
+    Required = "required",
+    Items = "items",
+    Enum = "enum",
+    Const = "const",
+    Pattern = "pattern",
+    MinLength = "minLength",
+    MaxLength = "maxLength",
+    Minimum = "minimum",
+    Maximum = "maximum",
+    MinProperties = "minProperties",
+    MaxProperties = "maxProperties",
+    AnyOf = "anyOf",
+    Schema = "$schema",
+    Title = "title",
+    Description = "description",
+    Default = "default",
+    Example = "example",
+    Format = "format",
+    Nullable = "nullable",
+    IntOrString = "x-kubernetes-int-or-string",
+    ListType = "x-kubernetes-list-type",
+    ListMapKeys = "x-kubernetes-list-map-keys",
+    MapType = "x-kubernetes-map-type",
+    Validations = "x-kubernetes-validations",
+    PreserveUnknownFields = "x-kubernetes-preserve-unknown-fields",
 }
 
 impl<'de> Deserialize<'de> for Keyword {
