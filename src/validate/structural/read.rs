@@ -328,7 +328,7 @@ impl<'de> Visitor<'de> for PropertiesSeed<'_> {
             properties.push((name.into_boxed_str(), subschema(self.reader, &mut map)?));
         }
         // Stable: of equal names the later stays after; reversed, it is the one kept.
-        properties.sort_by(|a, b| a.0.cmp(&b.0));
+        properties.sort_by(|a, b| super::name_order(&a.0, &b.0));
         properties.reverse();
         properties.dedup_by(|later, kept| later.0 == kept.0);
         properties.reverse();
