@@ -1,4 +1,4 @@
-//! Replays the fuzz corpora (fuzz/corpus/loader, fuzz/corpus/policy_yaml) through the
+//! Replays the fuzz corpora (fuzz/corpus/loader, render, policy_yaml) through the
 //! same per-input code the fuzz targets in fuzz/fuzz_targets/ run, without cargo-fuzz
 //! or nightly: every input must go through without a panic. All failing files are
 //! reported at once. See fuzz/README.md.
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 #[path = "../fuzz/inputs.rs"]
 mod inputs;
 
-use inputs::{loader, policy_yaml};
+use inputs::{loader, policy_yaml, render, stack_dir};
 
 // ---- the replay ----
 
@@ -60,6 +60,13 @@ fn loader_corpus_does_not_panic() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir(dir.path().join("environments")).expect("environments/");
     replay("loader", |text| loader(dir.path(), text));
+}
+
+#[test]
+fn render_corpus_does_not_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    stack_dir(dir.path(), Path::new(env!("CARGO_MANIFEST_DIR")));
+    replay("render", |text| render(dir.path(), text));
 }
 
 #[test]
