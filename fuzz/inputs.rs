@@ -2,7 +2,7 @@
 //! replays the corpora on stable Rust): each function must not panic on any input.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use stackc::diag::{SourceMap, render_human, render_json};
 use stackc::load::Source;
@@ -12,11 +12,21 @@ use stackc::policy::{Options, Subject, input, run, to_diagnostics};
 /// environments/dev.toml when the input has no `\n---\n` marker.
 const DEFAULT_ENV: &str = "# dev: nothing differs\n";
 
-/// Makes `dir` a stack directory for [`render`]: `environments/`, and the `modules/` of
-/// the repository at `repo` (the monitoring templates).
-pub fn stack_dir(dir: &Path, repo: &Path) {
+/// Makes `dir` a stack directory: `environments/`, and with `modules_of`, the `modules/`
+/// of that repository (the monitoring templates, which [`render`] builds from).
+pub fn stack_dir(dir: &Path, modules_of: Option<&Path>) {
     std::fs::create_dir_all(dir.join("environments")).expect("scratch dir");
-    copy_dir(&repo.join("modules"), &dir.join("modules"));
+    if let Some(repo) = modules_of {
+        copy_dir(&repo.join("modules"), &dir.join("modules"));
+    }
+}
+
+/// The stack directory of one fuzzing process of `target`, in the temporary directory:
+/// made once (see [`stack_dir`]), rewritten for every input.
+pub fn scratch(target: &str, modules_of: Option<&Path>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stackc-fuzz-{target}-{}", std::process::id()));
+    stack_dir(&dir, modules_of);
+    dir
 }
 
 fn copy_dir(from: &Path, to: &Path) {

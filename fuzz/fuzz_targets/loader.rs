@@ -24,9 +24,5 @@ fuzz_target!(|data: &[u8]| {
 /// One stack directory per fuzzing process, rewritten for every input.
 fn scratch() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("stackc-fuzz-loader-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("environments")).expect("scratch dir");
-        dir
-    })
+    DIR.get_or_init(|| inputs::scratch("loader", None))
 }

@@ -27,9 +27,9 @@ fuzz_target!(|data: &[u8]| {
 fn scratch() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("stackc-fuzz-render-{}", std::process::id()));
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        inputs::stack_dir(&dir, &repo);
-        dir
+        inputs::scratch(
+            "render",
+            Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
+        )
     })
 }
